@@ -1,0 +1,56 @@
+/** UTC time arithmetic for windows and date partitions. All values are epoch milliseconds. */
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
+
+/** Rounds down to a multiple of `stepMs` (windows are aligned to the epoch, so to UTC midnight). */
+export function floorTo(ms: number, stepMs: number): number {
+  return Math.floor(ms / stepMs) * stepMs;
+}
+
+/** Rounds up to a multiple of `stepMs`. */
+export function ceilTo(ms: number, stepMs: number): number {
+  return Math.ceil(ms / stepMs) * stepMs;
+}
+
+/** The `dt=` partition value of a moment: its UTC date as `YYYY-MM-DD`. */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Midnight UTC of a `YYYY-MM-DD` day. */
+export function dayStart(day: string): number {
+  return Date.parse(`${day}T00:00:00.000Z`);
+}
+
+/** Every UTC day that [fromMs, toMs) touches, in order. */
+export function daysBetween(fromMs: number, toMs: number): string[] {
+  const days: string[] = [];
+  for (let d = floorTo(fromMs, DAY_MS); d < toMs; d += DAY_MS) days.push(utcDay(d));
+  return days;
+}
+
+/** RFC 3339 with milliseconds in UTC, the form the archive prints and stores. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** A half-open time window [start, end). */
+export interface TimeWindow {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Cuts [fromMs, toMs) into fixed windows aligned to `sliceMs` from the epoch (so to UTC midnight when
+ * `sliceMs` divides a day). The range is widened to whole windows: a window is the unit the coverage
+ * ledger records, so every run must cut time the same way.
+ */
+export function sliceWindows(fromMs: number, toMs: number, sliceMs: number): TimeWindow[] {
+  const windows: TimeWindow[] = [];
+  for (let start = floorTo(fromMs, sliceMs); start < toMs; start += sliceMs) {
+    windows.push({ start, end: start + sliceMs });
+  }
+  return windows;
+}
