@@ -174,5 +174,19 @@ export function toApiError(err: unknown): ApiError {
   if (classifyError(err) === ErrorClass.Throttled) {
     return new ApiError('ThrottlingException', 'Rate exceeded; retry with backoff.', {}, err);
   }
-  return new ApiError('InternalServerException', 'The archive could not answer this request; try again.', {}, err);
+  return new ApiError(
+    'InternalServerException',
+    'The archive could not answer this request; try again.',
+    {},
+    err,
+  );
+}
+
+/** `{ name, message, code? }` of any thrown value: what log lines carry (no stack: logs are read by people). */
+export function errorSummary(err: unknown): { name: string; message: string; code?: string } {
+  if (err instanceof Error) {
+    const code = (err as ErrorLike).code;
+    return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) };
+  }
+  return { name: 'Error', message: String(err) };
 }

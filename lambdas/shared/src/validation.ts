@@ -28,10 +28,17 @@ const RFC3339 =
  */
 export function parseRfc3339(value: unknown, field: string): number {
   if (typeof value !== 'string' || value.length === 0) {
-    throw validationError(field, 'is required and must be an RFC 3339 timestamp such as 2024-05-01T00:00:00Z');
+    throw validationError(
+      field,
+      'is required and must be an RFC 3339 timestamp such as 2024-05-01T00:00:00Z',
+    );
   }
   const m = RFC3339.exec(value);
-  if (!m) throw validationError(field, `must be an RFC 3339 timestamp such as 2024-05-01T00:00:00Z (got "${clip(value)}")`);
+  if (!m)
+    throw validationError(
+      field,
+      `must be an RFC 3339 timestamp such as 2024-05-01T00:00:00Z (got "${clip(value)}")`,
+    );
   const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone = 'Z'] = m;
   const year = Number(y);
   const month = Number(mo);
@@ -58,7 +65,13 @@ export function parseRfc3339(value: unknown, field: string): number {
 }
 
 /** An integer within [min, max]; strings of digits are accepted only when `allowString` (query strings). */
-export function checkIntRange(value: unknown, field: string, min: number, max: number, allowString = false): number {
+export function checkIntRange(
+  value: unknown,
+  field: string,
+  min: number,
+  max: number,
+  allowString = false,
+): number {
   let n: number | undefined;
   if (typeof value === 'number') n = value;
   else if (allowString && typeof value === 'string' && /^-?\d+$/.test(value)) n = Number(value);

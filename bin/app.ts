@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/**
+ * The CDK app: the storage stack (bucket, retained) and the ingest stack (function, schedules) that
+ * receives it. Environment-agnostic: no account or region lookups, so `cdk synth` runs offline.
+ */
+import { App } from 'aws-cdk-lib';
+import { type ArchiveConfig, CONTEXT_KEY, ConfigError, loadConfig } from '../lib/config';
+import { IngestStack } from '../lib/stacks/ingest-stack';
+import { StorageStack } from '../lib/stacks/storage-stack';
+
+const app = new App();
+let config: ArchiveConfig;
+try {
+  config = loadConfig(app.node.tryGetContext(CONTEXT_KEY));
+} catch (err) {
+  // A settings mistake is the user's to fix: say which field and rule, without a stack trace.
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`Invalid cdk.json context: ${err.message}\n`);
+  process.exit(1);
+}
+
+const storage = new StorageStack(app, 'EventlogArchiveStorage', {
+  description: 'eventlog-archive: the archive bucket and its access logs (retained on delete)',
+  config,
+});
+
+new IngestStack(app, 'EventlogArchiveIngest', {
+  description: 'eventlog-archive: scheduled ingest of CodeCatalyst event logs',
+  config,
+  bucket: storage.bucket,
+  archivePrefix: storage.archivePrefix,
+});

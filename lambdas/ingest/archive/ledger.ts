@@ -1,0 +1,174 @@
+/**
+ * The coverage ledger: the archive's state. For every source instance and time window it records
+ * whether the window was paged to the end, when, how many pages and events, and a hash of the
+ * window's archived content. The ingest checkpoint is derived from it (never from the last event
+ * time: the source does not promise an order), and `coverage` reports from it.
+ */
+import { iso, utcDay } from '@eventlog-archive/shared';
+import { dayOfLedgerKey, ledgerKey, ledgerPrefix, type TableLocation } from './layout';
+import type { ArchiveStore } from './store';
+
+export interface WindowRecord {
+  start: string;
+  end: string;
+  /** Paged to the end (the source returned no nextToken). */
+  complete: boolean;
+  /** When the last complete sweep finished. */
+  sweptAt: string;
+  firstSweptAt: string;
+  sweeps: number;
+  /** Pages and distinct in-window events the last sweep got from the source. */
+  pages: number;
+  fetched: number;
+  /** Events of this window in the archive after the sweep (a union: never fewer than before). */
+  archived: number;
+  /** `sha256:` of the window's archived events, canonical JSON sorted by time then id. */
+  contentHash: string;
+}
+
+export interface LedgerDay {
+  version: 1;
+  source: string;
+  instance: string;
+  day: string;
+  windows: Record<string, WindowRecord>;
+  data?: { key: string; events: number; bytes: number; sha256: string; writtenAt: string };
+  updatedAt: string;
+}
+
+export const WindowStatus = {
+  /** Swept completely after the lookback had passed: late events can no longer appear. */
+  Final: 'final',
+  /** Swept completely, but still inside the lookback: it will be swept again for late events. */
+  Provisional: 'provisional',
+  /** Never swept completely: a gap. */
+  Missing: 'missing',
+} as const;
+export type WindowStatus = (typeof WindowStatus)[keyof typeof WindowStatus];
+
+export function windowStatus(record: WindowRecord | undefined, lookbackMs: number): WindowStatus {
+  if (!record?.complete) return WindowStatus.Missing;
+  return Date.parse(record.sweptAt) >= Date.parse(record.end) + lookbackMs
+    ? WindowStatus.Final
+    : WindowStatus.Provisional;
+}
+
+export function emptyLedgerDay(source: string, instance: string, day: string): LedgerDay {
+  return { version: 1, source, instance, day, windows: {}, updatedAt: iso(0) };
+}
+
+export async function readLedgerDay(
+  store: ArchiveStore,
+  table: TableLocation,
+  day: string,
+): Promise<LedgerDay | undefined> {
+  const object = await store.get(ledgerKey(table, day));
+  if (!object) return undefined;
+  const doc = JSON.parse(Buffer.from(object.body).toString('utf8')) as LedgerDay;
+  if (doc.version !== 1 || doc.day !== day)
+    throw new Error(`ledger document ${ledgerKey(table, day)} is not a version 1 ledger of ${day}`);
+  return doc;
+}
+
+export async function writeLedgerDay(
+  store: ArchiveStore,
+  table: TableLocation,
+  doc: LedgerDay,
+): Promise<void> {
+  const body = new TextEncoder().encode(`${JSON.stringify(doc, null, 1)}\n`);
+  await store.put(ledgerKey(table, doc.day), body, { contentType: 'application/json' });
+}
+
+/** Ledger documents of the given days (missing days are absent from the map), read concurrently. */
+export async function readLedgerDays(
+  store: ArchiveStore,
+  table: TableLocation,
+  days: readonly string[],
+): Promise<Map<string, LedgerDay>> {
+  const out = new Map<string, LedgerDay>();
+  const queue = [...days];
+  const worker = async (): Promise<void> => {
+    for (let day = queue.shift(); day !== undefined; day = queue.shift()) {
+      const doc = await readLedgerDay(store, table, day);
+      if (doc) out.set(day, doc);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, days.length) }, worker));
+  return out;
+}
+
+/** Every day that has a ledger document for this instance, in order. */
+export async function listLedgerDays(store: ArchiveStore, table: TableLocation): Promise<string[]> {
+  const days: string[] = [];
+  for await (const object of store.list(ledgerPrefix(table))) {
+    const day = dayOfLedgerKey(object.key);
+    if (day) days.push(day);
+  }
+  return days.sort();
+}
+
+export interface CoverageRun {
+  status: WindowStatus;
+  start: string;
+  end: string;
+  windows: number;
+  events: number;
+}
+
+export interface CoverageReport {
+  source: string;
+  instance: string;
+  from: string;
+  to: string;
+  sliceMinutes: number;
+  lookbackMinutes: number;
+  windows: { final: number; provisional: number; missing: number };
+  events: number;
+  /** Consecutive windows of the same status merged into runs, in time order. */
+  runs: CoverageRun[];
+}
+
+/** Classifies every window of [from, to) and merges neighbours of the same status into runs. */
+export function coverageOf(
+  ledger: ReadonlyMap<string, LedgerDay>,
+  options: {
+    source: string;
+    instance: string;
+    from: number;
+    to: number;
+    sliceMs: number;
+    lookbackMs: number;
+  },
+): CoverageReport {
+  const { from, to, sliceMs, lookbackMs } = options;
+  const counts = { final: 0, provisional: 0, missing: 0 };
+  const runs: CoverageRun[] = [];
+  let events = 0;
+  for (let start = from; start < to; start += sliceMs) {
+    const end = start + sliceMs;
+    const record = ledger.get(utcDay(start))?.windows[iso(start)];
+    const status = windowStatus(record, lookbackMs);
+    counts[status]++;
+    const archived = record?.archived ?? 0;
+    events += archived;
+    const last = runs[runs.length - 1];
+    if (last && last.status === status && last.end === iso(start)) {
+      last.end = iso(end);
+      last.windows++;
+      last.events += archived;
+    } else {
+      runs.push({ status, start: iso(start), end: iso(end), windows: 1, events: archived });
+    }
+  }
+  return {
+    source: options.source,
+    instance: options.instance,
+    from: iso(from),
+    to: iso(to),
+    sliceMinutes: sliceMs / 60_000,
+    lookbackMinutes: lookbackMs / 60_000,
+    windows: counts,
+    events,
+    runs,
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Records: the one in-memory shape of an archived event. A source declares its fields once; the
+ * Parquet schema, normalisation, canonical JSON (for content hashes) and column data all derive
+ * from that declaration, so a new source adds no code here.
+ */
+import type { SchemaElement } from 'hyparquet';
+
+export type FieldSpec =
+  | { name: string; type: 'string' | 'timestamp' | 'json'; required?: boolean }
+  | { name: string; type: 'struct'; fields: FieldSpec[]; required?: boolean };
+
+/** An archived event: every declared field present, `null` where the source had nothing. */
+export type ArchiveRecord = Record<string, unknown>;
+
+/** Parquet schema: strings as UTF8, timestamps as INT64 millis adjusted to UTC, structs as groups. */
+export function parquetSchemaOf(fields: readonly FieldSpec[]): SchemaElement[] {
+  const out: SchemaElement[] = [{ name: 'root', num_children: fields.length }];
+  const add = (field: FieldSpec): void => {
+    const repetition_type = field.required ? 'REQUIRED' : 'OPTIONAL';
+    switch (field.type) {
+      case 'struct':
+        out.push({ name: field.name, repetition_type, num_children: field.fields.length });
+        for (const child of field.fields) add(child);
+        return;
+      case 'timestamp':
+        out.push({
+          name: field.name,
+          type: 'INT64',
+          repetition_type,
+          logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
+        });
+        return;
+      case 'json':
+        out.push({ name: field.name, type: 'BYTE_ARRAY', repetition_type, converted_type: 'JSON' });
+        return;
+      default:
+        out.push({ name: field.name, type: 'BYTE_ARRAY', repetition_type, converted_type: 'UTF8' });
+    }
+  };
+  for (const field of fields) add(field);
+  return out;
+}
+
+function normaliseValue(field: FieldSpec, value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  switch (field.type) {
+    case 'struct': {
+      if (typeof value !== 'object') return null;
+      return normaliseRecord(field.fields, value as Record<string, unknown>);
+    }
+    case 'timestamp': {
+      const ms =
+        value instanceof Date
+          ? value.getTime()
+          : typeof value === 'number'
+            ? value
+            : typeof value === 'bigint'
+              ? Number(value)
+              : Date.parse(String(value));
+      return Number.isFinite(ms) ? new Date(ms) : null;
+    }
+    case 'json':
+      // Kept as the JSON text the source sent, so nothing about it is lost or reordered.
+      return typeof value === 'string' ? value : JSON.stringify(value);
+    default:
+      return typeof value === 'string' ? value : String(value);
+  }
+}
+
+/** Every declared field present, nulls for absent values, timestamps as `Date`, unknown keys dropped. */
+export function normaliseRecord(fields: readonly FieldSpec[], raw: Record<string, unknown>): ArchiveRecord {
+  const out: ArchiveRecord = {};
+  for (const field of fields) out[field.name] = normaliseValue(field, raw[field.name]);
+  return out;
+}
+
+/**
+ * A stable JSON text of a normalised record (fields in declared order, timestamps as ISO 8601):
+ * the input of content hashes and the way tests compare records.
+ */
+export function canonicalJson(fields: readonly FieldSpec[], record: ArchiveRecord): string {
+  const walk = (specs: readonly FieldSpec[], rec: Record<string, unknown>): unknown[] =>
+    specs.map((field) => {
+      const value = rec[field.name];
+      if (value === null || value === undefined) return null;
+      if (field.type === 'struct') return walk(field.fields, value as Record<string, unknown>);
+      if (field.type === 'timestamp') return (value as Date).toISOString();
+      return value;
+    });
+  return JSON.stringify(walk(fields, record));
+}
+
+/**
+ * The wire form of a record, as the source API returns it: absent values omitted and timestamps
+ * rendered by `timestamp` (RFC 3339 for CodeCatalyst, epoch seconds for Resilience Hub).
+ */
+export function toWire(
+  fields: readonly FieldSpec[],
+  record: ArchiveRecord,
+  timestamp: (d: Date) => unknown = (d) => d.toISOString(),
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of fields) {
+    const value = record[field.name];
+    if (value === null || value === undefined) continue;
+    if (field.type === 'struct') out[field.name] = toWire(field.fields, value as ArchiveRecord, timestamp);
+    else if (field.type === 'timestamp') out[field.name] = timestamp(value as Date);
+    else if (field.type === 'json') out[field.name] = JSON.parse(value as string);
+    else out[field.name] = value;
+  }
+  return out;
+}

@@ -1,0 +1,77 @@
+/**
+ * Ingest Lambda: invoked by one EventBridge schedule per source instance with
+ * `{ "source": "codecatalyst", "instance": "<space>" }`, it archives every window not yet final
+ * within its time budget and leaves the rest to the next run.
+ */
+import { createLogger } from '@eventlog-archive/shared';
+import type { Context } from 'aws-lambda';
+import { openArchive } from './archive/store';
+import { allSucceeded, runIngest, settingsFromEnv } from './run';
+import { sourceByName } from './sources';
+import type { SourceClient } from './sources/types';
+
+const logger = createLogger({ serviceName: 'eventlog-archive-ingest' });
+const clients = new Map<string, Promise<SourceClient>>();
+
+export interface IngestEvent {
+  source: string;
+  /** One instance (a space name, a system ARN) … */
+  instance?: string;
+  /** … or several, run one after the other. */
+  instances?: string[];
+}
+
+export interface IngestResponse {
+  source: string;
+  outcomes: Awaited<ReturnType<typeof runIngest>>;
+}
+
+// Room left after the soft deadline to commit in-flight days, and after the hard one to log and return.
+const COMMIT_RESERVE_MS = 120_000;
+const RETURN_RESERVE_MS = 20_000;
+
+export async function handler(event: IngestEvent, context: Context): Promise<IngestResponse> {
+  logger.addContext(context);
+  logger.appendKeys({ correlationId: context.awsRequestId });
+  const source = sourceByName(String(event?.source));
+  if (!source)
+    throw new TypeError(`event.source: must be one of codecatalyst (got ${JSON.stringify(event?.source)})`);
+  const instances = event.instances ?? (event.instance !== undefined ? [event.instance] : []);
+  if (instances.length === 0) throw new TypeError('event.instance: is required');
+  for (const [i, instance] of instances.entries()) {
+    source.checkInstance(instance, event.instances ? `event.instances[${i}]` : 'event.instance');
+  }
+
+  const archiveUri = process.env.ARCHIVE_URI;
+  if (!archiveUri) throw new TypeError('ARCHIVE_URI: is required (s3://bucket/prefix)');
+  const store = await openArchive(archiveUri);
+  const settings = settingsFromEnv(process.env, logger);
+  let client = clients.get(source.name);
+  if (!client) {
+    client = source.createClient({});
+    clients.set(source.name, client);
+    client.catch(() => clients.delete(source.name));
+  }
+
+  const now = Date.now();
+  const remaining = context.getRemainingTimeInMillis();
+  const outcomes = await runIngest({
+    source,
+    instances,
+    store,
+    client: await client,
+    settings,
+    logger,
+    softDeadline: now + Math.max(remaining - COMMIT_RESERVE_MS, remaining / 2),
+    hardDeadline: now + Math.max(remaining - RETURN_RESERVE_MS, (remaining * 3) / 4),
+  });
+  for (const outcome of outcomes) logger.info('ingest finished', { ...outcome });
+  if (!allSucceeded(outcomes)) {
+    // Failing the invocation makes the failure visible: the Errors metric, async retries, then the DLQ.
+    const failed = outcomes
+      .filter((o) => o.error || (o.result?.failures.length ?? 0) > 0)
+      .map((o) => o.instance);
+    throw new Error(`ingest incomplete for ${failed.join(', ')}; see the log lines above`);
+  }
+  return { source: source.name, outcomes };
+}

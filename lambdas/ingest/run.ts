@@ -1,0 +1,81 @@
+/**
+ * Runs the pipeline for a list of instances of one source: the entry point that the Lambda handler
+ * and the CLI share. A failing instance is logged and reported; the others still run.
+ */
+import { DAY_MS, errorSummary, type Logger, MINUTE_MS } from '@eventlog-archive/shared';
+import type { ArchiveStore } from './archive/store';
+import {
+  DEFAULT_SETTINGS,
+  type IngestProgress,
+  type IngestRequest,
+  type IngestResult,
+  type IngestSettings,
+  ingestInstance,
+} from './pipeline';
+import type { SourceClient, SourceModule } from './sources/types';
+
+export interface RunRequest extends Omit<IngestRequest, 'instance' | 'client' | 'onProgress'> {
+  instances: readonly string[];
+  /** Creates the source client once; an error here (e.g. no token) fails every instance. */
+  client: SourceClient;
+  onProgress?: (progress: IngestProgress & { instance: string }) => void;
+}
+
+export interface InstanceOutcome {
+  instance: string;
+  result?: IngestResult;
+  error?: { name: string; message: string };
+}
+
+export async function runIngest(request: RunRequest): Promise<InstanceOutcome[]> {
+  const outcomes: InstanceOutcome[] = [];
+  for (const instance of request.instances) {
+    try {
+      const result = await ingestInstance({
+        ...request,
+        instance,
+        onProgress: request.onProgress ? (p) => request.onProgress?.({ ...p, instance }) : undefined,
+      });
+      outcomes.push({ instance, result });
+    } catch (err) {
+      const error = {
+        name: (err as Error)?.name ?? 'Error',
+        message: (err as Error)?.message ?? String(err),
+      };
+      request.logger?.error('instance failed; other instances continue', {
+        source: request.source.name,
+        instance,
+        error: errorSummary(err),
+      });
+      outcomes.push({ instance, error });
+    }
+  }
+  return outcomes;
+}
+
+/** True when no instance failed; a busy lease or a used-up time budget is not a failure. */
+export function allSucceeded(outcomes: readonly InstanceOutcome[]): boolean {
+  return outcomes.every((o) => o.result !== undefined && o.result.failures.length === 0);
+}
+
+/** Settings from environment variables (the Lambda's configuration), each checked with a clear message. */
+export function settingsFromEnv(env: NodeJS.ProcessEnv, logger?: Logger): IngestSettings {
+  const read = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new RangeError(`${name}: must be an integer from ${min} to ${max} (got "${raw}")`);
+    return n;
+  };
+  const settings: IngestSettings = {
+    sliceMs: read('SLICE_MINUTES', DEFAULT_SETTINGS.sliceMs / MINUTE_MS, 1, 1440) * MINUTE_MS,
+    lookbackMs: read('LOOKBACK_MINUTES', DEFAULT_SETTINGS.lookbackMs / MINUTE_MS, 0, 7 * 24 * 60) * MINUTE_MS,
+    backfillDays: read('BACKFILL_DAYS', DEFAULT_SETTINGS.backfillDays, 1, 3650),
+    maxConcurrency: read('MAX_CONCURRENCY', DEFAULT_SETTINGS.maxConcurrency, 1, 256),
+  };
+  logger?.debug('settings', { ...settings, backfillMs: settings.backfillDays * DAY_MS });
+  return settings;
+}
+
+export type { ArchiveStore, SourceModule };

@@ -1,0 +1,66 @@
+/** ListEventLogs through the official `@aws-sdk/client-codecatalyst`, authenticated with a PAT. */
+import { CodeCatalystClient, ListEventLogsCommand } from '@aws-sdk/client-codecatalyst';
+import { ArchiveError, registerSecret } from '@eventlog-archive/shared';
+import { normaliseRecord } from '../../archive/records';
+import type { SourceClient, SourceClientOptions } from '../types';
+import { CODECATALYST_FIELDS } from './schema';
+
+/** No token was configured: locally CODECATALYST_TOKEN, in Lambda CODECATALYST_TOKEN_SECRET_ARN. */
+export class MissingTokenError extends ArchiveError {
+  constructor() {
+    super(
+      'no CodeCatalyst token: set CODECATALYST_TOKEN to a personal access token (locally) or CODECATALYST_TOKEN_SECRET_ARN to a Secrets Manager secret holding it (in Lambda)',
+    );
+    this.name = 'MissingTokenError';
+  }
+}
+
+/** Reads the PAT: from the environment locally, from Secrets Manager in Lambda (plain text or `{"token": …}`). */
+export async function resolveCodeCatalystToken(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  let token = env.CODECATALYST_TOKEN;
+  const secretArn = env.CODECATALYST_TOKEN_SECRET_ARN;
+  if (!token && secretArn) {
+    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
+    const raw = out.SecretString?.trim() ?? '';
+    token = raw.startsWith('{') ? String((JSON.parse(raw) as { token?: unknown }).token ?? '') : raw;
+  }
+  if (!token) throw new MissingTokenError();
+  registerSecret(token);
+  return token;
+}
+
+export async function createCodeCatalystClient(options: SourceClientOptions = {}): Promise<SourceClient> {
+  const env = options.env ?? process.env;
+  const token = await resolveCodeCatalystToken(env);
+  const endpoint = env.AWS_ENDPOINT_URL_CODECATALYST ?? env.AWS_ENDPOINT_URL;
+  const client = new CodeCatalystClient({
+    // The service is global, but the client refuses to start without a region.
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-west-2',
+    ...(endpoint ? { endpoint } : {}),
+    token: { token },
+    // Retries are ours (shared withRetry): they feed the adaptive concurrency and the metrics.
+    maxAttempts: 1,
+    requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, connectionTimeout: 5_000 },
+  });
+  return {
+    async listPage({ instance, start, end, nextToken, pageSize, signal }) {
+      const out = await client.send(
+        new ListEventLogsCommand({
+          spaceName: instance,
+          startTime: new Date(start),
+          endTime: new Date(end),
+          maxResults: pageSize,
+          ...(nextToken ? { nextToken } : {}),
+        }),
+        signal ? { abortSignal: signal } : {},
+      );
+      return {
+        items: (out.items ?? []).map((item) =>
+          normaliseRecord(CODECATALYST_FIELDS, item as unknown as Record<string, unknown>),
+        ),
+        nextToken: out.nextToken,
+      };
+    },
+  };
+}

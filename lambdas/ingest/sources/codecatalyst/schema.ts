@@ -1,0 +1,34 @@
+/** The CodeCatalyst `EventLogEntry` (seeds 000/001) as archived fields. */
+import type { FieldSpec } from '../../archive/records';
+
+const str = (name: string): FieldSpec => ({ name, type: 'string' });
+const payload = (name: string): FieldSpec => ({
+  name,
+  type: 'struct',
+  fields: [str('contentType'), str('data')],
+});
+
+export const CODECATALYST_FIELDS: readonly FieldSpec[] = [
+  { name: 'id', type: 'string', required: true },
+  str('eventName'),
+  str('eventType'),
+  str('eventCategory'),
+  str('eventSource'),
+  { name: 'eventTime', type: 'timestamp', required: true },
+  str('operationType'),
+  {
+    name: 'userIdentity',
+    type: 'struct',
+    fields: [str('userType'), str('principalId'), str('userName'), str('awsAccountId')],
+  },
+  { name: 'projectInformation', type: 'struct', fields: [str('name'), str('projectId')] },
+  str('requestId'),
+  payload('requestPayload'),
+  payload('responsePayload'),
+  str('errorCode'),
+  str('sourceIpAddress'),
+  str('userAgent'),
+];
+
+export const CODECATALYST_TABLE = 'codecatalyst_event_logs';
+export const CODECATALYST_PARTITION_KEY = 'space';

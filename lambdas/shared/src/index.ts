@@ -1,0 +1,47 @@
+/**
+ * `@eventlog-archive/shared`: the code every eventlog-archive function shares at run time, deployed
+ * as one Lambda layer. It holds our own code only (no AWS SDK clients: functions bundle their own).
+ */
+export {
+  ApiError,
+  ArchiveError,
+  classifyError,
+  ERROR_STATUS,
+  ErrorClass,
+  type ErrorName,
+  errorSummary,
+  httpStatusOf,
+  isApiError,
+  toApiError,
+  validationError,
+} from './errors';
+export {
+  createLogger,
+  type Logger,
+  type LoggerOptions,
+  redactingReplacer,
+  redactText,
+  registerSecret,
+} from './logger';
+export {
+  AdaptiveLimiter,
+  type Page,
+  type PaginateOptions,
+  PaginationLoopError,
+  paginate,
+} from './pagination';
+export { backoffDelay, type RetryOptions, sleep, withRetry } from './retry';
+export {
+  ceilTo,
+  DAY_MS,
+  dayStart,
+  daysBetween,
+  floorTo,
+  HOUR_MS,
+  iso,
+  MINUTE_MS,
+  sliceWindows,
+  type TimeWindow,
+  utcDay,
+} from './time';
+export { checkIntRange, checkLength, checkSpaceName, parseRfc3339, SPACE_NAME_PATTERN } from './validation';

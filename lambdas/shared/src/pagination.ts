@@ -1,0 +1,139 @@
+/**
+ * One generic paginator for every token-paginated call, and the adaptive concurrency limit that
+ * time-sliced pagination uses to stay ahead of a sequential paginator without drowning the source.
+ */
+import { ArchiveError } from './errors';
+
+export interface Page<T> {
+  items: T[];
+  nextToken?: string | undefined;
+}
+
+export interface PaginateOptions<T> {
+  /** Fetches one page; `nextToken` is undefined for the first. */
+  fetchPage: (nextToken: string | undefined, pageSize: number) => Promise<Page<T>>;
+  /** Items per page requested from the source. */
+  pageSize: number;
+  /** The source's page size limits, checked before the first call. */
+  pageSizeLimits?: { min: number; max: number };
+  /** Stops after this many pages (a guard against runaway listings). */
+  maxPages?: number;
+  /** Stops early when true for a page (e.g. the caller has what it needs). */
+  stopWhen?: (page: Page<T>, pageNumber: number) => boolean;
+  /** Stops when aborted, before the next call. */
+  signal?: AbortSignal;
+}
+
+/** A source returned a token it had already returned: paging would never end. */
+export class PaginationLoopError extends ArchiveError {
+  constructor(token: string, pageNumber: number) {
+    super(
+      `the source repeated a nextToken at page ${pageNumber}; stopped to avoid an endless loop (token length ${token.length})`,
+    );
+    this.name = 'PaginationLoopError';
+  }
+}
+
+/**
+ * Pages through a token-paginated call. Empty pages with a token are followed (sources return them);
+ * a repeated token stops with `PaginationLoopError` instead of looping forever as SDK paginators do.
+ *
+ * @example
+ * for await (const page of paginate({ pageSize: 250, fetchPage: (token, size) => list(token, size) })) {
+ *   consume(page.items);
+ * }
+ */
+export async function* paginate<T>(options: PaginateOptions<T>): AsyncGenerator<Page<T>, void, undefined> {
+  const { pageSize, pageSizeLimits, maxPages = Number.POSITIVE_INFINITY } = options;
+  if (
+    pageSizeLimits &&
+    (!Number.isInteger(pageSize) || pageSize < pageSizeLimits.min || pageSize > pageSizeLimits.max)
+  ) {
+    throw new RangeError(
+      `pageSize must be an integer from ${pageSizeLimits.min} to ${pageSizeLimits.max} (got ${pageSize})`,
+    );
+  }
+  const seen = new Set<string>();
+  let token: string | undefined;
+  for (let pageNumber = 1; pageNumber <= maxPages; pageNumber++) {
+    options.signal?.throwIfAborted();
+    const page = await options.fetchPage(token, pageSize);
+    yield page;
+    if (options.stopWhen?.(page, pageNumber)) return;
+    const next = page.nextToken || undefined;
+    if (next === undefined) return;
+    if (seen.has(next)) throw new PaginationLoopError(next, pageNumber);
+    seen.add(next);
+    token = next;
+  }
+}
+
+/**
+ * An additive-increase, multiplicative-decrease concurrency limit (as TCP does with its window):
+ * each throttle halves the number of requests in flight, each run of successes adds one back.
+ */
+export class AdaptiveLimiter {
+  #limit: number;
+  #inFlight = 0;
+  #successes = 0;
+  #lastDecrease = 0;
+  readonly #waiters: Array<() => void> = [];
+  readonly max: number;
+  readonly min: number;
+  throttles = 0;
+
+  constructor(max: number, min = 1, initial = max) {
+    if (!Number.isInteger(max) || max < 1)
+      throw new RangeError(`max concurrency must be a positive integer (got ${max})`);
+    this.max = max;
+    this.min = Math.min(min, max);
+    this.#limit = Math.max(this.min, Math.min(initial, max));
+  }
+
+  get limit(): number {
+    return this.#limit;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Runs `fn` when a slot is free. */
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.#inFlight >= this.#limit) {
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+    this.#inFlight++;
+    try {
+      return await fn();
+    } finally {
+      this.#inFlight--;
+      this.#wake();
+    }
+  }
+
+  /** A call succeeded: after `limit` successes in a row the limit grows by one. */
+  onSuccess(): void {
+    if (++this.#successes >= this.#limit && this.#limit < this.max) {
+      this.#limit++;
+      this.#successes = 0;
+      this.#wake();
+    }
+  }
+
+  /** The source throttled: halve the limit, at most once per 100 ms so one burst counts once. */
+  onThrottle(now = Date.now()): void {
+    this.throttles++;
+    this.#successes = 0;
+    if (now - this.#lastDecrease < 100) return;
+    this.#lastDecrease = now;
+    this.#limit = Math.max(this.min, Math.floor(this.#limit / 2));
+  }
+
+  #wake(): void {
+    // Woken waiters re-check the limit, so waking one per free slot is enough.
+    for (let free = this.#limit - this.#inFlight; free > 0 && this.#waiters.length > 0; free--) {
+      this.#waiters.shift()?.();
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { AdaptiveLimiter, PaginationLoopError, paginate } from '../../../lambdas/shared/src/pagination';
+
+describe('paginate', () => {
+  it('follows tokens through empty pages until there is none', async () => {
+    const pages = [{ items: [1, 2], nextToken: 'a' }, { items: [], nextToken: 'b' }, { items: [3] }];
+    const seen: number[] = [];
+    const tokens: Array<string | undefined> = [];
+    for await (const page of paginate<number>({
+      pageSize: 2,
+      fetchPage: async (token) => {
+        tokens.push(token);
+        return pages[tokens.length - 1]!;
+      },
+    })) {
+      seen.push(...page.items);
+    }
+    expect(seen).toEqual([1, 2, 3]);
+    expect(tokens).toEqual([undefined, 'a', 'b']);
+  });
+
+  it('stops with PaginationLoopError when a token repeats', async () => {
+    const run = async (): Promise<void> => {
+      for await (const _ of paginate<number>({
+        pageSize: 1,
+        fetchPage: async () => ({ items: [1], nextToken: 'same' }),
+      })) {
+        // consume
+      }
+    };
+    await expect(run()).rejects.toBeInstanceOf(PaginationLoopError);
+  });
+
+  it('rejects a page size outside the source limits before calling it', async () => {
+    let calls = 0;
+    const iterator = paginate<number>({
+      pageSize: 251,
+      pageSizeLimits: { min: 1, max: 250 },
+      fetchPage: async () => {
+        calls++;
+        return { items: [] };
+      },
+    });
+    await expect(iterator.next()).rejects.toThrow(/1 to 250/);
+    expect(calls).toBe(0);
+  });
+
+  it('stops after maxPages and when stopWhen says so', async () => {
+    let n = 0;
+    const fetchPage = async (): Promise<{ items: number[]; nextToken: string }> => ({
+      items: [n],
+      nextToken: `t${n++}`,
+    });
+    let count = 0;
+    for await (const _ of paginate({ pageSize: 1, maxPages: 3, fetchPage })) count++;
+    expect(count).toBe(3);
+    count = 0;
+    for await (const _ of paginate({ pageSize: 1, fetchPage, stopWhen: (_p, i) => i === 2 })) count++;
+    expect(count).toBe(2);
+  });
+});
+
+describe('AdaptiveLimiter', () => {
+  it('never runs more than the limit at once', async () => {
+    const limiter = new AdaptiveLimiter(3);
+    let running = 0;
+    let peak = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        limiter.run(async () => {
+          running++;
+          peak = Math.max(peak, running);
+          await new Promise((r) => setTimeout(r, 2));
+          running--;
+        }),
+      ),
+    );
+    expect(peak).toBe(3);
+  });
+
+  it('halves on throttling and grows back by one per window of successes', () => {
+    const limiter = new AdaptiveLimiter(16);
+    limiter.onThrottle(1_000);
+    expect(limiter.limit).toBe(8);
+    limiter.onThrottle(1_050); // same burst: counted, not halved again
+    expect(limiter.limit).toBe(8);
+    expect(limiter.throttles).toBe(2);
+    limiter.onThrottle(1_200);
+    expect(limiter.limit).toBe(4);
+    for (let i = 0; i < 4; i++) limiter.onSuccess();
+    expect(limiter.limit).toBe(5);
+  });
+
+  it('does not go below its minimum', () => {
+    const limiter = new AdaptiveLimiter(4);
+    for (let t = 0; t < 10; t++) limiter.onThrottle(t * 1_000);
+    expect(limiter.limit).toBe(1);
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { checkIntRange, checkSpaceName, parseRfc3339 } from '../../../lambdas/shared/src/validation';
+
+describe('checkSpaceName', () => {
+  it.each(['abc', 'Example-Corp', 'a.b_c-d', 'x'.repeat(63)])('accepts %s', (name) => {
+    expect(checkSpaceName(name)).toBe(name);
+  });
+
+  it.each([
+    ['ab', /3 to 63/],
+    ['x'.repeat(64), /3 to 63/],
+    ['-abc', /pattern/],
+    ['abc-', /pattern/],
+    ['a..b', /pattern/],
+    ['a b c', /pattern/],
+    ["x' OR 1=1 --", /pattern/],
+    [42, /string/],
+  ])('rejects %s naming the field', (name, rule) => {
+    expect(() => checkSpaceName(name, '--space')).toThrow(/^--space: /);
+    expect(() => checkSpaceName(name)).toThrow(rule);
+  });
+});
+
+describe('parseRfc3339', () => {
+  it.each([
+    ['2024-05-01T00:00:00Z', Date.UTC(2024, 4, 1)],
+    ['2024-05-01T00:00:00.123Z', Date.UTC(2024, 4, 1, 0, 0, 0, 123)],
+    ['2022-12-01T22:47:24.605000+00:00', Date.UTC(2022, 11, 1, 22, 47, 24, 605)],
+    ['2024-05-01T02:00:00+02:00', Date.UTC(2024, 4, 1)],
+    ['2022-11-30', Date.UTC(2022, 10, 30)],
+  ])('parses %s', (text, expected) => {
+    expect(parseRfc3339(text, 'startTime')).toBe(expected);
+  });
+
+  it.each([
+    '2024-02-30T00:00:00Z',
+    '2024-05-01T25:00:00Z',
+    'yesterday',
+    '1714521600',
+    '2024-05-01T00:00:00',
+    '',
+  ])('rejects %j naming the field', (text) => {
+    expect(() => parseRfc3339(text, 'startTime')).toThrow(/^startTime: /);
+  });
+});
+
+describe('checkIntRange', () => {
+  it('accepts integers in range and query-string digits when allowed', () => {
+    expect(checkIntRange(250, 'maxResults', 1, 250)).toBe(250);
+    expect(checkIntRange('7', 'maxResults', 1, 100, true)).toBe(7);
+  });
+
+  it.each([0, 251, 1.5, '7', null])('rejects %j', (value) => {
+    expect(() => checkIntRange(value, 'maxResults', 1, 250)).toThrow(
+      'maxResults: must be an integer from 1 to 250',
+    );
+  });
+});
