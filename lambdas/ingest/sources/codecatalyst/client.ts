@@ -2,6 +2,7 @@
 import { CodeCatalystClient, ListEventLogsCommand } from '@aws-sdk/client-codecatalyst';
 import { ArchiveError, registerSecret } from '@eventlog-archive/shared';
 import { normaliseRecord } from '../../archive/records';
+import { getSecretString } from '../../secrets';
 import type { SourceClient, SourceClientOptions } from '../types';
 import { CODECATALYST_FIELDS } from './schema';
 
@@ -20,9 +21,7 @@ export async function resolveCodeCatalystToken(env: NodeJS.ProcessEnv = process.
   let token = env.CODECATALYST_TOKEN;
   const secretArn = env.CODECATALYST_TOKEN_SECRET_ARN;
   if (!token && secretArn) {
-    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-    const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
-    const raw = out.SecretString?.trim() ?? '';
+    const raw = (await getSecretString(secretArn, env)).trim();
     token = raw.startsWith('{') ? String((JSON.parse(raw) as { token?: unknown }).token ?? '') : raw;
   }
   if (!token) throw new MissingTokenError();
