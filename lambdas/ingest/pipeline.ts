@@ -9,6 +9,7 @@
  * union means a rewrite never removes what an earlier run archived.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import {
   AdaptiveLimiter,
   ArchiveError,
@@ -187,6 +188,8 @@ export async function ingestInstance(request: IngestRequest): Promise<IngestResu
   if (from >= to) return finish();
 
   const abort = new AbortController();
+  // Every in-flight request and backoff sleep listens to this one signal.
+  setMaxListeners(0, abort.signal);
   let lease: Lease;
   try {
     const ttlMs = request.hardDeadline
