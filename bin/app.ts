@@ -15,7 +15,7 @@ try {
 } catch (err) {
   // A settings mistake is the user's to fix: say which field and rule, without a stack trace.
   if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`Invalid cdk.json context: ${err.message}\n`);
+  process.stderr.write(`Invalid eventlogArchive setting (cdk.json context or -c): ${err.message}\n`);
   process.exit(1);
 }
 

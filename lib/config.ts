@@ -1,0 +1,321 @@
+/**
+ * The deployment's settings: `cdk.json` context key `eventlogArchive`, validated at synth so that a
+ * bad value fails `cdk synth` with a message naming the field and the rule, never a broken deploy.
+ */
+import { checkSpaceName } from '../lambdas/shared/src/validation';
+
+/** The context key the settings live under in `cdk.json` (or `cdk synth -c eventlogArchive=...`). */
+export const CONTEXT_KEY = 'eventlogArchive';
+
+export const ObjectLockMode = { GOVERNANCE: 'GOVERNANCE', COMPLIANCE: 'COMPLIANCE' } as const;
+export type ObjectLockMode = (typeof ObjectLockMode)[keyof typeof ObjectLockMode];
+
+export interface ArchiveConfig {
+  readonly codecatalyst: {
+    /** CodeCatalyst spaces to archive; one schedule each. */
+    readonly spaces: readonly string[];
+    /** Name of the Secrets Manager secret that holds the CodeCatalyst PAT (created outside this app). */
+    readonly tokenSecretName: string;
+  };
+  readonly schedule: {
+    /** How often each space is pulled, in minutes. */
+    readonly rateMinutes: number;
+  };
+  /** How far back every run re-reads, for events that show up late (minutes, 60 to 10080). */
+  readonly lookbackMinutes: number;
+  /** How far back the first run backfills (days, 1 to 30: CodeCatalyst keeps 30). */
+  readonly backfillDays: number;
+  /** Length of the time slices paginated concurrently (minutes, divides a day). */
+  readonly sliceMinutes: number;
+  /** Most time slices paginated at once per run. */
+  readonly maxConcurrency: number;
+  readonly retention: {
+    /** Days after which a replaced or deleted object version is removed. */
+    readonly expireNoncurrentVersionsDays: number;
+    /** Days after which current objects move to S3 Standard-IA; no transition when absent. */
+    readonly transitionToInfrequentAccessDays?: number;
+    /** Days the server access logs are kept. */
+    readonly accessLogsExpireDays: number;
+  };
+  /** S3 key prefix under which the tables live: '' or a path ending in '/'. */
+  readonly archivePrefix: string;
+  /** Default Object Lock retention of the archive bucket; no Object Lock when absent. */
+  readonly objectLock?: { readonly mode: ObjectLockMode; readonly days: number };
+  /** Timeout of the ingest function (minutes, 1 to 15). */
+  readonly functionTimeoutMinutes: number;
+}
+
+export const DEFAULT_CONFIG: ArchiveConfig = {
+  codecatalyst: { spaces: [], tokenSecretName: 'eventlog-archive/codecatalyst-pat' },
+  schedule: { rateMinutes: 15 },
+  lookbackMinutes: 120,
+  backfillDays: 30,
+  sliceMinutes: 60,
+  maxConcurrency: 16,
+  retention: { expireNoncurrentVersionsDays: 365, accessLogsExpireDays: 365 },
+  archivePrefix: '',
+  functionTimeoutMinutes: 15,
+};
+
+/** A setting broke a rule. The message is `<path>: <value> <rule>`. */
+export class ConfigError extends Error {
+  readonly path: string;
+
+  constructor(path: string, value: unknown, rule: string) {
+    super(`${path}: ${show(value)}${rule}`);
+    this.name = 'ConfigError';
+    this.path = path;
+  }
+}
+
+const MINUTES_PER_DAY = 1440;
+/** Spaces per deployment: one rule each, and one Lambda permission (~350 bytes of a 20 KB policy) each. */
+export const MAX_SPACES = 50;
+// Secrets Manager secret names: 1 to 512 of these characters.
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+// One prefix segment: S3's "safe" key characters, not '.' or '..'.
+const PREFIX_SEGMENT = /^[A-Za-z0-9!_.*'()-]+$/;
+
+/**
+ * Reads and validates the `eventlogArchive` context value, filling in the defaults.
+ *
+ * @example
+ * const config = loadConfig(app.node.tryGetContext(CONTEXT_KEY));
+ */
+export function loadConfig(context: unknown): ArchiveConfig {
+  const root = CONTEXT_KEY;
+  const raw = context === undefined || context === null ? {} : object(fromCommandLine(context, root), root);
+  known(raw, root, [
+    'codecatalyst',
+    'schedule',
+    'lookbackMinutes',
+    'backfillDays',
+    'sliceMinutes',
+    'maxConcurrency',
+    'retention',
+    'archivePrefix',
+    'objectLock',
+    'functionTimeoutMinutes',
+  ]);
+
+  const cc = optionalObject(raw['codecatalyst'], `${root}.codecatalyst`);
+  known(cc, `${root}.codecatalyst`, ['spaces', 'tokenSecretName']);
+  const spaces = spaceList(cc['spaces'] ?? DEFAULT_CONFIG.codecatalyst.spaces, `${root}.codecatalyst.spaces`);
+  const tokenSecretName = secretName(
+    cc['tokenSecretName'] ?? DEFAULT_CONFIG.codecatalyst.tokenSecretName,
+    `${root}.codecatalyst.tokenSecretName`,
+  );
+
+  const schedule = optionalObject(raw['schedule'], `${root}.schedule`);
+  known(schedule, `${root}.schedule`, ['rateMinutes']);
+  const rateMinutes = int(
+    schedule['rateMinutes'] ?? DEFAULT_CONFIG.schedule.rateMinutes,
+    `${root}.schedule.rateMinutes`,
+    1,
+    MINUTES_PER_DAY,
+  );
+
+  const lookbackMinutes = int(
+    raw['lookbackMinutes'] ?? DEFAULT_CONFIG.lookbackMinutes,
+    `${root}.lookbackMinutes`,
+    60,
+    7 * MINUTES_PER_DAY,
+  );
+  const backfillDays = int(raw['backfillDays'] ?? DEFAULT_CONFIG.backfillDays, `${root}.backfillDays`, 1, 30);
+  const sliceMinutes = int(
+    raw['sliceMinutes'] ?? DEFAULT_CONFIG.sliceMinutes,
+    `${root}.sliceMinutes`,
+    1,
+    MINUTES_PER_DAY,
+  );
+  // Slices are aligned to UTC midnight, so a slice never straddles two dt= partitions.
+  if (MINUTES_PER_DAY % sliceMinutes !== 0) {
+    throw new ConfigError(`${root}.sliceMinutes`, sliceMinutes, 'must divide 1440 (the minutes of a day)');
+  }
+  const maxConcurrency = int(
+    raw['maxConcurrency'] ?? DEFAULT_CONFIG.maxConcurrency,
+    `${root}.maxConcurrency`,
+    1,
+    64,
+  );
+
+  const retention = optionalObject(raw['retention'], `${root}.retention`);
+  known(retention, `${root}.retention`, [
+    'expireNoncurrentVersionsDays',
+    'transitionToInfrequentAccessDays',
+    'accessLogsExpireDays',
+  ]);
+  const expireNoncurrentVersionsDays = int(
+    retention['expireNoncurrentVersionsDays'] ?? DEFAULT_CONFIG.retention.expireNoncurrentVersionsDays,
+    `${root}.retention.expireNoncurrentVersionsDays`,
+    1,
+    36_500,
+  );
+  const transitionToInfrequentAccessDays =
+    retention['transitionToInfrequentAccessDays'] === undefined
+      ? undefined
+      : // S3 refuses a transition to Standard-IA earlier than 30 days after creation.
+        int(
+          retention['transitionToInfrequentAccessDays'],
+          `${root}.retention.transitionToInfrequentAccessDays`,
+          30,
+          36_500,
+        );
+  const accessLogsExpireDays = int(
+    retention['accessLogsExpireDays'] ?? DEFAULT_CONFIG.retention.accessLogsExpireDays,
+    `${root}.retention.accessLogsExpireDays`,
+    1,
+    36_500,
+  );
+
+  const archivePrefix = prefix(raw['archivePrefix'] ?? DEFAULT_CONFIG.archivePrefix, `${root}.archivePrefix`);
+
+  let objectLock: ArchiveConfig['objectLock'];
+  if (raw['objectLock'] !== undefined) {
+    const lock = object(raw['objectLock'], `${root}.objectLock`);
+    known(lock, `${root}.objectLock`, ['mode', 'days']);
+    const mode = lock['mode'];
+    if (mode !== ObjectLockMode.GOVERNANCE && mode !== ObjectLockMode.COMPLIANCE) {
+      throw new ConfigError(`${root}.objectLock.mode`, mode, 'must be "GOVERNANCE" or "COMPLIANCE"');
+    }
+    objectLock = { mode, days: int(lock['days'], `${root}.objectLock.days`, 1, 36_500) };
+  }
+
+  const functionTimeoutMinutes = int(
+    raw['functionTimeoutMinutes'] ?? DEFAULT_CONFIG.functionTimeoutMinutes,
+    `${root}.functionTimeoutMinutes`,
+    1,
+    15,
+  );
+
+  return {
+    codecatalyst: { spaces, tokenSecretName },
+    schedule: { rateMinutes },
+    lookbackMinutes,
+    backfillDays,
+    sliceMinutes,
+    maxConcurrency,
+    retention: {
+      expireNoncurrentVersionsDays,
+      ...(transitionToInfrequentAccessDays === undefined ? {} : { transitionToInfrequentAccessDays }),
+      accessLogsExpireDays,
+    },
+    archivePrefix,
+    ...(objectLock ? { objectLock } : {}),
+    functionTimeoutMinutes,
+  };
+}
+
+// `cdk synth -c eventlogArchive='{...}'` passes the value as a JSON string.
+function fromCommandLine(value: unknown, path: string): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new ConfigError(path, value, 'must be an object (or its JSON text)');
+  }
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return '';
+  const text = JSON.stringify(value) ?? String(value);
+  return `${text.length > 60 ? `${text.slice(0, 60)}…` : text} `;
+}
+
+function object(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(path, value, 'must be an object');
+  }
+  return value as Record<string, unknown>;
+}
+
+function optionalObject(value: unknown, path: string): Record<string, unknown> {
+  return value === undefined ? {} : object(value, path);
+}
+
+// A misspelt key would otherwise fall back to its default without a word.
+function known(value: Record<string, unknown>, path: string, keys: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!keys.includes(key)) {
+      throw new ConfigError(
+        `${path}.${key}`,
+        undefined,
+        `is not a known setting (known: ${keys.join(', ')})`,
+      );
+    }
+  }
+}
+
+function int(value: unknown, path: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(path, value, `must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function spaceList(value: unknown, path: string): string[] {
+  if (!Array.isArray(value)) throw new ConfigError(path, value, 'must be an array of space names');
+  if (value.length > MAX_SPACES) {
+    throw new ConfigError(
+      path,
+      undefined,
+      `must list at most ${MAX_SPACES} spaces (got ${value.length}): each has a schedule whose permission counts against the function's 20 KB resource policy`,
+    );
+  }
+  const seen = new Map<string, number>();
+  return value.map((item, i) => {
+    const field = `${path}[${i}]`;
+    const name = viaFieldCheck(item, field, checkSpaceName);
+    const first = seen.get(name);
+    if (first !== undefined) throw new ConfigError(field, name, `is listed twice (also at [${first}])`);
+    seen.set(name, i);
+    return name;
+  });
+}
+
+/**
+ * Runs one of the shared field checks (they throw `<field>: <rule>`) and rethrows its rule as a
+ * ConfigError that also shows the value, so that the rule keeps a single implementation.
+ */
+function viaFieldCheck<T>(value: unknown, field: string, check: (value: unknown, field: string) => T): T {
+  try {
+    return check(value, field);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const rule = message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
+    throw new ConfigError(field, value, rule);
+  }
+}
+
+function secretName(value: unknown, path: string): string {
+  if (typeof value !== 'string' || !SECRET_NAME.test(value)) {
+    throw new ConfigError(
+      path,
+      value,
+      'must be a Secrets Manager secret name: 1 to 512 of A-Z a-z 0-9 /_+=.@-',
+    );
+  }
+  // The function gets the secret as a partial ARN (imported by name); Secrets Manager reads a name
+  // ending in '-' and six characters as a complete ARN's random suffix and would not find it.
+  if (/-[A-Za-z0-9]{6}$/.test(value)) {
+    throw new ConfigError(
+      path,
+      value,
+      'must not end with a hyphen and six characters (Secrets Manager would take them for the ARN suffix)',
+    );
+  }
+  return value;
+}
+
+function prefix(value: unknown, path: string): string {
+  if (typeof value !== 'string') throw new ConfigError(path, value, 'must be a string');
+  if (value === '') return '';
+  const rule =
+    "must be '' or a key prefix such as 'archive/' (segments of A-Z a-z 0-9 !_.*'()- without a leading '/')";
+  const trimmed = value.endsWith('/') ? value.slice(0, -1) : value;
+  const segments = trimmed.split('/');
+  if (value.length > 512 || segments.some((s) => !PREFIX_SEGMENT.test(s) || s === '.' || s === '..')) {
+    throw new ConfigError(path, value, rule);
+  }
+  return `${trimmed}/`;
+}

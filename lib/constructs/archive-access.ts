@@ -1,0 +1,92 @@
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+
+/** Top-level folders under the archive prefix: one per table, plus the run bookkeeping. */
+export const ArchiveFolder = {
+  CODECATALYST_EVENT_LOGS: 'codecatalyst_event_logs',
+  LEDGER: '_ledger',
+  LEASES: '_leases',
+} as const;
+export type ArchiveFolder = (typeof ArchiveFolder)[keyof typeof ArchiveFolder];
+
+export const ArchiveAccess = { READ: 'read', READ_WRITE: 'readWrite' } as const;
+export type ArchiveAccess = (typeof ArchiveAccess)[keyof typeof ArchiveAccess];
+
+export const S3_READ_ACTIONS = ['s3:GetObject'] as const;
+export const S3_READ_WRITE_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'] as const;
+
+/** `s3://bucket` or `s3://bucket/prefix` (no trailing slash), as the handlers parse it. */
+export function archiveUri(bucket: IBucket, prefix: string): string {
+  const trimmed = prefix.replace(/\/+$/, '');
+  return trimmed ? `s3://${bucket.bucketName}/${trimmed}` : `s3://${bucket.bucketName}`;
+}
+
+/**
+ * Points a function at the archive: sets `ARCHIVE_URI` and grants object access on exactly the given
+ * folders under `prefix`, plus `s3:ListBucket` limited to those folders by an `s3:prefix` condition
+ * (a listing that names another prefix is denied; see below for requests without one).
+ *
+ * @example
+ * bindArchive(fn, bucket, 'archive/', [ArchiveFolder.CODECATALYST_EVENT_LOGS, ArchiveFolder.LEDGER]);
+ */
+export function bindArchive(
+  fn: LambdaFunction,
+  bucket: IBucket,
+  prefix: string,
+  folders: readonly string[],
+  access: ArchiveAccess = ArchiveAccess.READ_WRITE,
+): void {
+  if (folders.length === 0) throw new Error('bindArchive: at least one folder is required');
+  const keyPrefixes = folders.map((folder) => `${prefix}${folder}/*`);
+  fn.addEnvironment('ARCHIVE_URI', archiveUri(bucket, prefix));
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: [...(access === ArchiveAccess.READ ? S3_READ_ACTIONS : S3_READ_WRITE_ACTIONS)],
+      resources: keyPrefixes.map((keyPrefix) => bucket.arnForObjects(keyPrefix)),
+    }),
+  );
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      // IfExists: S3 answers a GET of a missing key with 404 only when s3:ListBucket is allowed in that
+      // request's context, which has no s3:prefix; with plain StringLike it would answer 403, and the
+      // handlers read not-yet-written ledger and lease keys. Listings with any other prefix stay denied.
+      conditions: { StringLikeIfExists: { 's3:prefix': keyPrefixes } },
+    }),
+  );
+  // With SSE-KMS, reading needs Decrypt and writing GenerateDataKey; named actions, no wildcards.
+  bucket.encryptionKey?.grant(
+    fn,
+    ...(access === ArchiveAccess.READ ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:GenerateDataKey']),
+  );
+}
+
+/**
+ * Gives a function its CodeCatalyst token: sets `CODECATALYST_TOKEN_SECRET_ARN` and grants
+ * `secretsmanager:GetSecretValue` on that secret only.
+ */
+export function bindTokenSecret(
+  fn: LambdaFunction,
+  secret: ISecret,
+  envName = 'CODECATALYST_TOKEN_SECRET_ARN',
+): void {
+  fn.addEnvironment(envName, secret.secretArn);
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [secretArnForPolicies(secret)],
+    }),
+  );
+  secret.encryptionKey?.grantDecrypt(fn);
+}
+
+// An ARN built from a name lacks the 6-character suffix Secrets Manager appends; match any suffix.
+function secretArnForPolicies(secret: ISecret): string {
+  return secret.secretFullArn ? secret.secretArn : `${secret.secretArn}-??????`;
+}

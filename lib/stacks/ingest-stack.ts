@@ -1,0 +1,143 @@
+import { fileURLToPath } from 'node:url';
+import { Annotations, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { ILayerVersion } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { ArchiveConfig } from '../config';
+import { ArchiveFolder, bindArchive, bindTokenSecret } from '../constructs/archive-access';
+import { ArchiveFunction } from '../constructs/archive-function';
+import { SharedLayer } from '../constructs/shared-layer';
+
+export const INGEST_ENTRY = fileURLToPath(new URL('../../lambdas/ingest/index.ts', import.meta.url));
+
+/** The folders the ingest function reads and writes under the archive prefix. */
+export const INGEST_FOLDERS = [
+  ArchiveFolder.CODECATALYST_EVENT_LOGS,
+  ArchiveFolder.LEDGER,
+  ArchiveFolder.LEASES,
+] as const;
+
+export interface IngestStackProps extends StackProps {
+  readonly config: ArchiveConfig;
+  /** The archive bucket (from the storage stack). */
+  readonly bucket: IBucket;
+  /** '' or a key prefix ending in '/'. */
+  readonly archivePrefix: string;
+  /** The shared layer; a new one is built in this stack when absent. */
+  readonly sharedLayer?: ILayerVersion;
+}
+
+/** The scheduled input every rule sends; the handler's event contract. */
+export interface IngestEvent {
+  readonly source: 'codecatalyst';
+  readonly instance: string;
+}
+
+/**
+ * The compute half of ingest: the function, one EventBridge schedule per CodeCatalyst space, and the
+ * dead-letter queues for schedules that could not invoke it and runs that failed.
+ */
+export class IngestStack extends Stack {
+  readonly function: ArchiveFunction;
+  /** Scheduled events EventBridge could not deliver to the function. */
+  readonly scheduleDeadLetterQueue: Queue;
+  /** Asynchronous invocations that failed after Lambda's retries. */
+  readonly failedRunsQueue: Queue;
+  /** One rule per space, keyed by space name. */
+  readonly schedules: ReadonlyMap<string, Rule>;
+
+  constructor(scope: Construct, id: string, props: IngestStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    const sharedLayer = props.sharedLayer ?? new SharedLayer(this, 'SharedLayer').layer;
+
+    this.failedRunsQueue = deadLetterQueue(this, 'FailedRuns');
+    this.scheduleDeadLetterQueue = deadLetterQueue(this, 'ScheduleDeadLetters');
+
+    this.function = new ArchiveFunction(this, 'Ingest', {
+      description: 'Pulls CodeCatalyst event logs into the archive (one space per scheduled event)',
+      entry: INGEST_ENTRY,
+      handler: 'handler',
+      sharedLayer,
+      serviceName: 'eventlog-archive-ingest',
+      memorySize: 1024,
+      timeout: Duration.minutes(config.functionTimeoutMinutes),
+      // The handler derives its own time budget from the invocation context (getRemainingTimeInMillis).
+      environment: {
+        LOOKBACK_MINUTES: String(config.lookbackMinutes),
+        BACKFILL_DAYS: String(config.backfillDays),
+        SLICE_MINUTES: String(config.sliceMinutes),
+        MAX_CONCURRENCY: String(config.maxConcurrency),
+      },
+      onFailure: new SqsDestination(this.failedRunsQueue),
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+    });
+
+    bindArchive(this.function, props.bucket, props.archivePrefix, INGEST_FOLDERS);
+    const token = Secret.fromSecretNameV2(this, 'CodeCatalystToken', config.codecatalyst.tokenSecretName);
+    bindTokenSecret(this.function, token);
+
+    // The rules send undeliverable events through an imported reference of the queue, so that CDK does
+    // not add one queue-policy statement per rule (SQS allows 20); one statement below covers them all.
+    const deadLetters = Queue.fromQueueAttributes(this, 'ScheduleDeadLettersRef', {
+      queueArn: this.scheduleDeadLetterQueue.queueArn,
+      queueUrl: this.scheduleDeadLetterQueue.queueUrl,
+      queueName: this.scheduleDeadLetterQueue.queueName,
+    });
+    const schedules = new Map<string, Rule>();
+    for (const space of config.codecatalyst.spaces) {
+      const input: IngestEvent = { source: 'codecatalyst', instance: space };
+      // Space names are [A-Za-z0-9._-], all valid in construct ids; the id depends on the name only,
+      // so adding or removing a space never replaces another space's rule.
+      const rule = new Rule(this, `Schedule-${space}`, {
+        description: `eventlog-archive: ingest CodeCatalyst space ${space}`,
+        schedule: Schedule.rate(Duration.minutes(config.schedule.rateMinutes)),
+      });
+      rule.addTarget(
+        new LambdaFunction(this.function, {
+          event: RuleTargetInput.fromObject(input),
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(1),
+          deadLetterQueue: deadLetters,
+        }),
+      );
+      schedules.set(space, rule);
+    }
+    this.schedules = schedules;
+    if (schedules.size > 0) {
+      this.scheduleDeadLetterQueue.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'AllowScheduleRules',
+          effect: Effect.ALLOW,
+          principals: [new ServicePrincipal('events.amazonaws.com')],
+          actions: ['sqs:SendMessage'],
+          resources: [this.scheduleDeadLetterQueue.queueArn],
+          conditions: { ArnEquals: { 'aws:SourceArn': [...schedules.values()].map((rule) => rule.ruleArn) } },
+        }),
+      );
+    }
+
+    if (config.codecatalyst.spaces.length === 0) {
+      Annotations.of(this).addWarningV2(
+        'eventlog-archive:noSpaces',
+        'No CodeCatalyst space is configured, so nothing is scheduled. Set eventlogArchive.codecatalyst.spaces in cdk.json (or -c) to archive a space.',
+      );
+    }
+  }
+}
+
+function deadLetterQueue(scope: Construct, id: string): Queue {
+  return new Queue(scope, id, {
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+}

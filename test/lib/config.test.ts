@@ -1,0 +1,228 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_CONFIG, loadConfig } from '../../lib/config';
+import { cdkJsonSettings } from './helpers';
+
+function errorOf(settings: unknown): string {
+  try {
+    loadConfig(settings);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('loadConfig', () => {
+  it('returns the documented defaults when the context is absent', () => {
+    // Act
+    const config = loadConfig(undefined);
+
+    // Assess
+    expect(config).toEqual({
+      codecatalyst: { spaces: [], tokenSecretName: 'eventlog-archive/codecatalyst-pat' },
+      schedule: { rateMinutes: 15 },
+      lookbackMinutes: 120,
+      backfillDays: 30,
+      sliceMinutes: 60,
+      maxConcurrency: 16,
+      retention: { expireNoncurrentVersionsDays: 365, accessLogsExpireDays: 365 },
+      archivePrefix: '',
+      functionTimeoutMinutes: 15,
+    });
+    expect(config).toEqual(DEFAULT_CONFIG);
+  });
+
+  it('returns the defaults for the settings written in cdk.json', () => {
+    expect(loadConfig(cdkJsonSettings())).toEqual(DEFAULT_CONFIG);
+  });
+
+  it('returns every setting when all are given', () => {
+    // Prepare
+    const settings = {
+      codecatalyst: { spaces: ['my-space', 'Other_Space.2'], tokenSecretName: 'prod/codecatalyst/pat' },
+      schedule: { rateMinutes: 5 },
+      lookbackMinutes: 240,
+      backfillDays: 7,
+      sliceMinutes: 30,
+      maxConcurrency: 8,
+      retention: {
+        expireNoncurrentVersionsDays: 30,
+        transitionToInfrequentAccessDays: 90,
+        accessLogsExpireDays: 90,
+      },
+      archivePrefix: 'archive/v1',
+      objectLock: { mode: 'COMPLIANCE', days: 3650 },
+      functionTimeoutMinutes: 10,
+    };
+
+    // Act
+    const config = loadConfig(settings);
+
+    // Assess
+    expect(config).toEqual({ ...settings, archivePrefix: 'archive/v1/' });
+  });
+
+  it('reads the settings from JSON text, as `cdk synth -c eventlogArchive=...` passes them', () => {
+    expect(loadConfig('{"codecatalyst":{"spaces":["my-space"]},"backfillDays":7}')).toMatchObject({
+      codecatalyst: { spaces: ['my-space'] },
+      backfillDays: 7,
+    });
+  });
+
+  it('normalises the archive prefix to end in one slash', () => {
+    expect(loadConfig({ archivePrefix: 'archive' }).archivePrefix).toBe('archive/');
+    expect(loadConfig({ archivePrefix: 'a/b/' }).archivePrefix).toBe('a/b/');
+    expect(loadConfig({ archivePrefix: '' }).archivePrefix).toBe('');
+  });
+
+  describe('rejects with a message naming the field and the rule', () => {
+    it.each([
+      [
+        'a space name that is too short',
+        { codecatalyst: { spaces: ['good-space', 'x'] } },
+        'eventlogArchive.codecatalyst.spaces[1]: "x" must be 3 to 63 characters long (got 1)',
+      ],
+      [
+        'a space name outside the pattern',
+        { codecatalyst: { spaces: ['bad space'] } },
+        'eventlogArchive.codecatalyst.spaces[0]: "bad space" must match the pattern [a-zA-Z0-9]+(?:[-_.][a-zA-Z0-9]+)*',
+      ],
+      [
+        'a space name that is not a string',
+        { codecatalyst: { spaces: [42] } },
+        'eventlogArchive.codecatalyst.spaces[0]: 42 is required and must be a string',
+      ],
+      [
+        'a space listed twice',
+        { codecatalyst: { spaces: ['my-space', 'other', 'my-space'] } },
+        'eventlogArchive.codecatalyst.spaces[2]: "my-space" is listed twice (also at [0])',
+      ],
+      [
+        'spaces that are not a list',
+        { codecatalyst: { spaces: 'my-space' } },
+        'eventlogArchive.codecatalyst.spaces: "my-space" must be an array of space names',
+      ],
+      [
+        'a slice length that does not divide a day',
+        { sliceMinutes: 7 },
+        'eventlogArchive.sliceMinutes: 7 must divide 1440 (the minutes of a day)',
+      ],
+      [
+        'a slice length of zero',
+        { sliceMinutes: 0 },
+        'eventlogArchive.sliceMinutes: 0 must be an integer from 1 to 1440',
+      ],
+      [
+        'a lookback under an hour',
+        { lookbackMinutes: 30 },
+        'eventlogArchive.lookbackMinutes: 30 must be an integer from 60 to 10080',
+      ],
+      [
+        'a backfill beyond the source retention',
+        { backfillDays: 31 },
+        'eventlogArchive.backfillDays: 31 must be an integer from 1 to 30',
+      ],
+      [
+        'a fractional backfill',
+        { backfillDays: 1.5 },
+        'eventlogArchive.backfillDays: 1.5 must be an integer from 1 to 30',
+      ],
+      [
+        'a concurrency above 64',
+        { maxConcurrency: 65 },
+        'eventlogArchive.maxConcurrency: 65 must be an integer from 1 to 64',
+      ],
+      [
+        'a number given as a string',
+        { maxConcurrency: '16' },
+        'eventlogArchive.maxConcurrency: "16" must be an integer from 1 to 64',
+      ],
+      [
+        'a schedule rate of zero',
+        { schedule: { rateMinutes: 0 } },
+        'eventlogArchive.schedule.rateMinutes: 0 must be an integer from 1 to 1440',
+      ],
+      [
+        'a timeout beyond what Lambda allows',
+        { functionTimeoutMinutes: 16 },
+        'eventlogArchive.functionTimeoutMinutes: 16 must be an integer from 1 to 15',
+      ],
+      [
+        'an Infrequent Access transition earlier than S3 allows',
+        { retention: { transitionToInfrequentAccessDays: 10 } },
+        'eventlogArchive.retention.transitionToInfrequentAccessDays: 10 must be an integer from 30 to 36500',
+      ],
+      [
+        'a noncurrent version expiry of zero days',
+        { retention: { expireNoncurrentVersionsDays: 0 } },
+        'eventlogArchive.retention.expireNoncurrentVersionsDays: 0 must be an integer from 1 to 36500',
+      ],
+      [
+        'an unknown Object Lock mode',
+        { objectLock: { mode: 'LEGAL_HOLD', days: 30 } },
+        'eventlogArchive.objectLock.mode: "LEGAL_HOLD" must be "GOVERNANCE" or "COMPLIANCE"',
+      ],
+      [
+        'an Object Lock without days',
+        { objectLock: { mode: 'GOVERNANCE' } },
+        'eventlogArchive.objectLock.days: must be an integer from 1 to 36500',
+      ],
+      [
+        'an archive prefix with a leading slash',
+        { archivePrefix: '/archive' },
+        `eventlogArchive.archivePrefix: "/archive" must be '' or a key prefix such as 'archive/' (segments of A-Z a-z 0-9 !_.*'()- without a leading '/')`,
+      ],
+      [
+        'an archive prefix with a parent segment',
+        { archivePrefix: 'a/../b' },
+        `eventlogArchive.archivePrefix: "a/../b" must be '' or a key prefix such as 'archive/' (segments of A-Z a-z 0-9 !_.*'()- without a leading '/')`,
+      ],
+      [
+        'an archive prefix with an empty segment',
+        { archivePrefix: 'a//b' },
+        `eventlogArchive.archivePrefix: "a//b" must be '' or a key prefix such as 'archive/' (segments of A-Z a-z 0-9 !_.*'()- without a leading '/')`,
+      ],
+      [
+        'a secret name with a space',
+        { codecatalyst: { tokenSecretName: 'my token' } },
+        'eventlogArchive.codecatalyst.tokenSecretName: "my token" must be a Secrets Manager secret name: 1 to 512 of A-Z a-z 0-9 /_+=.@-',
+      ],
+      [
+        'a secret name that looks like an ARN suffix',
+        { codecatalyst: { tokenSecretName: 'codecatalyst-tokens' } },
+        'eventlogArchive.codecatalyst.tokenSecretName: "codecatalyst-tokens" must not end with a hyphen and six characters (Secrets Manager would take them for the ARN suffix)',
+      ],
+      [
+        'a misspelt setting',
+        { sliceMinute: 30 },
+        'eventlogArchive.sliceMinute: is not a known setting (known: codecatalyst, schedule, lookbackMinutes, backfillDays, sliceMinutes, maxConcurrency, retention, archivePrefix, objectLock, functionTimeoutMinutes)',
+      ],
+      [
+        'a misspelt nested setting',
+        { codecatalyst: { space: ['my-space'] } },
+        'eventlogArchive.codecatalyst.space: is not a known setting (known: spaces, tokenSecretName)',
+      ],
+      ['settings that are not an object', 42, 'eventlogArchive: 42 must be an object'],
+      [
+        'settings that are not JSON text',
+        '{nope',
+        'eventlogArchive: "{nope" must be an object (or its JSON text)',
+      ],
+    ])('rejects %s', (_case, settings, message) => {
+      expect(errorOf(settings)).toBe(message);
+    });
+  });
+
+  it('names the failing field in ConfigError.path', () => {
+    // Act
+    let error: unknown;
+    try {
+      loadConfig({ sliceMinutes: 7 });
+    } catch (err) {
+      error = err;
+    }
+
+    // Assess
+    expect(error).toMatchObject({ name: 'ConfigError', path: 'eventlogArchive.sliceMinutes' });
+  });
+});

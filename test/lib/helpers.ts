@@ -1,0 +1,132 @@
+/** Shared setup of the CDK tests: the app as bin/app.ts builds it, with cdk.json's feature flags. */
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { CONTEXT_KEY, loadConfig } from '../../lib/config';
+import { IngestStack } from '../../lib/stacks/ingest-stack';
+import { StorageStack } from '../../lib/stacks/storage-stack';
+
+/** Context that makes every stack skip asset bundling (functions and the layer). */
+export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] as string[] };
+
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+
+/** cdk.json's context without the app settings: the feature flags `cdk synth` runs with. */
+export function featureFlags(): Record<string, unknown> {
+  const { [CONTEXT_KEY]: _settings, ...flags } = cdkJson.context;
+  return flags;
+}
+
+/** The `eventlogArchive` value of cdk.json. */
+export function cdkJsonSettings(): unknown {
+  return cdkJson.context[CONTEXT_KEY];
+}
+
+export interface BuiltApp {
+  app: App;
+  storage: StorageStack;
+  ingest: IngestStack;
+  storageTemplate: Template;
+  ingestTemplate: Template;
+}
+
+/**
+ * Builds both stacks from `settings` (the `eventlogArchive` context value) without bundling.
+ * `encryptionKey` makes a key (in a stack of its own) for the storage stack's KMS hook.
+ */
+export function buildApp(
+  settings: unknown = {},
+  options: { encryptionKey?: (app: App) => IKey } = {},
+): BuiltApp {
+  const app = new App({ context: { ...featureFlags(), ...SKIP_BUNDLING } });
+  const config = loadConfig(settings);
+  const encryptionKey = options.encryptionKey?.(app);
+  const storage = new StorageStack(app, 'Storage', { config, ...(encryptionKey ? { encryptionKey } : {}) });
+  const ingest = new IngestStack(app, 'Ingest', {
+    config,
+    bucket: storage.bucket,
+    archivePrefix: storage.archivePrefix,
+  });
+  return {
+    app,
+    storage,
+    ingest,
+    storageTemplate: Template.fromStack(storage),
+    ingestTemplate: Template.fromStack(ingest),
+  };
+}
+
+/**
+ * Renders CloudFormation intrinsics as readable strings so that assertions can compare whole values:
+ * `{ Ref: X }` → `<X>`, `{ 'Fn::GetAtt': [X, 'Arn'] }` → `<X.Arn>`, `{ 'Fn::ImportValue': N }` →
+ * `<Import:N>`, and `Fn::Join` joins its rendered parts.
+ */
+export function flat(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(flat);
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 1) {
+    const [key, arg] = entries[0]!;
+    if (key === 'Ref') return `<${String(arg)}>`;
+    if (key === 'Fn::GetAtt') return `<${(arg as string[]).join('.')}>`;
+    if (key === 'Fn::ImportValue') return `<Import:${String(arg)}>`;
+    if (key === 'Fn::Join') {
+      const [separator, parts] = arg as [string, unknown[]];
+      return parts
+        .map((part) => {
+          const rendered = flat(part);
+          return typeof rendered === 'string' ? rendered : JSON.stringify(rendered);
+        })
+        .join(separator);
+    }
+  }
+  return Object.fromEntries(entries.map(([k, v]) => [k, flat(v)]));
+}
+
+/** The only resource of `type` in a template, with its logical id. */
+export function onlyResource(
+  template: Template,
+  type: string,
+  props: Record<string, unknown> = {},
+): { id: string; resource: { Properties: Record<string, unknown>; [key: string]: unknown } } {
+  const found = Object.entries(template.findResources(type, props ? { Properties: props } : undefined));
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+  const [id, resource] = found[0]!;
+  return { id, resource: resource as { Properties: Record<string, unknown> } };
+}
+
+export interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, unknown>;
+  Principal?: unknown;
+  Sid?: string;
+}
+
+/** Every statement of the identity policies attached to the role with logical id `roleId`, flattened. */
+export function roleStatements(template: Template, roleId: string): Statement[] {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+    ((policy as { Properties: { Roles: unknown[] } }).Properties.Roles ?? []).some(
+      (role) => (role as { Ref?: string }).Ref === roleId,
+    ),
+  );
+  return policies.flatMap(
+    (policy) =>
+      flat(
+        (policy as { Properties: { PolicyDocument: { Statement: unknown } } }).Properties.PolicyDocument
+          .Statement,
+      ) as Statement[],
+  );
+}
+
+export function actionsOf(statement: Statement): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+export function resourcesOf(statement: Statement): string[] {
+  return (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]) as string[];
+}
