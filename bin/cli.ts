@@ -228,12 +228,14 @@ async function coverage(args: string[]): Promise<number> {
         partitionValue: source.partitionValue(instance),
       };
       const days = await listLedgerDays(store, table);
+      const ledger = await readLedgerDays(store, table, days);
+      // By default the report spans what the archive has: from its first recorded window.
+      const firstWindow = Object.keys(ledger.get(days[0] ?? '')?.windows ?? {})[0];
       const from =
         timeOption(values, 'from') ??
-        (days[0] ? Date.parse(`${days[0]}T00:00:00Z`) : now - source.retentionDays * DAY_MS);
+        (firstWindow ? Date.parse(firstWindow) : now - source.retentionDays * DAY_MS);
       const to = timeOption(values, 'to') ?? floorTo(now, sliceMs);
       if (from >= to) throw new UsageError('--to: must be later than --from');
-      const ledger = await readLedgerDays(store, table, days);
       reports.push(
         coverageOf(ledger, {
           source: source.name,
