@@ -86,14 +86,14 @@ async function expectArchiveEqualsSource(
 }
 
 describe('CodeCatalyst ingest over the wire', () => {
-  it('archives every event equal to the source under throttling, 5xx, resets, cut bodies, repeats and empty pages', async () => {
+  it('archives every event equal to the source under throttling, 500s, plain 503s, resets, cut bodies, repeats and empty pages', async () => {
     const faulty = await startCodeCatalystServer({
       tokens: ['pat-for-tests-0123456789'],
       now: () => NOW,
       seed: 11,
       repeatAcrossPages: true,
       emptyPages: true,
-      faults: { throttle: 0.08, serverError: 0.05, reset: 0.03, truncate: 0.03 },
+      faults: { throttle: 0.08, serverError: 0.04, unavailable: 0.03, reset: 0.03, truncate: 0.03 },
       // ~300 events an hour: two pages a window, so repeats across page boundaries happen.
       spaces: {
         [SPACE]: generateEvents({ count: 15_000, fromMs: NOW - 2 * DAY_MS, toMs: NOW - HOUR_MS, seed: 3 }),
@@ -111,7 +111,7 @@ describe('CodeCatalyst ingest over the wire', () => {
       expect(result.status).toBe('complete');
       expect(result.events).toBe(15_000);
       expect(result.duplicates).toBeGreaterThan(0);
-      for (const kind of ['throttle', 'serverError', 'reset', 'truncate'] as const)
+      for (const kind of ['throttle', 'serverError', 'unavailable', 'reset', 'truncate'] as const)
         expect(faulty.stats.faults[kind]).toBeGreaterThan(0);
       expect(result.throttles).toBeGreaterThan(0);
       expect(result.retries).toBeGreaterThan(0);
