@@ -188,14 +188,12 @@ describe('eventlog-archive CLI', () => {
       );
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
-      const listed = await s3
-        .client()
-        .send(
-          new ListObjectsV2Command({
-            Bucket: 'cli-bucket',
-            Prefix: 'a/b/codecatalyst_event_logs/space=cli-space/',
-          }),
-        );
+      const listed = await s3.client().send(
+        new ListObjectsV2Command({
+          Bucket: 'cli-bucket',
+          Prefix: 'a/b/codecatalyst_event_logs/space=cli-space/',
+        }),
+      );
       expect((listed.Contents ?? []).length).toBeGreaterThanOrEqual(4);
       const coverage = await cli(['coverage', '--archive', 's3://cli-bucket/a/b', '--json'], env);
       expect(JSON.parse(coverage.stdout)[0]).toMatchObject({ instance: 'cli-space', events: 2_500 });
@@ -234,5 +232,26 @@ describe('eventlog-archive CLI', () => {
     );
     expect(code).toBe(1);
     expect(stderr).toMatch(/set CODECATALYST_TOKEN/);
+  });
+});
+
+describe('npm start', () => {
+  it('runs a labelled demo through the real ingest when no token and space are given', async () => {
+    const { code, stdout } = await cli(['start', '--archive', './demo'], {
+      CODECATALYST_TOKEN: '',
+      AWS_ENDPOINT_URL_CODECATALYST: '',
+    });
+    expect(code).toBe(0);
+    expect(stdout).toContain('== DEMO');
+    expect(stdout).toMatch(
+      /complete: CodeCatalyst event logs of space demo-space, .* 20000 events fetched \(20000 new\)/,
+    );
+    expect(stdout).toMatch(/0 gaps; 20000 events/);
+  });
+
+  it('refuses --space without a token, saying what is missing', async () => {
+    const { code, stderr } = await cli(['start', '--space', 'real-space'], { CODECATALYST_TOKEN: '' });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--space: needs CODECATALYST_TOKEN/);
   });
 });

@@ -1,0 +1,110 @@
+/** Command-line parsing shared by every command: each bad argument becomes one line naming it and the rule. */
+import { parseArgs } from 'node:util';
+import { isApiError, MINUTE_MS, parseRfc3339 } from '@eventlog-archive/shared';
+import { parseArchiveUri } from '../../lambdas/ingest/archive/store';
+import { DEFAULT_SETTINGS } from '../../lambdas/ingest/pipeline';
+import { SOURCES, sourceByName } from '../../lambdas/ingest/sources';
+import type { SourceModule } from '../../lambdas/ingest/sources/types';
+
+/** A bad command line: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export type Values = Record<string, string | boolean | undefined>;
+
+export function parse(args: string[], options: Record<string, { type: 'string' | 'boolean' }>): Values {
+  try {
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    }).values as Values;
+  } catch (err) {
+    const message = (err as Error).message
+      .replace(/\. To specify.*$/s, '')
+      .replace(/^Unknown option/, 'unknown option');
+    throw new UsageError(message);
+  }
+}
+
+export function required(values: Values, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name}: is required`);
+  return value;
+}
+
+export function intOption(values: Values, name: string, fallback: number, min: number, max: number): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || n < min || n > max)
+    throw new UsageError(`--${name}: must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+export function timeOption(values: Values, name: string): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  try {
+    return parseRfc3339(raw, `--${name}`);
+  } catch (err) {
+    throw new UsageError(isApiError(err) ? err.message : String(err));
+  }
+}
+
+export function sourceOption(values: Values, fallback?: string): SourceModule {
+  const name = (values.source as string | undefined) ?? fallback;
+  if (name === undefined)
+    throw new UsageError(`--source: is required (one of ${Object.keys(SOURCES).join(', ')})`);
+  const source = sourceByName(name);
+  if (!source)
+    throw new UsageError(`--source: must be one of ${Object.keys(SOURCES).join(', ')} (got "${name}")`);
+  return source;
+}
+
+export function instanceOption(
+  values: Values,
+  source: SourceModule,
+  isRequired: boolean,
+): string | undefined {
+  const flag = `--${source.instanceOption}`;
+  const raw = values[source.instanceOption];
+  if (raw === undefined) {
+    if (isRequired) throw new UsageError(`${flag}: is required`);
+    return undefined;
+  }
+  try {
+    return source.checkInstance(raw, flag);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export function archiveOption(values: Values): string {
+  const uri = required(values, 'archive');
+  try {
+    return parseArchiveUri(uri).uri;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export const INSTANCE_OPTIONS = Object.fromEntries(
+  Object.values(SOURCES).map((s) => [s.instanceOption, { type: 'string' as const }]),
+);
+export const TUNING_OPTIONS = {
+  'slice-minutes': { type: 'string' },
+  'lookback-minutes': { type: 'string' },
+} as const;
+
+export function tuning(values: Values): { sliceMs: number; lookbackMs: number } {
+  const sliceMinutes = intOption(values, 'slice-minutes', DEFAULT_SETTINGS.sliceMs / MINUTE_MS, 1, 1440);
+  if (1440 % sliceMinutes !== 0) throw new UsageError('--slice-minutes: must divide a day (1440 minutes)');
+  return {
+    sliceMs: sliceMinutes * MINUTE_MS,
+    lookbackMs:
+      intOption(values, 'lookback-minutes', DEFAULT_SETTINGS.lookbackMs / MINUTE_MS, 0, 10080) * MINUTE_MS,
+  };
+}

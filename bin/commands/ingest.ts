@@ -1,0 +1,123 @@
+/** `ingest`: exactly the code the ingest Lambda runs, with progress at a terminal. */
+import { createLogger } from '@eventlog-archive/shared';
+import { openArchive } from '../../lambdas/ingest/archive/store';
+import { DEFAULT_SETTINGS, type IngestProgress, type IngestSettings } from '../../lambdas/ingest/pipeline';
+import { allSucceeded, type InstanceOutcome, runIngest } from '../../lambdas/ingest/run';
+import type { SourceModule } from '../../lambdas/ingest/sources/types';
+import {
+  archiveOption,
+  INSTANCE_OPTIONS,
+  instanceOption,
+  intOption,
+  parse,
+  sourceOption,
+  TUNING_OPTIONS,
+  timeOption,
+  tuning,
+  UsageError,
+} from './args';
+
+export interface ArchiveInstanceOptions {
+  source: SourceModule;
+  instance: string;
+  archive: string;
+  from?: number;
+  to?: number;
+  settings: Partial<IngestSettings>;
+  /** Environment the source client reads (tokens, endpoints); process.env by default. */
+  env?: NodeJS.ProcessEnv;
+  json?: boolean;
+}
+
+export async function ingestCommand(args: string[]): Promise<number> {
+  const values = parse(args, {
+    source: { type: 'string' },
+    ...INSTANCE_OPTIONS,
+    from: { type: 'string' },
+    to: { type: 'string' },
+    archive: { type: 'string' },
+    ...TUNING_OPTIONS,
+    'backfill-days': { type: 'string' },
+    concurrency: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const source = sourceOption(values);
+  const instance = instanceOption(values, source, true)!;
+  const archive = archiveOption(values);
+  const from = timeOption(values, 'from');
+  const to = timeOption(values, 'to');
+  if (from !== undefined && to !== undefined && from >= to)
+    throw new UsageError('--to: must be later than --from');
+  const settings = {
+    ...tuning(values),
+    backfillDays: intOption(values, 'backfill-days', source.retentionDays, 1, 3650),
+    maxConcurrency: intOption(values, 'concurrency', DEFAULT_SETTINGS.maxConcurrency, 1, 256),
+  };
+
+  return archiveInstance({
+    source,
+    instance,
+    archive,
+    settings,
+    json: values.json === true,
+    ...(from !== undefined ? { from } : {}),
+    ...(to !== undefined ? { to } : {}),
+  });
+}
+
+/** Runs the ingest of one instance and reports it; returns the exit code (0 done, 1 failed). */
+export async function archiveInstance(options: ArchiveInstanceOptions): Promise<number> {
+  const { source, instance, archive, settings, from, to } = options;
+  const logger = createLogger({ serviceName: 'eventlog-archive-cli' });
+  const store = await openArchive(archive);
+  let client: Awaited<ReturnType<SourceModule['createClient']>>;
+  try {
+    client = await source.createClient(options.env ? { env: options.env } : {});
+  } catch (err) {
+    process.stderr.write(`eventlog-archive: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const tty = process.stderr.isTTY === true;
+  const show = (p: IngestProgress): void => {
+    const rate = p.elapsedMs > 0 ? Math.round((p.events * 1000) / p.elapsedMs) : 0;
+    process.stderr.write(
+      `\r\x1b[2Kwindows ${p.windowsDone}/${p.windowsTotal} · days ${p.daysDone} · events ${p.events.toLocaleString('en-US')} · ${rate.toLocaleString('en-US')} ev/s · throttles ${p.throttles} · concurrency ${p.concurrency}`,
+    );
+  };
+  const [outcome]: InstanceOutcome[] = await runIngest({
+    source,
+    instances: [instance],
+    store,
+    client,
+    settings,
+    logger,
+    ...(from !== undefined ? { from } : {}),
+    ...(to !== undefined ? { to } : {}),
+    ...(tty ? { onProgress: show } : {}),
+  });
+  if (tty) process.stderr.write('\n');
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+  } else if (outcome?.error) {
+    process.stderr.write(
+      `eventlog-archive: ${source.instanceOption} ${instance} failed: ${outcome.error.name}: ${outcome.error.message}\n`,
+    );
+  } else if (outcome?.result) {
+    const r = outcome.result;
+    if (r.status === 'busy') {
+      process.stdout.write(
+        `another run is ingesting ${source.instanceOption} ${instance} (lease held until ${r.busy?.expiresAt}); nothing done\n`,
+      );
+    } else {
+      process.stdout.write(
+        `${r.status}: ${source.title} of ${source.instanceOption} ${instance}, ${r.from} → ${r.to}: ` +
+          `${r.windowsDone}/${r.windowsTotal} windows, ${r.daysDone} days, ${r.events} events fetched (${r.newEvents} new), ` +
+          `${r.pages} pages, ${r.throttles} throttles, ${r.retries} retries, ${(r.elapsedMs / 1000).toFixed(1)} s\n`,
+      );
+      for (const failure of r.failures) process.stderr.write(`  failed: ${failure}\n`);
+      if (r.windowsRemaining > 0)
+        process.stderr.write(`  ${r.windowsRemaining} windows left for the next run\n`);
+    }
+  }
+  return outcome && allSucceeded([outcome]) ? 0 : 1;
+}

@@ -1,0 +1,84 @@
+/**
+ * `start` (what `npm start` runs): the local main job. With CODECATALYST_TOKEN and `--space` it
+ * archives that real space into `./data`; without them it runs a clearly labelled demo that feeds a
+ * built-in sample source (a local ListEventLogs server with synthetic events) through the real
+ * ingest, with the real CodeCatalyst SDK client.
+ */
+import { DAY_MS, HOUR_MS } from '@eventlog-archive/shared';
+import { codecatalyst } from '../../lambdas/ingest/sources/codecatalyst';
+import { archiveOption, parse, UsageError } from './args';
+import { coverageCommand } from './coverage';
+import { archiveInstance } from './ingest';
+
+export const DEMO_SPACE = 'demo-space';
+
+export async function startCommand(args: string[]): Promise<number> {
+  const values = parse(args, {
+    space: { type: 'string' },
+    archive: { type: 'string' },
+    port: { type: 'string' },
+  });
+  const archive = archiveOption({ archive: './data', ...values });
+  const token = process.env.CODECATALYST_TOKEN;
+  const space = values.space === undefined ? undefined : codecatalyst.checkInstance(values.space, '--space');
+
+  if (space && token) {
+    process.stdout.write(`Archiving CodeCatalyst space ${space} into ${archive}\n`);
+    const code = await archiveInstance({ source: codecatalyst, instance: space, archive, settings: {} });
+    if (code !== 0) return code;
+    return coverageCommand(['--archive', archive, '--space', space]);
+  }
+  if (space && !token)
+    throw new UsageError(
+      '--space: needs CODECATALYST_TOKEN (a personal access token) to pull a real space; without both, npm start runs the demo',
+    );
+  return demo(archive);
+}
+
+async function demo(archive: string): Promise<number> {
+  // The sample source is the same local ListEventLogs server the tests use (test/support/).
+  const { startCodeCatalystServer } = await import('../../test/support/codecatalyst-server');
+  const { generateEvents } = await import('../../test/support/sample-events');
+  const now = Date.now();
+  const demoToken = 'demo-token-not-a-secret';
+  const events = generateEvents({
+    count: 20_000,
+    fromMs: now - 30 * DAY_MS,
+    toMs: now - HOUR_MS,
+    seed: 2024,
+  });
+  const server = await startCodeCatalystServer({
+    spaces: { [DEMO_SPACE]: events },
+    tokens: [demoToken],
+    latencyMs: 20,
+  });
+  process.stdout.write(
+    [
+      '== DEMO ==========================================================================',
+      'No CODECATALYST_TOKEN and --space given, so this archives the built-in sample source:',
+      `space "${DEMO_SPACE}", ${events.length.toLocaleString('en-US')} synthetic events over the last 30 days, served by a local`,
+      'ListEventLogs server and pulled with the real CodeCatalyst SDK client.',
+      'To archive a real space instead:  CODECATALYST_TOKEN=… npm start -- --space NAME',
+      '==================================================================================',
+      '',
+    ].join('\n'),
+  );
+  try {
+    const code = await archiveInstance({
+      source: codecatalyst,
+      instance: DEMO_SPACE,
+      archive,
+      settings: {},
+      env: {
+        ...process.env,
+        CODECATALYST_TOKEN: demoToken,
+        AWS_ENDPOINT_URL_CODECATALYST: server.url,
+        AWS_REGION: 'us-east-1',
+      },
+    });
+    if (code !== 0) return code;
+  } finally {
+    await server.close();
+  }
+  return coverageCommand(['--archive', archive, '--space', DEMO_SPACE]);
+}
