@@ -1,5 +1,4 @@
 /** The CLI as a user runs it: `node bin/eventlog-archive.js …` in a child process, from the sources. */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS } from '../../../lambdas/shared/src/time';
 import { diffArchive, readCodeCatalystArchive } from '../../helpers/archive-reader';
+import { type ProcessResult, runProcess } from '../../helpers/run-process';
 import { type CodeCatalystServer, startCodeCatalystServer } from '../../support/codecatalyst-server';
 import { type S3TestServer, startS3Server } from '../../support/s3-server';
 import { generateEvents } from '../../support/sample-events';
@@ -37,31 +37,17 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: work,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: work,
-        AWS_REGION: 'us-east-1',
-        AWS_ENDPOINT_URL_CODECATALYST: cc.url,
-        CODECATALYST_TOKEN: TOKEN,
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+function cli(args: string[], env: Record<string, string> = {}): Promise<ProcessResult> {
+  return runProcess(process.execPath, [CLI, ...args], {
+    cwd: work,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: work,
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_CODECATALYST: cc.url,
+      CODECATALYST_TOKEN: TOKEN,
+      ...env,
+    },
   });
 }
 

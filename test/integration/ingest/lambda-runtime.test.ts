@@ -3,7 +3,6 @@
  * layer built into its `nodejs/node_modules` layout and found only through NODE_PATH (as the Lambda
  * runtime does), the token read from Secrets Manager, the archive written to S3 (s3rver).
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +13,7 @@ import { buildSharedLayer } from '../../../lambdas/shared/build';
 import { DAY_MS, HOUR_MS } from '../../../lambdas/shared/src/time';
 import { diffArchive, readCodeCatalystArchive } from '../../helpers/archive-reader';
 import { lambdaNodeBinary } from '../../helpers/lambda-node';
+import { type ProcessResult, runProcess } from '../../helpers/run-process';
 import { type SecretsManagerStub, startSecretsManagerStub } from '../../helpers/secrets-manager-stub';
 import { type CodeCatalystServer, startCodeCatalystServer } from '../../support/codecatalyst-server';
 import { type S3TestServer, startS3Server } from '../../support/s3-server';
@@ -58,10 +58,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function invoke(
-  env: Record<string, string>,
-  event: unknown,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function invoke(env: Record<string, string>, event: unknown): Promise<ProcessResult> {
   const runner = path.join(work, 'invoke.cjs');
   writeFileSync(
     runner,
@@ -73,20 +70,9 @@ handler(${JSON.stringify(event)}, context).then(
   (e) => { process.stdout.write('ERROR ' + JSON.stringify({ name: e.name, message: e.message }) + '\\n'); process.exitCode = 1; });
 `,
   );
-  return new Promise((resolve) => {
-    const child = spawn(lambdaNodeBinary(), [runner], {
-      cwd: work,
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return runProcess(lambdaNodeBinary(), [runner], {
+    cwd: work,
+    env: { PATH: process.env.PATH ?? '', ...env },
   });
 }
 
