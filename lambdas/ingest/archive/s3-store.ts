@@ -81,7 +81,10 @@ export class S3Store implements ArchiveStore {
       // 412: the condition failed; 409: a concurrent conditional write to the same key won;
       // 404 with If-Match: the object it had to match is gone.
       const conditional = options.ifNoneMatch || options.ifMatch !== undefined;
-      if (conditional && (status === 412 || status === 409 || (status === 404 && options.ifMatch !== undefined))) {
+      if (
+        conditional &&
+        (status === 412 || status === 409 || (status === 404 && options.ifMatch !== undefined))
+      ) {
         throw new PreconditionFailedError(key, { cause: err });
       }
       throw err;
