@@ -23,7 +23,7 @@ describe('Parquet round trip', () => {
     expect(back.map((r) => canonicalJson(CODECATALYST_FIELDS, r))).toEqual(
       records.map((r) => canonicalJson(CODECATALYST_FIELDS, r)),
     );
-    expect((back[0]?.eventTime as Date).toISOString()).toBe('2024-05-01T00:00:00.123Z');
+    expect((back[0]!.eventTime as Date).toISOString()).toBe('2024-05-01T00:00:00.123Z');
     expect(back[1]?.userIdentity).toBeNull();
   });
 
