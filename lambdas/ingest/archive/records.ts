@@ -31,7 +31,9 @@ export function parquetSchemaOf(fields: readonly FieldSpec[]): SchemaElement[] {
         });
         return;
       case 'json':
-        out.push({ name: field.name, type: 'BYTE_ARRAY', repetition_type, converted_type: 'JSON' });
+        // Plain UTF8 holding the JSON text: with the JSON annotation hyparquet-writer would
+        // stringify the text a second time, and DuckDB and Athena would read a JSON string.
+        out.push({ name: field.name, type: 'BYTE_ARRAY', repetition_type, converted_type: 'UTF8' });
         return;
       default:
         out.push({ name: field.name, type: 'BYTE_ARRAY', repetition_type, converted_type: 'UTF8' });
