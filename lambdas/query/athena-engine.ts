@@ -1,0 +1,253 @@
+/**
+ * The AWS query engine: Athena over the Glue table of a source, through parameterized queries.
+ *
+ * One `listEvents` is one query: `StartQueryExecution` (SQL from sql.ts, every caller value in
+ * `ExecutionParameters`), `GetQueryExecution` polled with a growing delay (100 ms to 1 s) within a
+ * time budget below API Gateway's 29 s, `StopQueryExecution` when the budget runs out, then
+ * `GetQueryResults` pages (the first page starts with a header row). Outcomes become the API's
+ * errors here, so no Athena message, SQL or bucket name reaches a caller.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  type GetQueryExecutionCommandOutput,
+  GetQueryResultsCommand,
+  type GetQueryResultsCommandOutput,
+  type QueryExecution,
+  StartQueryExecutionCommand,
+  StopQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
+import {
+  ApiError,
+  classifyError,
+  ErrorClass,
+  errorSummary,
+  type Logger,
+  type RetryOptions,
+  withRetry,
+} from '@eventlog-archive/shared';
+import type { EventQuery, QueryEngine, QueryStats } from './engine';
+import { athenaCells, recordsFromRows } from './records-from-rows';
+import { athenaExecutionParameters, planQuery, renderAthena } from './sql';
+
+export interface AthenaEngineOptions {
+  /** Defaults to a client from the environment's region and credentials, without SDK retries (ours apply). */
+  client?: AthenaClient;
+  /** The workgroup: it enforces its own result location, engine version and bytes-scanned cutoff. */
+  workGroup: string;
+  /** The Glue database holding the source tables. */
+  database: string;
+  /** Budget of one query from start to last result page (default 25 s, below API Gateway's 29 s). */
+  timeoutMs?: number;
+  /** Clock and sleep of the polling loop, replaceable in tests. */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Retries of each Athena call on throttling and transient faults (tests shorten the backoff). */
+  retry?: Pick<RetryOptions, 'maxAttempts' | 'baseMs' | 'throttleBaseMs' | 'capMs' | 'random'>;
+  logger?: Logger;
+}
+
+export const DEFAULT_ATHENA_TIMEOUT_MS = 25_000;
+/** Rows per `GetQueryResults` page: Athena's maximum. */
+export const RESULT_PAGE_SIZE = 1000;
+const FIRST_POLL_MS = 100;
+const MAX_POLL_MS = 1000;
+const DEFAULT_RETRY: NonNullable<AthenaEngineOptions['retry']> = {
+  maxAttempts: 4,
+  baseMs: 100,
+  throttleBaseMs: 250,
+  capMs: 2_000,
+};
+
+/** The workgroup's per-query data usage control cancelled or failed the query. */
+const CUTOFF_PATTERN = /bytes[ -]?scanned|scanned[ -]bytes|data usage|scan(?:ned)? limit|BytesScannedCutoff/i;
+
+export const ATHENA_MESSAGES = {
+  cutoff:
+    'The query scanned more than the configured limit of data for one request; narrow the time range (startTime/endTime) or add filters.',
+  throttled: 'Rate exceeded; retry with backoff.',
+  failed: 'The archive could not answer this request; try again.',
+  cancelled: 'The archive query was cancelled before it finished; try again.',
+  timeout: 'The archive query did not finish in time; narrow the time range or try again.',
+} as const;
+
+/**
+ * An engine that answers `EventQuery`s with Athena. Stateless between calls: safe to share across
+ * concurrent requests; create it (and its client) once per execution environment.
+ *
+ * @example
+ * const engine = createAthenaEngine({ workGroup: 'eventlog-archive', database: 'eventlog_archive' });
+ */
+export function createAthenaEngine(options: AthenaEngineOptions): QueryEngine {
+  const ownClient = options.client === undefined;
+  const client = options.client ?? new AthenaClient({ maxAttempts: 1 });
+  const timeoutMs = options.timeoutMs ?? DEFAULT_ATHENA_TIMEOUT_MS;
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const retry: RetryOptions = { ...DEFAULT_RETRY, ...options.retry };
+  const { logger } = options;
+
+  /** One Athena call with retries; what still fails becomes the API's error. */
+  const call = async <T>(operation: string, send: () => Promise<T>): Promise<T> => {
+    try {
+      return await withRetry(send, {
+        ...retry,
+        onRetry: ({ attempt, errorClass, delayMs }) =>
+          logger?.debug('retrying Athena call', { operation, attempt, errorClass, delayMs }),
+      });
+    } catch (err) {
+      throw apiErrorOf(operation, err, logger);
+    }
+  };
+
+  return {
+    async listEvents(query: EventQuery) {
+      const plan = planQuery(query);
+      if (!plan.firstDay) return { records: [], stats: { bytesScanned: 0 } };
+      const { sql, params } = renderAthena(plan, options.database);
+      const started = now();
+      const deadline = started + timeoutMs;
+
+      // One token for every retry of the start: a retried request never starts a second query.
+      const token = randomUUID();
+      const start = await call('StartQueryExecution', () =>
+        client.send(
+          new StartQueryExecutionCommand({
+            QueryString: sql,
+            ExecutionParameters: athenaExecutionParameters(params),
+            WorkGroup: options.workGroup,
+            QueryExecutionContext: { Database: options.database },
+            ClientRequestToken: token,
+          }),
+        ),
+      );
+      const id = start.QueryExecutionId;
+      if (!id) throw new ApiError('InternalServerException', ATHENA_MESSAGES.failed);
+
+      const execution = await waitForQuery(id, deadline);
+      const stats: QueryStats = { bytesScanned: execution.Statistics?.DataScannedInBytes ?? 0 };
+
+      const rows: (string | undefined)[][] = [];
+      let nextToken: string | undefined;
+      let first = true;
+      do {
+        if (now() > deadline) throw timeoutError(id);
+        const page: GetQueryResultsCommandOutput = await call('GetQueryResults', () =>
+          client.send(
+            new GetQueryResultsCommand({
+              QueryExecutionId: id,
+              MaxResults: RESULT_PAGE_SIZE,
+              ...(nextToken ? { NextToken: nextToken } : {}),
+            }),
+          ),
+        );
+        const pageRows = page.ResultSet?.Rows ?? [];
+        // The first page of a SELECT starts with the column names.
+        for (const row of first ? pageRows.slice(1) : pageRows)
+          rows.push((row.Data ?? []).map((datum) => datum.VarCharValue));
+        first = false;
+        if (page.NextToken !== undefined && page.NextToken === nextToken)
+          throw new ApiError('InternalServerException', ATHENA_MESSAGES.failed, {}, 'repeated NextToken');
+        nextToken = page.NextToken;
+      } while (nextToken);
+
+      logger?.debug('Athena query done', {
+        queryExecutionId: id,
+        rows: rows.length,
+        bytesScanned: stats.bytesScanned,
+        elapsedMs: now() - started,
+      });
+      let records: ReturnType<typeof recordsFromRows>;
+      try {
+        records = recordsFromRows(query.source.fields, plan.columns, rows, athenaCells);
+      } catch (err) {
+        throw new ApiError('InternalServerException', ATHENA_MESSAGES.failed, {}, err);
+      }
+      return { records, stats };
+    },
+    async close() {
+      if (ownClient) client.destroy();
+    },
+  };
+
+  /** Polls until the query ends; stops it and throws when the budget runs out. */
+  async function waitForQuery(id: string, deadline: number): Promise<QueryExecution> {
+    let delay = FIRST_POLL_MS;
+    for (;;) {
+      const out: GetQueryExecutionCommandOutput = await call('GetQueryExecution', () =>
+        client.send(new GetQueryExecutionCommand({ QueryExecutionId: id })),
+      );
+      const execution = out.QueryExecution ?? {};
+      const status = execution.Status ?? {};
+      switch (status.State) {
+        case 'SUCCEEDED':
+          return execution;
+        case 'FAILED':
+        case 'CANCELLED':
+          throw outcomeError(id, execution);
+      }
+      // QUEUED or RUNNING (Athena may move a retried query from FAILED back to QUEUED).
+      if (now() + delay > deadline) {
+        await stopQuery(id);
+        throw timeoutError(id);
+      }
+      await sleep(delay);
+      delay = Math.min(MAX_POLL_MS, Math.round(delay * 1.6));
+    }
+  }
+
+  async function stopQuery(id: string): Promise<void> {
+    try {
+      await client.send(new StopQueryExecutionCommand({ QueryExecutionId: id }));
+    } catch (err) {
+      // The query may have ended meanwhile; the timeout is reported either way.
+      logger?.warn('could not stop a timed-out Athena query', {
+        queryExecutionId: id,
+        error: errorSummary(err),
+      });
+    }
+  }
+
+  function timeoutError(id: string): ApiError {
+    logger?.warn('Athena query timed out', { queryExecutionId: id, timeoutMs });
+    return new ApiError('InternalServerException', ATHENA_MESSAGES.timeout, {}, `query ${id} timed out`);
+  }
+
+  function outcomeError(id: string, execution: QueryExecution): ApiError {
+    const status = execution.Status ?? {};
+    const reason = [status.StateChangeReason, status.AthenaError?.ErrorMessage].filter(Boolean).join(' | ');
+    const detail = {
+      queryExecutionId: id,
+      state: status.State,
+      reason,
+      errorCategory: status.AthenaError?.ErrorCategory,
+      errorType: status.AthenaError?.ErrorType,
+      bytesScanned: execution.Statistics?.DataScannedInBytes,
+    };
+    if (CUTOFF_PATTERN.test(reason)) {
+      logger?.warn('Athena query exceeded the bytes-scanned cutoff', detail);
+      return new ApiError('ServiceQuotaExceededException', ATHENA_MESSAGES.cutoff, {}, detail);
+    }
+    logger?.warn('Athena query did not succeed', detail);
+    return new ApiError(
+      'InternalServerException',
+      status.State === 'CANCELLED' ? ATHENA_MESSAGES.cancelled : ATHENA_MESSAGES.failed,
+      {},
+      detail,
+    );
+  }
+}
+
+/**
+ * An Athena call that failed after retries. Throttling (`TooManyRequestsException`, `ThrottlingException`)
+ * is a 429 the caller may retry; anything else (including Athena's own `InvalidRequestException` or
+ * `ResourceNotFoundException`, which describe our configuration, not the request) is a 500.
+ */
+function apiErrorOf(operation: string, err: unknown, logger: Logger | undefined): ApiError {
+  const throttled = classifyError(err) === ErrorClass.Throttled;
+  logger?.warn('Athena call failed', { operation, throttled, error: errorSummary(err) });
+  return throttled
+    ? new ApiError('ThrottlingException', ATHENA_MESSAGES.throttled, {}, err)
+    : new ApiError('InternalServerException', ATHENA_MESSAGES.failed, {}, err);
+}
