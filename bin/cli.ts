@@ -14,13 +14,24 @@ commands:
             [--slice-minutes N] [--lookback-minutes N] [--backfill-days N] [--concurrency N] [--json]
   coverage  --archive URI [--source codecatalyst] [--space NAME] [--from T] [--to T]
             [--slice-minutes N] [--lookback-minutes N] [--json]
+  serve     --archive URI [--port N (3000)] [--host H (127.0.0.1)] [--token-ttl-seconds N (86400)]
+            the ListEventLogs-compatible API: POST /v1/spaces/{spaceName}/eventLogs (no auth locally)
+  query     --space NAME --from T [--to T (now)] [--event-name X] [--user-name U] [--project-name P]
+            [--operation-type T] [--event-source S] [--error-code C] [--limit N] [--format table|json|csv]
+            --archive URI
+  start     [--space NAME] [--archive URI (./data)] [--port N (3000)]
+            ingest (a real space with CODECATALYST_TOKEN, else a labelled demo), then serve the archive
 
-Times are RFC 3339 (2024-05-01T00:00:00Z). URI is file:///abs/path, a relative path, or s3://bucket/prefix.
+Times are RFC 3339 (2024-05-01T00:00:00Z). URI is file:///abs/path, a relative path, or s3://bucket/prefix
+(serve and query read folder archives only).
 Environment: CODECATALYST_TOKEN (a personal access token), AWS_ENDPOINT_URL_CODECATALYST, AWS_ENDPOINT_URL_S3.`;
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   ingest: ingestCommand,
   coverage: coverageCommand,
+  // Loaded on use: they load DuckDB's native module, which the other commands do not need.
+  serve: async (args) => (await import('./commands/serve')).serveCommand(args),
+  query: async (args) => (await import('./commands/query')).queryCommand(args),
   start: startCommand,
 };
 

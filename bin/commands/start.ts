@@ -2,11 +2,12 @@
  * `start` (what `npm start` runs): the local main job. With CODECATALYST_TOKEN and `--space` it
  * archives that real space into `./data`; without them it runs a clearly labelled demo that feeds a
  * built-in sample source (a local ListEventLogs server with synthetic events) through the real
- * ingest, with the real CodeCatalyst SDK client.
+ * ingest, with the real CodeCatalyst SDK client. Then it serves the archive's query API
+ * (`serve`, port 3000 or `--port`) until interrupted, printing the URL, a `curl` and the SDK setup.
  */
 import { DAY_MS, HOUR_MS } from '@eventlog-archive/shared';
 import { codecatalyst } from '../../lambdas/ingest/sources/codecatalyst';
-import { archiveOption, parse, UsageError } from './args';
+import { archiveOption, intOption, parse, UsageError } from './args';
 import { coverageCommand } from './coverage';
 import { archiveInstance } from './ingest';
 
@@ -19,20 +20,30 @@ export async function startCommand(args: string[]): Promise<number> {
     port: { type: 'string' },
   });
   const archive = archiveOption({ archive: './data', ...values });
+  const port = intOption(values, 'port', 3000, 0, 65535);
   const token = process.env.CODECATALYST_TOKEN;
   const space = values.space === undefined ? undefined : codecatalyst.checkInstance(values.space, '--space');
+  // Checked before the ingest: `start` serves what it archived, and serve reads folder archives only.
+  const { localArchiveDir, serveUntilSignal } = await import('./serve');
+  localArchiveDir(archive);
 
   if (space && token) {
     process.stdout.write(`Archiving CodeCatalyst space ${space} into ${archive}\n`);
     const code = await archiveInstance({ source: codecatalyst, instance: space, archive, settings: {} });
     if (code !== 0) return code;
-    return coverageCommand(['--archive', archive, '--space', space]);
+    const coverage = await coverageCommand(['--archive', archive, '--space', space]);
+    if (coverage !== 0) return coverage;
+    process.stdout.write('\n');
+    return serveUntilSignal({ archive, port, space });
   }
   if (space && !token)
     throw new UsageError(
       '--space: needs CODECATALYST_TOKEN (a personal access token) to pull a real space; without both, npm start runs the demo',
     );
-  return demo(archive);
+  const code = await demo(archive);
+  if (code !== 0) return code;
+  process.stdout.write('\n');
+  return serveUntilSignal({ archive, port, space: DEMO_SPACE });
 }
 
 async function demo(archive: string): Promise<number> {

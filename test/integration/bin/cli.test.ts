@@ -222,19 +222,6 @@ describe('eventlog-archive CLI', () => {
 });
 
 describe('npm start', () => {
-  it('runs a labelled demo through the real ingest when no token and space are given', async () => {
-    const { code, stdout } = await cli(['start', '--archive', './demo'], {
-      CODECATALYST_TOKEN: '',
-      AWS_ENDPOINT_URL_CODECATALYST: '',
-    });
-    expect(code).toBe(0);
-    expect(stdout).toContain('== DEMO');
-    expect(stdout).toMatch(
-      /complete: CodeCatalyst event logs of space demo-space, .* 20000 events fetched \(20000 new\)/,
-    );
-    expect(stdout).toMatch(/0 gaps; 20000 events/);
-  });
-
   it('refuses --space without a token, saying what is missing', async () => {
     const { code, stderr } = await cli(['start', '--space', 'real-space'], { CODECATALYST_TOKEN: '' });
     expect(code).toBe(2);

@@ -1,0 +1,218 @@
+/**
+ * `query`: archived events at a terminal. Pages through the local engine (DuckDB over a folder
+ * archive) in archive order (event time, then id) with the same filters as the HTTP API, and prints
+ * a table, JSON (an array of events exactly as ListEventLogs returns them) or CSV (RFC 4180, nested
+ * fields as dotted columns).
+ */
+import { checkLength, isApiError } from '@eventlog-archive/shared';
+import { LocalStore } from '../../lambdas/ingest/archive/local-store';
+import { type ArchiveRecord, type FieldSpec, toWire } from '../../lambdas/ingest/archive/records';
+import { codecatalyst } from '../../lambdas/ingest/sources/codecatalyst';
+import { archivedInstances, storeCatalog } from '../../lambdas/query/catalog';
+import { createDuckDbEngine } from '../../lambdas/query/duckdb-engine';
+import { EXTRA_FILTERS, type ExtraFilter, FILTER_MAX_LENGTH } from '../../lambdas/query/list-event-logs';
+import { archiveOption, instanceOption, intOption, parse, required, timeOption, UsageError } from './args';
+import { localArchiveDir } from './serve';
+
+export const QUERY_FORMATS = ['table', 'json', 'csv'] as const;
+export type QueryFormat = (typeof QUERY_FORMATS)[number];
+
+/** Command-line filter → the API's body field (and so the event field, via EXTRA_FILTERS). */
+const FILTER_OPTIONS: Record<string, ExtraFilter> = {
+  'user-name': 'userName',
+  'project-name': 'projectName',
+  'operation-type': 'operationType',
+  'event-source': 'eventSource',
+  'error-code': 'errorCode',
+};
+// Rows asked of the engine at a time.
+const PAGE = 1000;
+
+export async function queryCommand(args: string[]): Promise<number> {
+  const values = parse(args, {
+    space: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'event-name': { type: 'string' },
+    ...Object.fromEntries(Object.keys(FILTER_OPTIONS).map((name) => [name, { type: 'string' as const }])),
+    limit: { type: 'string' },
+    format: { type: 'string' },
+    archive: { type: 'string' },
+  });
+  const source = codecatalyst;
+  const space = instanceOption(values, source, true)!;
+  required(values, 'from');
+  const from = timeOption(values, 'from')!;
+  const to = timeOption(values, 'to') ?? Date.now();
+  if (from >= to) throw new UsageError('--to: must be later than --from');
+  const equals: Record<string, string> = {};
+  if (values['event-name'] !== undefined) equals.eventName = required(values, 'event-name');
+  for (const [option, field] of Object.entries(FILTER_OPTIONS)) {
+    const raw = values[option];
+    if (raw === undefined) continue;
+    try {
+      equals[EXTRA_FILTERS[field]] = checkLength(raw, `--${option}`, 1, FILTER_MAX_LENGTH);
+    } catch (err) {
+      throw new UsageError(isApiError(err) ? err.message : String(err));
+    }
+  }
+  // Default: every matching event.
+  const limit = intOption(values, 'limit', Number.POSITIVE_INFINITY, 1, 100_000_000);
+  const format = (values.format ?? 'table') as QueryFormat;
+  if (!QUERY_FORMATS.includes(format))
+    throw new UsageError(
+      `--format: must be one of ${QUERY_FORMATS.join(', ')} (got "${String(values.format)}")`,
+    );
+  const archive = archiveOption(values);
+  const dir = localArchiveDir(archive);
+
+  const store = new LocalStore(dir);
+  if (!(await storeCatalog(store).hasInstance(source, space))) {
+    const known = await archivedInstances(store, source);
+    throw new UsageError(
+      `--space: ${space} has never been archived in ${archive}` +
+        (known.length > 0 ? ` (archived: ${known.join(', ')})` : ' (nothing archived yet)'),
+    );
+  }
+
+  // `| head` closes stdout early: stop quietly instead of failing with EPIPE.
+  let closed = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') closed = true;
+    else throw err;
+  });
+  const write = async (text: string): Promise<void> => {
+    if (closed || process.stdout.write(text)) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        process.stdout.off('drain', done);
+        process.stdout.off('error', done);
+        resolve();
+      };
+      process.stdout.once('drain', done);
+      process.stdout.once('error', done);
+    });
+  };
+
+  const printer = printerFor(format, source.fields);
+  const engine = await createDuckDbEngine(dir);
+  let count = 0;
+  try {
+    await write(printer.head());
+    let after: { time: number; id: string } | undefined;
+    while (count < limit && !closed) {
+      const want = Math.min(PAGE, limit - count);
+      const { records } = await engine.listEvents({
+        source,
+        instance: space,
+        start: from,
+        end: to,
+        equals,
+        limit: want,
+        ...(after ? { after } : {}),
+      });
+      for (const record of records) {
+        await write(printer.row(record, count === 0));
+        count++;
+      }
+      const last = records.at(-1);
+      if (!last || records.length < want) break;
+      after = { time: (last[source.timeField] as Date).getTime(), id: String(last[source.idField]) };
+    }
+    await write(printer.tail(count));
+  } finally {
+    await engine.close();
+  }
+  if (!closed) process.stderr.write(`${count} event${count === 1 ? '' : 's'}\n`);
+  return 0;
+}
+
+interface Printer {
+  head(): string;
+  row(record: ArchiveRecord, first: boolean): string;
+  tail(count: number): string;
+}
+
+function printerFor(format: QueryFormat, fields: readonly FieldSpec[]): Printer {
+  switch (format) {
+    case 'json':
+      return {
+        head: () => '[',
+        row: (record, first) => `${first ? '\n' : ',\n'}  ${JSON.stringify(toWire(fields, record))}`,
+        tail: (count) => (count > 0 ? '\n]\n' : ']\n'),
+      };
+    case 'csv': {
+      const columns = flatColumns(fields);
+      return {
+        head: () => `${columns.map((c) => csvField(c.name)).join(',')}\r\n`,
+        row: (record) => `${columns.map((c) => csvField(c.get(record))).join(',')}\r\n`,
+        tail: () => '',
+      };
+    }
+    default:
+      return tablePrinter();
+  }
+}
+
+/** Every leaf field as a dotted column name and a getter (timestamps as RFC 3339, absent as ''). */
+export function flatColumns(
+  fields: readonly FieldSpec[],
+): { name: string; get: (record: ArchiveRecord) => string }[] {
+  const out: { name: string; get: (record: ArchiveRecord) => string }[] = [];
+  const walk = (specs: readonly FieldSpec[], prefix: string, pick: (r: ArchiveRecord) => unknown): void => {
+    for (const spec of specs) {
+      const get = (r: ArchiveRecord): unknown => {
+        const parent = pick(r) as Record<string, unknown> | null | undefined;
+        return parent ? parent[spec.name] : undefined;
+      };
+      if (spec.type === 'struct') walk(spec.fields, `${prefix}${spec.name}.`, get);
+      else
+        out.push({
+          name: `${prefix}${spec.name}`,
+          get: (r) => {
+            const v = get(r);
+            return v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v);
+          },
+        });
+    }
+  };
+  walk(fields, '', (r) => r);
+  return out;
+}
+
+/** RFC 4180: quoted when it holds a comma, a quote, CR or LF; quotes doubled. */
+export function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+const TABLE_COLUMNS: { title: string; width: number; get: (r: ArchiveRecord) => unknown }[] = [
+  { title: 'eventTime', width: 24, get: (r) => (r.eventTime as Date | null)?.toISOString() },
+  { title: 'eventName', width: 28, get: (r) => r.eventName },
+  { title: 'userName', width: 18, get: (r) => (r.userIdentity as Record<string, unknown> | null)?.userName },
+  {
+    title: 'project',
+    width: 18,
+    get: (r) => (r.projectInformation as Record<string, unknown> | null)?.name,
+  },
+  { title: 'operation', width: 9, get: (r) => r.operationType },
+  { title: 'source', width: 12, get: (r) => r.eventSource },
+  { title: 'errorCode', width: 16, get: (r) => r.errorCode },
+  { title: 'id', width: 0, get: (r) => r.id },
+];
+
+function cell(value: unknown, width: number): string {
+  const text = value === null || value === undefined ? '-' : String(value).replace(/[\r\n\t]/g, ' ');
+  if (width === 0) return text;
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
+}
+
+function tablePrinter(): Printer {
+  const line = (values: unknown[]): string =>
+    `${values.map((v, i) => cell(v, TABLE_COLUMNS[i]!.width)).join('  ')}\n`;
+  return {
+    head: () =>
+      line(TABLE_COLUMNS.map((c) => c.title)) + line(TABLE_COLUMNS.map((c) => '-'.repeat(c.width || 36))),
+    row: (record) => line(TABLE_COLUMNS.map((c) => c.get(record))),
+    tail: () => '',
+  };
+}

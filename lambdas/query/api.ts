@@ -1,0 +1,220 @@
+/**
+ * The HTTP API as one framework-free function: the Lambda handler (behind API Gateway) and
+ * `eventlog-archive serve` (node:http) both translate their requests into an {@link ApiRequest} and
+ * send back the {@link ApiResponse}, so routes, validation, status codes and headers are one code.
+ *
+ * Errors have the shape of the AWS service the route mimics: the error name in the
+ * `x-amzn-ErrorType` header and a JSON body `{"message": "…"}`, with the seed's status codes. No
+ * input yields a 5xx: anything unexpected becomes a 500 whose message says nothing internal, and
+ * the details go to the log (redacted).
+ */
+import {
+  ArchiveError,
+  errorSummary,
+  isApiError,
+  type Logger,
+  toApiError,
+  validationError,
+} from '@eventlog-archive/shared';
+import type { ArchiveCatalog } from './catalog';
+import type { QueryEngine } from './engine';
+import { listEventLogs, parseListEventLogs } from './list-event-logs';
+import type { NextTokenCodec } from './next-token';
+
+/** Largest request body accepted (the largest valid ListEventLogs body is about 10 KB). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface ApiRequest {
+  method: string;
+  /** The request path as sent, still percent-encoded (a query string, if any, is ignored). */
+  path: string;
+  query?: Record<string, string | string[] | undefined>;
+  headers?: Record<string, string | string[] | undefined>;
+  /** The body as text; `undefined` or empty when there is none. */
+  body: string | undefined;
+  /** Set by a server that stopped reading a body longer than {@link MAX_BODY_BYTES}. */
+  bodyTooLarge?: boolean;
+  /** Correlation id for log lines (the API Gateway request id, or one the server made). */
+  requestId?: string;
+}
+
+export interface ApiResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A value, or how to get it (resolved on each request; memoise inside when it is costly). */
+export type Provider<T> = T | (() => T | Promise<T>);
+
+export interface ApiDeps {
+  engine: Provider<QueryEngine>;
+  catalog: Provider<ArchiveCatalog>;
+  tokens: Provider<NextTokenCodec>;
+  logger?: Logger;
+  now?: () => number;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+const LIST_EVENT_LOGS = /^\/v1\/spaces\/([^/]*)\/eventLogs$/;
+
+/** Error names that are not API errors of the seeds but of the HTTP layer (routing). */
+type RoutingError = 'UnknownOperationException' | 'MethodNotAllowedException';
+
+/** Answers one request. Never throws. */
+export async function handleApiRequest(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  const started = Date.now();
+  let routed: Routed;
+  try {
+    routed = await route(request, deps);
+  } catch (err) {
+    routed = errorResponse(err, request, deps.logger);
+  }
+  const { log, ...response } = routed;
+  deps.logger?.info('request', {
+    requestId: request.requestId,
+    method: request.method,
+    path: request.path.slice(0, 200),
+    status: response.statusCode,
+    errorType: response.headers['x-amzn-ErrorType'],
+    ms: Date.now() - started,
+    ...log,
+  });
+  return response;
+}
+
+/** A response and what its log line should add (items, files read, bytes scanned). */
+type Routed = ApiResponse & { log?: Record<string, unknown> };
+
+async function route(request: ApiRequest, deps: ApiDeps): Promise<Routed> {
+  const method = request.method.toUpperCase();
+  const q = request.path.indexOf('?');
+  const path = q < 0 ? request.path : request.path.slice(0, q);
+
+  const match = LIST_EVENT_LOGS.exec(path);
+  if (match) {
+    if (method !== 'POST') return routingError('MethodNotAllowedException', `${method} ${path}`, 'POST');
+    return listEventLogsRoute(match[1]!, request, deps);
+  }
+  if (path === '/' || path === '') {
+    if (method !== 'GET') return routingError('MethodNotAllowedException', `${method} /`, 'GET');
+    return json(200, {
+      service: 'eventlog-archive',
+      description: 'Archived Amazon CodeCatalyst event logs, served wire-compatible with ListEventLogs.',
+      routes: [
+        {
+          method: 'POST',
+          path: '/v1/spaces/{spaceName}/eventLogs',
+          body: '{"startTime","endTime","eventName?","maxResults?","nextToken?","userName?","projectName?","operationType?","eventSource?","errorCode?"}',
+        },
+      ],
+    });
+  }
+  return routingError('UnknownOperationException', `${method} ${path}`);
+}
+
+async function listEventLogsRoute(segment: string, request: ApiRequest, deps: ApiDeps): Promise<Routed> {
+  let spaceName: string;
+  try {
+    spaceName = decodeURIComponent(segment);
+  } catch {
+    throw validationError('spaceName', 'is not valid percent-encoding');
+  }
+  const body = parseBody(request);
+  const input = parseListEventLogs(spaceName, body);
+  const [engine, catalog] = await Promise.all([
+    resolve(deps.engine, 'query engine'),
+    resolve(deps.catalog, 'archive catalog'),
+  ]);
+  const { items, nextToken, stats } = await listEventLogs(input, {
+    engine: guardEngine(engine),
+    catalog,
+    tokens: () => resolve(deps.tokens, 'nextToken keys'),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  return {
+    ...json(200, nextToken === undefined ? { items } : { items, nextToken }),
+    log: { items: items.length, more: nextToken !== undefined, ...stats },
+  };
+}
+
+/** The request body as a JSON object; an absent body is `{}` (so the message names the missing field). */
+function parseBody(request: ApiRequest): Record<string, unknown> {
+  const text = request.body ?? '';
+  if (request.bodyTooLarge || Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES)
+    throw validationError('body', `must not be larger than ${MAX_BODY_BYTES} bytes`);
+  if (text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw validationError('body', 'is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw validationError('body', 'must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+async function resolve<T>(provider: Provider<T>, what: string): Promise<T> {
+  try {
+    return typeof provider === 'function' ? await (provider as () => T | Promise<T>)() : provider;
+  } catch (err) {
+    throw internal(err, `${what}: not available`);
+  }
+}
+
+/**
+ * Engine errors reach callers only as the engine's own API errors (throttling, the bytes-scanned
+ * cutoff); any other error, even one whose name happens to be a seed's (an AWS
+ * `ResourceNotFoundException` about a work group), is ours: a 500, or a 429 when it was throttling.
+ */
+function guardEngine(engine: QueryEngine): QueryEngine {
+  return {
+    listEvents: async (query) => {
+      try {
+        return await engine.listEvents(query);
+      } catch (err) {
+        throw internal(err, 'the query engine failed');
+      }
+    },
+    close: () => engine.close(),
+  };
+}
+
+function internal(err: unknown, message: string): Error {
+  return isApiError(err) ? err : new ArchiveError(message, { cause: err });
+}
+
+function json(statusCode: number, value: unknown): ApiResponse {
+  return { statusCode, headers: { ...JSON_HEADERS }, body: JSON.stringify(value) };
+}
+
+function routingError(type: RoutingError, what: string, allow?: string): ApiResponse {
+  const clipped = what.length > 200 ? `${what.slice(0, 200)}…` : what;
+  const statusCode = type === 'MethodNotAllowedException' ? 405 : 404;
+  const message =
+    type === 'MethodNotAllowedException'
+      ? `${clipped}: method not allowed (use ${allow})`
+      : `${clipped}: no such operation (POST /v1/spaces/{spaceName}/eventLogs)`;
+  return {
+    statusCode,
+    headers: { ...JSON_HEADERS, 'x-amzn-ErrorType': type, ...(allow ? { allow } : {}) },
+    body: JSON.stringify({ message }),
+  };
+}
+
+/** An error as the caller sees it, through the shared mapping; 5xx are logged with their cause. */
+function errorResponse(err: unknown, request: ApiRequest, logger: Logger | undefined): ApiResponse {
+  const apiError = toApiError(err);
+  if (apiError.statusCode >= 500) {
+    const causes: ReturnType<typeof errorSummary>[] = [];
+    for (let e: unknown = err, depth = 0; e && depth < 5; depth++, e = (e as { cause?: unknown }).cause)
+      causes.push(errorSummary(e));
+    logger?.error('request failed', { requestId: request.requestId, causes });
+  }
+  return {
+    statusCode: apiError.statusCode,
+    headers: { ...JSON_HEADERS, 'x-amzn-ErrorType': apiError.errorType },
+    body: JSON.stringify(apiError.toJSON()),
+  };
+}
