@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
- * The CDK app: the storage stack (bucket, retained) and the ingest stack (function, schedules) that
- * receives it. Environment-agnostic: no account or region lookups, so `cdk synth` runs offline.
+ * The CDK app: the storage stack (bucket, catalog, Athena workgroup: the state) and the two compute
+ * stacks that receive it, ingest (function, schedules) and query (function, API). Environment-agnostic:
+ * no account or region lookups, so `cdk synth` runs offline.
  */
 import { App } from 'aws-cdk-lib';
 import { type ArchiveConfig, CONTEXT_KEY, ConfigError, loadConfig } from '../lib/config';
 import { IngestStack } from '../lib/stacks/ingest-stack';
+import { QueryStack } from '../lib/stacks/query-stack';
 import { StorageStack } from '../lib/stacks/storage-stack';
 
 const app = new App();
@@ -20,7 +22,8 @@ try {
 }
 
 const storage = new StorageStack(app, 'EventlogArchiveStorage', {
-  description: 'eventlog-archive: the archive bucket and its access logs (retained on delete)',
+  description:
+    'eventlog-archive: the archive bucket and its access logs (retained on delete), Glue catalog, Athena workgroup',
   config,
 });
 
@@ -29,4 +32,13 @@ new IngestStack(app, 'EventlogArchiveIngest', {
   config,
   bucket: storage.bucket,
   archivePrefix: storage.archivePrefix,
+});
+
+new QueryStack(app, 'EventlogArchiveQuery', {
+  description: 'eventlog-archive: the query API (API Gateway, IAM auth) and its function over Athena',
+  config,
+  bucket: storage.bucket,
+  archivePrefix: storage.archivePrefix,
+  catalog: storage.catalog,
+  workGroup: storage.workGroup,
 });

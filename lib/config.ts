@@ -43,6 +43,30 @@ export interface ArchiveConfig {
   readonly objectLock?: { readonly mode: ObjectLockMode; readonly days: number };
   /** Timeout of the ingest function (minutes, 1 to 15). */
   readonly functionTimeoutMinutes: number;
+  readonly query: QueryConfig;
+}
+
+/** The catalog, the Athena workgroup and the query API. */
+export interface QueryConfig {
+  /** Glue database of the archive's tables (Athena: lowercase letters, digits and '_'). */
+  readonly databaseName: string;
+  /** Name of the Athena workgroup the query API (and people) run queries in. */
+  readonly workGroupName: string;
+  /** First `dt` partition projection knows about (YYYY-MM-DD); the last is always today (UTC). */
+  readonly projectionStartDate: string;
+  /** Athena cancels a query that scans more than this (MiB, at least Athena's 10 MB minimum). */
+  readonly bytesScannedCutoffMb: number;
+  /** Days the workgroup's result files are kept. */
+  readonly resultsExpireDays: number;
+  /** How long a `nextToken` stays valid (seconds). */
+  readonly tokenTtlSeconds: number;
+  /** API Gateway stage throttling: steady requests per second and burst. */
+  readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * Whether this app sets the region's API Gateway CloudWatch Logs role (needed for access logs). Turn
+   * off in accounts where a landing zone already manages that account-wide setting.
+   */
+  readonly apiCloudWatchRole: boolean;
 }
 
 export const DEFAULT_CONFIG: ArchiveConfig = {
@@ -55,6 +79,16 @@ export const DEFAULT_CONFIG: ArchiveConfig = {
   retention: { expireNoncurrentVersionsDays: 365, accessLogsExpireDays: 365 },
   archivePrefix: '',
   functionTimeoutMinutes: 15,
+  query: {
+    databaseName: 'eventlog_archive',
+    workGroupName: 'eventlog-archive',
+    projectionStartDate: '2020-01-01',
+    bytesScannedCutoffMb: 1024,
+    resultsExpireDays: 7,
+    tokenTtlSeconds: 86_400,
+    throttling: { rateLimit: 5, burstLimit: 10 },
+    apiCloudWatchRole: true,
+  },
 };
 
 /** A setting broke a rule. The message is `<path>: <value> <rule>`. */
@@ -75,6 +109,12 @@ export const MAX_SPACES = 50;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 // One prefix segment: S3's "safe" key characters, not '.' or '..'.
 const PREFIX_SEGMENT = /^[A-Za-z0-9!_.*'()-]+$/;
+// Athena reads database names in lowercase only; Glue allows 255 characters.
+const DATABASE_NAME = /^[a-z0-9_]{1,255}$/;
+// Athena workgroup names: 1 to 128 of these characters.
+const WORKGROUP_NAME = /^[A-Za-z0-9._-]{1,128}$/;
+/** Athena refuses a bytes-scanned cutoff under 10 MB. */
+export const MIN_BYTES_SCANNED_CUTOFF_MB = 10;
 
 /**
  * Reads and validates the `eventlogArchive` context value, filling in the defaults.
@@ -96,6 +136,7 @@ export function loadConfig(context: unknown): ArchiveConfig {
     'archivePrefix',
     'objectLock',
     'functionTimeoutMinutes',
+    'query',
   ]);
 
   const cc = optionalObject(raw['codecatalyst'], `${root}.codecatalyst`);
@@ -188,6 +229,8 @@ export function loadConfig(context: unknown): ArchiveConfig {
     15,
   );
 
+  const query = queryConfig(raw['query'], `${root}.query`);
+
   return {
     codecatalyst: { spaces, tokenSecretName },
     schedule: { rateMinutes },
@@ -203,7 +246,110 @@ export function loadConfig(context: unknown): ArchiveConfig {
     archivePrefix,
     ...(objectLock ? { objectLock } : {}),
     functionTimeoutMinutes,
+    query,
   };
+}
+
+function queryConfig(value: unknown, path: string): QueryConfig {
+  const defaults = DEFAULT_CONFIG.query;
+  const raw = optionalObject(value, path);
+  known(raw, path, [
+    'databaseName',
+    'workGroupName',
+    'projectionStartDate',
+    'bytesScannedCutoffMb',
+    'resultsExpireDays',
+    'tokenTtlSeconds',
+    'throttling',
+    'apiCloudWatchRole',
+  ]);
+  const databaseName = matching(
+    raw['databaseName'] ?? defaults.databaseName,
+    `${path}.databaseName`,
+    DATABASE_NAME,
+    'must be 1 to 255 of a-z 0-9 _ (Athena reads database names in lowercase)',
+  );
+  const workGroupName = matching(
+    raw['workGroupName'] ?? defaults.workGroupName,
+    `${path}.workGroupName`,
+    WORKGROUP_NAME,
+    'must be 1 to 128 of A-Z a-z 0-9 . _ -',
+  );
+  const projectionStartDate = pastDate(
+    raw['projectionStartDate'] ?? defaults.projectionStartDate,
+    `${path}.projectionStartDate`,
+  );
+  const bytesScannedCutoffMb = int(
+    raw['bytesScannedCutoffMb'] ?? defaults.bytesScannedCutoffMb,
+    `${path}.bytesScannedCutoffMb`,
+    MIN_BYTES_SCANNED_CUTOFF_MB,
+    // 1 PiB: far above any sensible per-query limit, and still an exact integer in bytes.
+    1_073_741_824,
+  );
+  const resultsExpireDays = int(
+    raw['resultsExpireDays'] ?? defaults.resultsExpireDays,
+    `${path}.resultsExpireDays`,
+    1,
+    365,
+  );
+  const tokenTtlSeconds = int(
+    raw['tokenTtlSeconds'] ?? defaults.tokenTtlSeconds,
+    `${path}.tokenTtlSeconds`,
+    60,
+    30 * 86_400,
+  );
+  const throttlingRaw = optionalObject(raw['throttling'], `${path}.throttling`);
+  known(throttlingRaw, `${path}.throttling`, ['rateLimit', 'burstLimit']);
+  // API Gateway's default account quota: 10,000 requests per second, burst 5,000.
+  const rateLimit = int(
+    throttlingRaw['rateLimit'] ?? defaults.throttling.rateLimit,
+    `${path}.throttling.rateLimit`,
+    1,
+    10_000,
+  );
+  const burstLimit = int(
+    throttlingRaw['burstLimit'] ?? defaults.throttling.burstLimit,
+    `${path}.throttling.burstLimit`,
+    1,
+    5_000,
+  );
+  const apiCloudWatchRole = raw['apiCloudWatchRole'] ?? defaults.apiCloudWatchRole;
+  if (typeof apiCloudWatchRole !== 'boolean') {
+    throw new ConfigError(`${path}.apiCloudWatchRole`, apiCloudWatchRole, 'must be true or false');
+  }
+  return {
+    databaseName,
+    workGroupName,
+    projectionStartDate,
+    bytesScannedCutoffMb,
+    resultsExpireDays,
+    tokenTtlSeconds,
+    throttling: { rateLimit, burstLimit },
+    apiCloudWatchRole,
+  };
+}
+
+function matching(value: unknown, path: string, pattern: RegExp, rule: string): string {
+  if (typeof value !== 'string' || !pattern.test(value)) throw new ConfigError(path, value, rule);
+  return value;
+}
+
+// A calendar date in the past: projection's range runs from it to NOW, and Athena rejects a range
+// whose start lies after its end.
+function pastDate(value: unknown, path: string): string {
+  const rule = 'must be a date YYYY-MM-DD from 1970-01-01 to today (UTC)';
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value))
+    throw new ConfigError(path, value, rule);
+  const ms = Date.parse(`${value}T00:00:00Z`);
+  if (
+    !Number.isFinite(ms) ||
+    new Date(ms).toISOString().slice(0, 10) !== value ||
+    ms < 0 ||
+    ms > Date.now()
+  ) {
+    throw new ConfigError(path, value, rule);
+  }
+  return value;
 }
 
 // `cdk synth -c eventlogArchive='{...}'` passes the value as a JSON string.

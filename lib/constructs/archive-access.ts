@@ -11,6 +11,11 @@ export const ArchiveFolder = {
 } as const;
 export type ArchiveFolder = (typeof ArchiveFolder)[keyof typeof ArchiveFolder];
 
+/** A table's folder in the coverage ledger, e.g. `_ledger/codecatalyst_event_logs`. */
+export function ledgerFolderOf(table: string): string {
+  return `${ArchiveFolder.LEDGER}/${table}`;
+}
+
 export const ArchiveAccess = { READ: 'read', READ_WRITE: 'readWrite' } as const;
 export type ArchiveAccess = (typeof ArchiveAccess)[keyof typeof ArchiveAccess];
 
@@ -23,6 +28,15 @@ export function archiveUri(bucket: IBucket, prefix: string): string {
   return trimmed ? `s3://${bucket.bucketName}/${trimmed}` : `s3://${bucket.bucketName}`;
 }
 
+export interface BindArchiveOptions {
+  /**
+   * The function also queries these folders through Athena, which reads S3 with the caller's
+   * credentials: adds `s3:GetBucketLocation` on the bucket, which Athena checks first. The object and
+   * listing grants stay the same.
+   */
+  readonly forAthena?: boolean;
+}
+
 /**
  * Points a function at the archive: sets `ARCHIVE_URI` and grants object access on exactly the given
  * folders under `prefix`, plus `s3:ListBucket` limited to those folders by an `s3:prefix` condition
@@ -30,6 +44,7 @@ export function archiveUri(bucket: IBucket, prefix: string): string {
  *
  * @example
  * bindArchive(fn, bucket, 'archive/', [ArchiveFolder.CODECATALYST_EVENT_LOGS, ArchiveFolder.LEDGER]);
+ * bindArchive(fn, bucket, '', ['codecatalyst_event_logs'], ArchiveAccess.READ, { forAthena: true });
  */
 export function bindArchive(
   fn: LambdaFunction,
@@ -37,6 +52,7 @@ export function bindArchive(
   prefix: string,
   folders: readonly string[],
   access: ArchiveAccess = ArchiveAccess.READ_WRITE,
+  options: BindArchiveOptions = {},
 ): void {
   if (folders.length === 0) throw new Error('bindArchive: at least one folder is required');
   const keyPrefixes = folders.map((folder) => `${prefix}${folder}/*`);
@@ -59,6 +75,15 @@ export function bindArchive(
       conditions: { StringLikeIfExists: { 's3:prefix': keyPrefixes } },
     }),
   );
+  if (options.forAthena) {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['s3:GetBucketLocation'],
+        resources: [bucket.bucketArn],
+      }),
+    );
+  }
   // With SSE-KMS, reading needs Decrypt and writing GenerateDataKey; named actions, no wildcards.
   bucket.encryptionKey?.grant(
     fn,

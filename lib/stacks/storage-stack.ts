@@ -13,8 +13,15 @@ import {
   TargetObjectKeyFormat,
 } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import {
+  CODECATALYST_FIELDS,
+  CODECATALYST_PARTITION_KEY,
+  CODECATALYST_TABLE,
+} from '../../lambdas/ingest/sources/codecatalyst/schema';
 import type { ArchiveConfig } from '../config';
 import { archiveUri } from '../constructs/archive-access';
+import { ArchiveCatalog } from '../constructs/archive-catalog';
+import { QueryWorkGroup } from '../constructs/query-workgroup';
 
 export interface StorageStackProps extends StackProps {
   readonly config: ArchiveConfig;
@@ -23,16 +30,21 @@ export interface StorageStackProps extends StackProps {
 }
 
 /**
- * The stateful half: the archive bucket and its access-log bucket. Both are retained when the stack
- * is deleted; compute stacks receive the bucket as a prop and can come and go.
+ * The stateful half: the archive bucket and its access-log bucket (both retained when the stack is
+ * deleted), the Glue catalog over the archive, and the Athena workgroup with its results bucket.
+ * Compute stacks receive these as props and can come and go.
  */
 export class StorageStack extends Stack {
   /** The archive: one folder per table under `archivePrefix`. */
   readonly bucket: IBucket;
   /** '' or a key prefix ending in '/'. */
   readonly archivePrefix: string;
-  /** Server access logs of the archive bucket. */
+  /** Server access logs of the archive bucket and the results bucket. */
   readonly accessLogsBucket: IBucket;
+  /** The Glue database and one table per source. */
+  readonly catalog: ArchiveCatalog;
+  /** The Athena workgroup and its results bucket. */
+  readonly workGroup: QueryWorkGroup;
 
   constructor(scope: Construct, id: string, props: StorageStackProps) {
     super(scope, id, props);
@@ -97,6 +109,28 @@ export class StorageStack extends Stack {
       serverAccessLogsPrefix: 'archive/',
       targetObjectKeyFormat: TargetObjectKeyFormat.partitionedPrefix(PartitionDateSource.EVENT_TIME),
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.catalog = new ArchiveCatalog(this, 'Catalog', {
+      bucket: this.bucket,
+      archivePrefix: this.archivePrefix,
+      databaseName: config.query.databaseName,
+      projectionStartDate: config.query.projectionStartDate,
+    });
+    this.catalog.addTable({
+      tableName: CODECATALYST_TABLE,
+      partitionKey: CODECATALYST_PARTITION_KEY,
+      fields: CODECATALYST_FIELDS,
+      description: 'Amazon CodeCatalyst event logs (ListEventLogs), one partition per space and UTC day',
+    });
+
+    this.workGroup = new QueryWorkGroup(this, 'Query', {
+      workGroupName: config.query.workGroupName,
+      bytesScannedCutoffMb: config.query.bytesScannedCutoffMb,
+      resultsExpireDays: config.query.resultsExpireDays,
+      // Results hold archive data: with a key for the archive, they are encrypted with it as well.
+      ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
+      accessLogsBucket: this.accessLogsBucket,
     });
 
     new CfnOutput(this, 'ArchiveUri', {

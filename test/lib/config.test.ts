@@ -28,6 +28,16 @@ describe('loadConfig', () => {
       retention: { expireNoncurrentVersionsDays: 365, accessLogsExpireDays: 365 },
       archivePrefix: '',
       functionTimeoutMinutes: 15,
+      query: {
+        databaseName: 'eventlog_archive',
+        workGroupName: 'eventlog-archive',
+        projectionStartDate: '2020-01-01',
+        bytesScannedCutoffMb: 1024,
+        resultsExpireDays: 7,
+        tokenTtlSeconds: 86_400,
+        throttling: { rateLimit: 5, burstLimit: 10 },
+        apiCloudWatchRole: true,
+      },
     });
     expect(config).toEqual(DEFAULT_CONFIG);
   });
@@ -53,6 +63,16 @@ describe('loadConfig', () => {
       archivePrefix: 'archive/v1',
       objectLock: { mode: 'COMPLIANCE', days: 3650 },
       functionTimeoutMinutes: 10,
+      query: {
+        databaseName: 'audit_events',
+        workGroupName: 'Audit.Events-1',
+        projectionStartDate: '2023-06-15',
+        bytesScannedCutoffMb: 10,
+        resultsExpireDays: 1,
+        tokenTtlSeconds: 3600,
+        throttling: { rateLimit: 50, burstLimit: 100 },
+        apiCloudWatchRole: false,
+      },
     };
 
     // Act
@@ -67,6 +87,23 @@ describe('loadConfig', () => {
       codecatalyst: { spaces: ['my-space'] },
       backfillDays: 7,
     });
+  });
+
+  it('fills in the query defaults next to the query settings that are given', () => {
+    // Act
+    const { query } = loadConfig({ query: { bytesScannedCutoffMb: 2048, throttling: { burstLimit: 40 } } });
+
+    // Assess
+    expect(query).toEqual({
+      ...DEFAULT_CONFIG.query,
+      bytesScannedCutoffMb: 2048,
+      throttling: { rateLimit: 5, burstLimit: 40 },
+    });
+  });
+
+  it("accepts today's date (UTC) as the projection start", () => {
+    const today = new Date().toISOString().slice(0, 10);
+    expect(loadConfig({ query: { projectionStartDate: today } }).query.projectionStartDate).toBe(today);
   });
 
   it('normalises the archive prefix to end in one slash', () => {
@@ -195,8 +232,94 @@ describe('loadConfig', () => {
       [
         'a misspelt setting',
         { sliceMinute: 30 },
-        'eventlogArchive.sliceMinute: is not a known setting (known: codecatalyst, schedule, lookbackMinutes, backfillDays, sliceMinutes, maxConcurrency, retention, archivePrefix, objectLock, functionTimeoutMinutes)',
+        'eventlogArchive.sliceMinute: is not a known setting (known: codecatalyst, schedule, lookbackMinutes, backfillDays, sliceMinutes, maxConcurrency, retention, archivePrefix, objectLock, functionTimeoutMinutes, query)',
       ],
+      [
+        'a misspelt query setting',
+        { query: { bytesScannedCutoff: 100 } },
+        'eventlogArchive.query.bytesScannedCutoff: is not a known setting (known: databaseName, workGroupName, projectionStartDate, bytesScannedCutoffMb, resultsExpireDays, tokenTtlSeconds, throttling, apiCloudWatchRole)',
+      ],
+      [
+        'a bytes-scanned cutoff under Athena’s 10 MB minimum',
+        { query: { bytesScannedCutoffMb: 9 } },
+        'eventlogArchive.query.bytesScannedCutoffMb: 9 must be an integer from 10 to 1073741824',
+      ],
+      [
+        'a fractional bytes-scanned cutoff',
+        { query: { bytesScannedCutoffMb: 10.5 } },
+        'eventlogArchive.query.bytesScannedCutoffMb: 10.5 must be an integer from 10 to 1073741824',
+      ],
+      [
+        'a results expiry of zero days',
+        { query: { resultsExpireDays: 0 } },
+        'eventlogArchive.query.resultsExpireDays: 0 must be an integer from 1 to 365',
+      ],
+      [
+        'a token lifetime under a minute',
+        { query: { tokenTtlSeconds: 59 } },
+        'eventlogArchive.query.tokenTtlSeconds: 59 must be an integer from 60 to 2592000',
+      ],
+      [
+        'a token lifetime over 30 days',
+        { query: { tokenTtlSeconds: 2_592_001 } },
+        'eventlogArchive.query.tokenTtlSeconds: 2592001 must be an integer from 60 to 2592000',
+      ],
+      [
+        'a database name with capitals',
+        { query: { databaseName: 'EventLogs' } },
+        'eventlogArchive.query.databaseName: "EventLogs" must be 1 to 255 of a-z 0-9 _ (Athena reads database names in lowercase)',
+      ],
+      [
+        'a database name with a hyphen',
+        { query: { databaseName: 'event-logs' } },
+        'eventlogArchive.query.databaseName: "event-logs" must be 1 to 255 of a-z 0-9 _ (Athena reads database names in lowercase)',
+      ],
+      [
+        'a workgroup name with a slash',
+        { query: { workGroupName: 'team/archive' } },
+        'eventlogArchive.query.workGroupName: "team/archive" must be 1 to 128 of A-Z a-z 0-9 . _ -',
+      ],
+      [
+        'an empty workgroup name',
+        { query: { workGroupName: '' } },
+        'eventlogArchive.query.workGroupName: "" must be 1 to 128 of A-Z a-z 0-9 . _ -',
+      ],
+      [
+        'a projection start that is not a calendar date',
+        { query: { projectionStartDate: '2023-02-30' } },
+        'eventlogArchive.query.projectionStartDate: "2023-02-30" must be a date YYYY-MM-DD from 1970-01-01 to today (UTC)',
+      ],
+      [
+        'a projection start in another format',
+        { query: { projectionStartDate: '2023/01/01' } },
+        'eventlogArchive.query.projectionStartDate: "2023/01/01" must be a date YYYY-MM-DD from 1970-01-01 to today (UTC)',
+      ],
+      [
+        'a projection start in the future',
+        { query: { projectionStartDate: '2999-01-01' } },
+        'eventlogArchive.query.projectionStartDate: "2999-01-01" must be a date YYYY-MM-DD from 1970-01-01 to today (UTC)',
+      ],
+      [
+        'a throttling rate of zero',
+        { query: { throttling: { rateLimit: 0 } } },
+        'eventlogArchive.query.throttling.rateLimit: 0 must be an integer from 1 to 10000',
+      ],
+      [
+        'a burst above the account quota',
+        { query: { throttling: { burstLimit: 5001 } } },
+        'eventlogArchive.query.throttling.burstLimit: 5001 must be an integer from 1 to 5000',
+      ],
+      [
+        'a misspelt throttling setting',
+        { query: { throttling: { rate: 5 } } },
+        'eventlogArchive.query.throttling.rate: is not a known setting (known: rateLimit, burstLimit)',
+      ],
+      [
+        'a CloudWatch role switch given as a string',
+        { query: { apiCloudWatchRole: 'false' } },
+        'eventlogArchive.query.apiCloudWatchRole: "false" must be true or false',
+      ],
+      ['query settings that are not an object', { query: [] }, 'eventlogArchive.query: [] must be an object'],
       [
         'a misspelt nested setting',
         { codecatalyst: { space: ['my-space'] } },

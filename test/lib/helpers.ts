@@ -5,6 +5,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { CONTEXT_KEY, loadConfig } from '../../lib/config';
 import { IngestStack } from '../../lib/stacks/ingest-stack';
+import { QueryStack } from '../../lib/stacks/query-stack';
 import { StorageStack } from '../../lib/stacks/storage-stack';
 
 /** Context that makes every stack skip asset bundling (functions and the layer). */
@@ -29,18 +30,36 @@ export interface BuiltApp {
   app: App;
   storage: StorageStack;
   ingest: IngestStack;
-  storageTemplate: Template;
-  ingestTemplate: Template;
+  query: QueryStack;
+  /** Templates are synthesized on first access, so a test pays only for the stacks it reads. */
+  readonly storageTemplate: Template;
+  readonly ingestTemplate: Template;
+  readonly queryTemplate: Template;
 }
 
+const built = new Map<string, BuiltApp>();
+
 /**
- * Builds both stacks from `settings` (the `eventlogArchive` context value) without bundling.
- * `encryptionKey` makes a key (in a stack of its own) for the storage stack's KMS hook.
+ * Builds the three stacks from `settings` (the `eventlogArchive` context value) without bundling, as
+ * bin/app.ts does. `encryptionKey` makes a key (in a stack of its own) for the storage stack's KMS hook.
+ * Apps without options are shared by the tests of a file that ask for the same settings (synthesis is
+ * most of a CDK test's time); tests only read them.
  */
 export function buildApp(
   settings: unknown = {},
   options: { encryptionKey?: (app: App) => IKey } = {},
 ): BuiltApp {
+  if (options.encryptionKey) return newApp(settings, options);
+  const key = JSON.stringify(settings);
+  let app = built.get(key);
+  if (!app) {
+    app = newApp(settings, options);
+    built.set(key, app);
+  }
+  return app;
+}
+
+function newApp(settings: unknown, options: { encryptionKey?: (app: App) => IKey }): BuiltApp {
   const app = new App({ context: { ...featureFlags(), ...SKIP_BUNDLING } });
   const config = loadConfig(settings);
   const encryptionKey = options.encryptionKey?.(app);
@@ -50,12 +69,36 @@ export function buildApp(
     bucket: storage.bucket,
     archivePrefix: storage.archivePrefix,
   });
+  const query = new QueryStack(app, 'Query', {
+    config,
+    bucket: storage.bucket,
+    archivePrefix: storage.archivePrefix,
+    catalog: storage.catalog,
+    workGroup: storage.workGroup,
+  });
+  const templates = new Map<string, Template>();
+  const templateOf = (stack: StorageStack | IngestStack | QueryStack): Template => {
+    let template = templates.get(stack.stackName);
+    if (!template) {
+      template = Template.fromStack(stack);
+      templates.set(stack.stackName, template);
+    }
+    return template;
+  };
   return {
     app,
     storage,
     ingest,
-    storageTemplate: Template.fromStack(storage),
-    ingestTemplate: Template.fromStack(ingest),
+    query,
+    get storageTemplate() {
+      return templateOf(storage);
+    },
+    get ingestTemplate() {
+      return templateOf(ingest);
+    },
+    get queryTemplate() {
+      return templateOf(query);
+    },
   };
 }
 

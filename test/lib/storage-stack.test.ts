@@ -2,6 +2,9 @@ import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
+import { CODECATALYST_FIELDS } from '../../lambdas/ingest/sources/codecatalyst/schema';
+import { PARQUET_FORMAT } from '../../lib/constructs/archive-catalog';
+import { glueColumnsOf } from '../../lib/glue-columns';
 import { buildApp, flat, onlyResource } from './helpers';
 
 const BLOCK_ALL = {
@@ -15,28 +18,32 @@ const BLOCK_ALL = {
 const SPACE = { codecatalyst: { spaces: ['my-space'] } };
 
 function bucketIds(settings: Record<string, unknown> = {}) {
-  const built = buildApp({ ...SPACE, ...settings });
-  const archive = onlyResource(built.storageTemplate, 'AWS::S3::Bucket', {
+  const { storage, storageTemplate } = buildApp({ ...SPACE, ...settings });
+  const archive = onlyResource(storageTemplate, 'AWS::S3::Bucket', {
     VersioningConfiguration: Match.anyValue(),
   });
-  const logs = onlyResource(built.storageTemplate, 'AWS::S3::Bucket', {
+  const logs = onlyResource(storageTemplate, 'AWS::S3::Bucket', {
     VersioningConfiguration: Match.absent(),
+    LoggingConfiguration: Match.absent(),
   });
-  return { ...built, archive, logs };
+  const results = onlyResource(storageTemplate, 'AWS::S3::Bucket', {
+    LifecycleConfiguration: { Rules: [Match.objectLike({ Id: 'expire-query-results' })] },
+  });
+  return { storage, storageTemplate, archive, logs, results };
 }
 
 describe('StorageStack', () => {
-  it('creates exactly the archive bucket and its access-log bucket', () => {
+  it('creates exactly the archive bucket, its access-log bucket and the query results bucket', () => {
     const { storageTemplate } = buildApp(SPACE);
-    storageTemplate.resourceCountIs('AWS::S3::Bucket', 2);
+    storageTemplate.resourceCountIs('AWS::S3::Bucket', 3);
   });
 
-  it('blocks all public access, encrypts with SSE-S3 and retains both buckets', () => {
+  it('blocks all public access, encrypts with SSE-S3 and retains every bucket', () => {
     // Act
-    const { archive, logs } = bucketIds();
+    const { archive, logs, results } = bucketIds();
 
     // Assess
-    for (const bucket of [archive, logs]) {
+    for (const bucket of [archive, logs, results]) {
       expect(bucket.resource.Properties.PublicAccessBlockConfiguration).toEqual(BLOCK_ALL);
       expect(bucket.resource.Properties.BucketEncryption).toEqual({
         ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
@@ -49,12 +56,12 @@ describe('StorageStack', () => {
     }
   });
 
-  it('denies every request without TLS on both buckets', () => {
+  it('denies every request without TLS on every bucket', () => {
     // Prepare
-    const { storageTemplate, archive, logs } = bucketIds();
+    const { storageTemplate, archive, logs, results } = bucketIds();
 
     // Act + Assess
-    for (const bucket of [archive, logs]) {
+    for (const bucket of [archive, logs, results]) {
       const policy = onlyResource(storageTemplate, 'AWS::S3::BucketPolicy', { Bucket: { Ref: bucket.id } });
       const statements = flat(
         (policy.resource.Properties.PolicyDocument as { Statement: unknown[] }).Statement,
@@ -195,5 +202,226 @@ describe('StorageStack', () => {
     expect(storage.resolve(storage.bucket.bucketName)).toEqual({ Ref: archive.id });
     const outputs = storageTemplate.findOutputs('ArchiveUri');
     expect(flat(Object.values(outputs)[0]?.Value)).toBe(`s3://<${archive.id}>/tables`);
+  });
+});
+
+describe('StorageStack catalog', () => {
+  function catalogOf(settings: Record<string, unknown> = {}) {
+    const built = bucketIds(settings);
+    const database = onlyResource(built.storageTemplate, 'AWS::Glue::Database');
+    const table = onlyResource(built.storageTemplate, 'AWS::Glue::Table');
+    const input = flat(table.resource.Properties.TableInput) as {
+      Name: string;
+      TableType: string;
+      Parameters: Record<string, string>;
+      PartitionKeys: unknown;
+      StorageDescriptor: Record<string, unknown>;
+    };
+    return { ...built, database, table, input };
+  }
+
+  it('creates the Glue database in this account under the configured name', () => {
+    // Act
+    const { database } = catalogOf({ query: { databaseName: 'audit_events' } });
+
+    // Assess
+    expect(database.resource.Properties).toEqual({
+      CatalogId: { Ref: 'AWS::AccountId' },
+      DatabaseInput: { Name: 'audit_events', Description: expect.any(String) },
+    });
+  });
+
+  it('creates the CodeCatalyst table in that database, after it', () => {
+    // Act
+    const { database, table, input } = catalogOf();
+
+    // Assess
+    expect(table.resource.Properties.DatabaseName).toBe('eventlog_archive');
+    expect(table.resource.Properties.CatalogId).toEqual({ Ref: 'AWS::AccountId' });
+    expect(table.resource.DependsOn).toEqual([database.id]);
+    expect(input.Name).toBe('codecatalyst_event_logs');
+    expect(input.TableType).toBe('EXTERNAL_TABLE');
+  });
+
+  it('sets exactly the partition projection properties, for space (injected) and dt (date)', () => {
+    // Act
+    const { archive, input } = catalogOf();
+
+    // Assess
+    expect(input.Parameters).toEqual({
+      classification: 'parquet',
+      EXTERNAL: 'TRUE',
+      'projection.enabled': 'true',
+      'projection.space.type': 'injected',
+      'projection.dt.type': 'date',
+      'projection.dt.format': 'yyyy-MM-dd',
+      'projection.dt.range': '2020-01-01,NOW',
+      'projection.dt.interval': '1',
+      'projection.dt.interval.unit': 'DAYS',
+      'storage.location.template': `s3://<${archive.id}>/codecatalyst_event_logs/space=\${space}/dt=\${dt}/`,
+    });
+    expect(input.PartitionKeys).toEqual([
+      { Name: 'space', Type: 'string' },
+      { Name: 'dt', Type: 'string' },
+    ]);
+  });
+
+  it('puts the table and its location template under the archive prefix, from the configured start date', () => {
+    // Act
+    const { archive, input } = catalogOf({
+      archivePrefix: 'tables/v1',
+      query: { projectionStartDate: '2024-03-01' },
+    });
+
+    // Assess
+    expect(input.StorageDescriptor.Location).toBe(`s3://<${archive.id}>/tables/v1/codecatalyst_event_logs/`);
+    expect(input.Parameters['storage.location.template']).toBe(
+      `s3://<${archive.id}>/tables/v1/codecatalyst_event_logs/space=\${space}/dt=\${dt}/`,
+    );
+    expect(input.Parameters['projection.dt.range']).toBe('2024-03-01,NOW');
+  });
+
+  it('reads Parquet with every declared field as a column (glueColumnsOf the CodeCatalyst fields)', () => {
+    // Act
+    const { archive, input } = catalogOf();
+
+    // Assess
+    const columns = (input.StorageDescriptor.Columns as { Name: string; Type: string }[]).map((c) => ({
+      name: c.Name,
+      type: c.Type,
+    }));
+    expect(columns).toEqual(glueColumnsOf(CODECATALYST_FIELDS));
+    expect(columns).toContainEqual({ name: 'eventTime', type: 'timestamp' });
+    expect(input.StorageDescriptor).toEqual({
+      Location: `s3://<${archive.id}>/codecatalyst_event_logs/`,
+      InputFormat: PARQUET_FORMAT.inputFormat,
+      OutputFormat: PARQUET_FORMAT.outputFormat,
+      SerdeInfo: {
+        SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+        Parameters: { 'serialization.format': '1' },
+      },
+      Columns: expect.any(Array),
+      Compressed: false,
+      StoredAsSubDirectories: false,
+    });
+    expect(PARQUET_FORMAT.inputFormat).toBe('org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat');
+    expect(PARQUET_FORMAT.outputFormat).toBe(
+      'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+    );
+  });
+
+  it('exposes the database and its tables to compute stacks', () => {
+    const { storage } = catalogOf();
+    expect(storage.catalog.databaseName).toBe('eventlog_archive');
+    expect(storage.catalog.tables).toEqual([{ tableName: 'codecatalyst_event_logs', partitionKey: 'space' }]);
+  });
+
+  it('refuses the same table twice', () => {
+    const { storage } = catalogOf();
+    expect(() =>
+      storage.catalog.addTable({ tableName: 'codecatalyst_event_logs', partitionKey: 'space', fields: [] }),
+    ).toThrow('ArchiveCatalog: table codecatalyst_event_logs twice');
+  });
+});
+
+describe('StorageStack Athena workgroup', () => {
+  function workGroupOf(settings: Record<string, unknown> = {}) {
+    const built = bucketIds(settings);
+    const workGroup = onlyResource(built.storageTemplate, 'AWS::Athena::WorkGroup');
+    return {
+      ...built,
+      workGroup,
+      properties: flat(workGroup.resource.Properties) as Record<string, unknown>,
+    };
+  }
+
+  it('runs engine v3 with enforced settings, metrics, the default cutoff and SSE-S3 results in its own bucket', () => {
+    // Act
+    const { properties, results } = workGroupOf();
+
+    // Assess
+    expect(properties).toEqual({
+      Name: 'eventlog-archive',
+      Description: expect.any(String),
+      State: 'ENABLED',
+      RecursiveDeleteOption: true,
+      WorkGroupConfiguration: {
+        EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+        EnforceWorkGroupConfiguration: true,
+        PublishCloudWatchMetricsEnabled: true,
+        BytesScannedCutoffPerQuery: 1024 * 1024 * 1024,
+        RequesterPaysEnabled: false,
+        ResultConfiguration: {
+          OutputLocation: `s3://<${results.id}>/results/`,
+          ExpectedBucketOwner: '<AWS::AccountId>',
+          EncryptionConfiguration: { EncryptionOption: 'SSE_S3' },
+        },
+      },
+    });
+  });
+
+  it('takes the name and the bytes-scanned cutoff (MiB) from the settings', () => {
+    // Act
+    const { properties } = workGroupOf({ query: { workGroupName: 'audit', bytesScannedCutoffMb: 10 } });
+
+    // Assess
+    expect(properties).toMatchObject({
+      Name: 'audit',
+      WorkGroupConfiguration: { BytesScannedCutoffPerQuery: 10 * 1024 * 1024 },
+    });
+    // Athena's minimum is 10,000,000 bytes.
+    expect(10 * 1024 * 1024).toBeGreaterThanOrEqual(10_000_000);
+  });
+
+  it('expires results after the configured days and logs access to the access-log bucket', () => {
+    // Act
+    const { results, logs } = workGroupOf({ query: { resultsExpireDays: 3 } });
+
+    // Assess
+    expect(results.resource.Properties.LifecycleConfiguration).toEqual({
+      Rules: [
+        {
+          Id: 'expire-query-results',
+          Status: 'Enabled',
+          ExpirationInDays: 3,
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+        },
+      ],
+    });
+    expect(results.resource.Properties.VersioningConfiguration).toBeUndefined();
+    expect(results.resource.Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: logs.id },
+      LogFilePrefix: 'athena-results/',
+    });
+  });
+
+  it('encrypts results with the archive key (SSE-KMS) when the archive has one', () => {
+    // Act
+    const { storageTemplate } = buildApp(SPACE, {
+      encryptionKey: (app) => new Key(new Stack(app, 'Keys'), 'ArchiveKey'),
+    });
+    const workGroup = flat(onlyResource(storageTemplate, 'AWS::Athena::WorkGroup').resource.Properties) as {
+      WorkGroupConfiguration: { ResultConfiguration: { EncryptionConfiguration: unknown } };
+    };
+    const results = onlyResource(storageTemplate, 'AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: [Match.objectLike({ Id: 'expire-query-results' })] },
+    });
+
+    // Assess
+    const keyArn = expect.stringMatching(
+      /^<Import:Keys:ExportsOutputFnGetAttArchiveKey[0-9A-F]+Arn[0-9A-F]+>$/,
+    );
+    expect(workGroup.WorkGroupConfiguration.ResultConfiguration.EncryptionConfiguration).toEqual({
+      EncryptionOption: 'SSE_KMS',
+      KmsKey: keyArn,
+    });
+    expect(flat(results.resource.Properties.BucketEncryption)).toEqual({
+      ServerSideEncryptionConfiguration: [
+        {
+          BucketKeyEnabled: true,
+          ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn },
+        },
+      ],
+    });
   });
 });

@@ -1,0 +1,217 @@
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  AccessLogField,
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { ILayerVersion } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { CODECATALYST_TABLE } from '../../lambdas/ingest/sources/codecatalyst/schema';
+import type { ArchiveConfig } from '../config';
+import { ArchiveAccess, bindArchive, bindTokenSecret, ledgerFolderOf } from '../constructs/archive-access';
+import type { ArchiveCatalog } from '../constructs/archive-catalog';
+import { ArchiveFunction } from '../constructs/archive-function';
+import { bindAthena } from '../constructs/athena-access';
+import type { QueryWorkGroup } from '../constructs/query-workgroup';
+import { SharedLayer } from '../constructs/shared-layer';
+
+export const QUERY_ENTRY = fileURLToPath(new URL('../../lambdas/query/index.ts', import.meta.url));
+
+/** One HTTP route of the query API and the table it reads; every route goes to the one handler. */
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST';
+  /** API Gateway resource path, `{name}` for a path parameter. */
+  readonly path: string;
+  /** The Glue table (and archive folder) the route answers from. */
+  readonly table: string;
+}
+
+/** The routes of the API: a new source's route is one more line. */
+export const QUERY_ROUTES: readonly ApiRoute[] = [
+  // CodeCatalyst ListEventLogs (seed 001).
+  { method: 'POST', path: '/v1/spaces/{spaceName}/eventLogs', table: CODECATALYST_TABLE },
+];
+
+/** API Gateway's integration timeout for REST APIs (the default maximum). */
+export const API_INTEGRATION_TIMEOUT = Duration.seconds(29);
+/**
+ * The handler's own deadline for a query (`QUERY_TIMEOUT_MS`): it stops the Athena query and answers
+ * with a mapped error while API Gateway still waits, leaving room for a cold start and the response.
+ */
+export const QUERY_TIMEOUT_MS = 25_000;
+/**
+ * Above API Gateway's 29 s on purpose: Lambda must never kill the handler while API Gateway still
+ * waits (that caller would get a bare 502 instead of our error), and if the handler ever overruns,
+ * API Gateway answers 504 on its own while the function still gets to stop its Athena query.
+ */
+export const QUERY_FUNCTION_TIMEOUT = Duration.seconds(30);
+/** The stage the API is deployed to; part of the URL. */
+export const API_STAGE_NAME = 'prod';
+
+const ERROR_MESSAGE_SLOT = '<error-message>';
+
+/** The access log line: who called what, how it ended, and how long each part took. */
+export const ACCESS_LOG_FIELDS = {
+  requestId: AccessLogField.contextRequestId(),
+  extendedRequestId: AccessLogField.contextExtendedRequestId(),
+  requestTime: AccessLogField.contextRequestTime(),
+  httpMethod: AccessLogField.contextHttpMethod(),
+  resourcePath: AccessLogField.contextResourcePath(),
+  path: AccessLogField.contextPath(),
+  protocol: AccessLogField.contextProtocol(),
+  status: AccessLogField.contextStatus(),
+  responseLength: AccessLogField.contextResponseLength(),
+  responseLatency: AccessLogField.contextResponseLatency(),
+  integrationStatus: AccessLogField.contextIntegrationStatus(),
+  integrationLatency: AccessLogField.contextIntegrationLatency(),
+  // Replaced below by $context.error.messageString, which API Gateway writes with its own quotes
+  // (the form its documentation gives for JSON access logs).
+  errorMessage: ERROR_MESSAGE_SLOT,
+  errorResponseType: AccessLogField.contextErrorResponseType(),
+  sourceIp: AccessLogField.contextIdentitySourceIp(),
+  userAgent: AccessLogField.contextIdentityUserAgent(),
+  caller: AccessLogField.contextIdentityCaller(),
+  userArn: AccessLogField.contextIdentityUserArn(),
+  accountId: AccessLogField.contextIdentityAccountId(),
+} as const;
+
+/** `ACCESS_LOG_FIELDS` as one JSON object per request. */
+export const ACCESS_LOG_FORMAT = JSON.stringify(ACCESS_LOG_FIELDS).replace(
+  JSON.stringify(ERROR_MESSAGE_SLOT),
+  AccessLogField.contextErrorMessageString(),
+);
+
+export interface QueryStackProps extends StackProps {
+  readonly config: ArchiveConfig;
+  /** The archive bucket (from the storage stack). */
+  readonly bucket: IBucket;
+  /** '' or a key prefix ending in '/'. */
+  readonly archivePrefix: string;
+  /** The Glue database and tables (from the storage stack). */
+  readonly catalog: ArchiveCatalog;
+  /** The Athena workgroup and its results bucket (from the storage stack). */
+  readonly workGroup: QueryWorkGroup;
+  /** The shared layer; a new one is built in this stack when absent. */
+  readonly sharedLayer?: ILayerVersion;
+  /** The routes; `QUERY_ROUTES` by default. */
+  readonly routes?: readonly ApiRoute[];
+}
+
+/**
+ * The compute half of querying: the query function, the key that signs its page tokens, and the REST
+ * API in front of it (IAM authorization on every method, stage throttling, JSON access logs).
+ */
+export class QueryStack extends Stack {
+  readonly function: ArchiveFunction;
+  readonly api: RestApi;
+  /**
+   * HMAC key of `nextToken`, retained on stack deletion. Losing or replacing it only invalidates the
+   * outstanding tokens, which expire after `TOKEN_TTL_SECONDS` anyway.
+   */
+  readonly tokenKey: Secret;
+  readonly accessLogs: LogGroup;
+
+  constructor(scope: Construct, id: string, props: QueryStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const routes = props.routes ?? QUERY_ROUTES;
+    if (routes.length === 0) throw new Error('QueryStack: at least one route is required');
+    const tables = [...new Set(routes.map((route) => route.table))];
+
+    const sharedLayer = props.sharedLayer ?? new SharedLayer(this, 'SharedLayer').layer;
+
+    this.function = new ArchiveFunction(this, 'Query', {
+      description: 'Answers the query API from the archive through Athena',
+      entry: QUERY_ENTRY,
+      handler: 'handler',
+      sharedLayer,
+      serviceName: 'eventlog-archive-query',
+      memorySize: 1024,
+      timeout: QUERY_FUNCTION_TIMEOUT,
+      environment: {
+        TOKEN_TTL_SECONDS: String(config.query.tokenTtlSeconds),
+        QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
+      },
+    });
+
+    // The tables' files for Athena, and the ledger to tell "never archived" (404) from "no events".
+    bindArchive(
+      this.function,
+      props.bucket,
+      props.archivePrefix,
+      tables.flatMap((table) => [table, ledgerFolderOf(table)]),
+      ArchiveAccess.READ,
+      { forAthena: true },
+    );
+    bindAthena(this.function, props.workGroup, props.catalog, tables);
+
+    this.tokenKey = new Secret(this, 'TokenKey', {
+      description: 'eventlog-archive: HMAC key that signs the nextToken values of the query API',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    bindTokenSecret(this.function, this.tokenKey, 'TOKEN_KEY_SECRET_ARN');
+
+    this.accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.api = new RestApi(this, 'Api', {
+      restApiName: 'eventlog-archive',
+      description: 'eventlog-archive: the archived event logs through the source APIs’ own shapes',
+      endpointTypes: [EndpointType.REGIONAL],
+      // Access and execution logs need the region's API Gateway CloudWatch Logs role (an account
+      // setting); a fresh account has none and the stage would fail to deploy. Retained, because
+      // other APIs of the account log through the same setting.
+      cloudWatchRole: config.query.apiCloudWatchRole,
+      ...(config.query.apiCloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
+      defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
+      deployOptions: {
+        stageName: API_STAGE_NAME,
+        throttlingRateLimit: config.query.throttling.rateLimit,
+        throttlingBurstLimit: config.query.throttling.burstLimit,
+        accessLogDestination: new LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: AccessLogFormat.custom(ACCESS_LOG_FORMAT),
+        // Errors only, and never request or response bodies (they carry tokens and event data).
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: false,
+        tracingEnabled: false,
+      },
+    });
+
+    const integration = new LambdaIntegration(this.function, {
+      proxy: true,
+      timeout: API_INTEGRATION_TIMEOUT,
+      // One invoke permission per method for the deployed stage, none for console test calls.
+      allowTestInvoke: false,
+    });
+    for (const route of routes) {
+      this.api.root.resourceForPath(route.path).addMethod(route.method, integration);
+    }
+
+    // RestApi's own unnamed endpoint output would repeat ApiUrl.
+    this.api.node.tryRemoveChild('Endpoint');
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'Base URL of the query API (sign requests with SigV4 for execute-api)',
+      value: this.api.url,
+    });
+    new CfnOutput(this, 'AthenaWorkGroup', {
+      description: 'Athena workgroup to query the archive in',
+      value: props.workGroup.workGroupName,
+    });
+    new CfnOutput(this, 'GlueDatabase', {
+      description: 'Glue database of the archive tables',
+      value: props.catalog.databaseName,
+    });
+  }
+}
