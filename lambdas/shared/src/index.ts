@@ -44,4 +44,20 @@ export {
   type TimeWindow,
   utcDay,
 } from './time';
-export { checkIntRange, checkLength, checkSpaceName, parseRfc3339, SPACE_NAME_PATTERN } from './validation';
+export {
+  checkIntRange,
+  checkLength,
+  checkSpaceName,
+  checkSystemArn,
+  checkSystemEventsNextToken,
+  checkSystemEventTypes,
+  parseRfc3339,
+  SPACE_NAME_PATTERN,
+  SYSTEM_ARN_MIN_LENGTH,
+  SYSTEM_ARN_PATTERN,
+  SYSTEM_EVENT_TYPES,
+  SYSTEM_EVENTS_MAX_RESULTS,
+  SYSTEM_EVENTS_NEXT_TOKEN_PATTERN,
+  SYSTEM_EVENTS_VALIDATION_REASON,
+  type SystemEventType,
+} from './validation';

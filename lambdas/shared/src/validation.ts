@@ -93,3 +93,118 @@ export function checkLength(value: unknown, field: string, min: number, max: num
 function clip(value: string): string {
   return value.length > 40 ? `${value.slice(0, 40)}…` : value;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Resilience Hub ListSystemEvents (seed 004). Each error also carries the seed's extra fields
+// (`reason`, `fieldList`), so an HTTP route answers with the seed's ValidationException shape as is.
+
+/** The seed's systemArn pattern, anchored (AWS patterns match the whole value). */
+export const SYSTEM_ARN_PATTERN =
+  /^arn:(aws|aws-cn|aws-iso|aws-iso-[a-z]{1}|aws-us-gov):[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:([a-z]{2}-((iso[a-z]{0,1}-)|(gov-)){0,1}[a-z]+-[0-9]):[0-9]{12}:[A-Za-z0-9/][A-Za-z0-9:_/+.-]{0,1023}$/;
+
+/** The seed's minimum length of a systemArn. */
+export const SYSTEM_ARN_MIN_LENGTH = 31;
+
+/** The seed's `eventTypes` values, in its order. */
+export const SYSTEM_EVENT_TYPES = [
+  'SYSTEM_CREATED',
+  'SYSTEM_DELETED',
+  'SYSTEM_USER_JOURNEY_CREATED',
+  'SYSTEM_USER_JOURNEY_UPDATED',
+  'SYSTEM_USER_JOURNEY_DELETED',
+  'SYSTEM_SERVICE_ASSOCIATED',
+  'SYSTEM_SERVICE_DISASSOCIATED',
+  'SYSTEM_POLICY_ASSOCIATED',
+  'SYSTEM_POLICY_DISASSOCIATED',
+] as const;
+
+export type SystemEventType = (typeof SYSTEM_EVENT_TYPES)[number];
+
+/** The seed's nextToken pattern `\S{1,2000}`, anchored; the length counts characters (code points). */
+export const SYSTEM_EVENTS_NEXT_TOKEN_PATTERN = /^\S{1,2000}$/u;
+
+/** `maxResults` of ListSystemEvents: the seed's valid range. */
+export const SYSTEM_EVENTS_MAX_RESULTS = { min: 1, max: 100 } as const;
+
+/**
+ * The `reason` values of the Resilience Hub (next generation) ValidationException. The seed names the
+ * field without listing its values; these are the service model's.
+ */
+export const SYSTEM_EVENTS_VALIDATION_REASON = {
+  InvalidFieldValue: 'INVALID_FIELD_VALUE',
+  DuplicateValue: 'DUPLICATE_VALUE',
+  MissingRequiredField: 'MISSING_REQUIRED_FIELD',
+  Other: 'OTHER',
+} as const;
+
+function systemEventsError(
+  field: string,
+  rule: string,
+  reason: (typeof SYSTEM_EVENTS_VALIDATION_REASON)[keyof typeof SYSTEM_EVENTS_VALIDATION_REASON],
+): ReturnType<typeof validationError> {
+  return validationError(field, rule, { reason, fieldList: [{ name: field, message: rule }] });
+}
+
+const SYSTEM_ARN_RULE =
+  'must match arn:(aws|aws-cn|aws-iso|aws-iso-[a-z]{1}|aws-us-gov):[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:([a-z]{2}-((iso[a-z]{0,1}-)|(gov-)){0,1}[a-z]+-[0-9]):[0-9]{12}:[A-Za-z0-9/][A-Za-z0-9:_/+.-]{0,1023}';
+
+/**
+ * A Resilience Hub system ARN: at least 31 characters and the seed's pattern.
+ *
+ * @example
+ * checkSystemArn('arn:aws:resiliencehub:us-east-1:123456789012:system/checkout', '--system-arn');
+ */
+export function checkSystemArn(value: unknown, field = 'systemArn'): string {
+  if (typeof value !== 'string' || value === '') {
+    throw systemEventsError(field, 'is required and must be a string', 'MISSING_REQUIRED_FIELD');
+  }
+  if (value.length < SYSTEM_ARN_MIN_LENGTH) {
+    throw systemEventsError(
+      field,
+      `must be at least ${SYSTEM_ARN_MIN_LENGTH} characters long (got ${value.length})`,
+      'INVALID_FIELD_VALUE',
+    );
+  }
+  if (!SYSTEM_ARN_PATTERN.test(value)) {
+    throw systemEventsError(field, `${SYSTEM_ARN_RULE} (got "${clip(value)}")`, 'INVALID_FIELD_VALUE');
+  }
+  return value;
+}
+
+/**
+ * `eventTypes`: one value or a list (a query string repeats the parameter), each one of
+ * {@link SYSTEM_EVENT_TYPES}. An absent value is no filter (`[]`).
+ *
+ * @example
+ * checkSystemEventTypes(['SYSTEM_CREATED', 'SYSTEM_DELETED']); // both, in that order
+ */
+export function checkSystemEventTypes(values: unknown, field = 'eventTypes'): SystemEventType[] {
+  if (values === undefined || values === null) return [];
+  const list = Array.isArray(values) ? values : [values];
+  const allowed: readonly string[] = SYSTEM_EVENT_TYPES;
+  for (const value of list) {
+    if (typeof value !== 'string' || !allowed.includes(value)) {
+      const got = typeof value === 'string' ? `"${clip(value)}"` : typeof value;
+      throw systemEventsError(
+        field,
+        `each value must be one of ${SYSTEM_EVENT_TYPES.join(', ')} (got ${got})`,
+        'INVALID_FIELD_VALUE',
+      );
+    }
+  }
+  return list as SystemEventType[];
+}
+
+/** A ListSystemEvents `nextToken`: 1 to 2000 characters, none of them white space (`\S{1,2000}`). */
+export function checkSystemEventsNextToken(value: unknown, field = 'nextToken'): string {
+  if (typeof value !== 'string') throw systemEventsError(field, 'must be a string', 'INVALID_FIELD_VALUE');
+  if (!SYSTEM_EVENTS_NEXT_TOKEN_PATTERN.test(value)) {
+    const length = [...value].length;
+    const rule =
+      length < 1 || length > 2000
+        ? `must be 1 to 2000 characters long (got ${length})`
+        : 'must not contain white space (pattern \\S{1,2000})';
+    throw systemEventsError(field, rule, 'INVALID_FIELD_VALUE');
+  }
+  return value;
+}

@@ -1,0 +1,201 @@
+/**
+ * A small ListSystemEvents client: no JavaScript SDK client exists for Resilience Hub (next
+ * generation), and the call is one SigV4-signed GET (restJson1).
+ *
+ * - Endpoint: `AWS_ENDPOINT_URL_RESILIENCEHUBV2`, then `AWS_ENDPOINT_URL`, then
+ *   `https://resiliencehub.<region>.amazonaws.com` (`.amazonaws.com.cn` etc. in other partitions).
+ * - Region: the system ARN's own (a system is listed where it lives, whatever AWS_REGION says).
+ * - Signing name: `RESILIENCEHUB_SIGNING_NAME`, default `resiliencehub`.
+ * - Credentials: given explicitly, else `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`
+ *   of the given environment (the chain's first link, read from `env` so that tests and callers can
+ *   pass their own), else the default provider chain (in Lambda bundles: the function's role).
+ * - Retries are not done here: the pipeline's `withRetry` classifies and retries every error.
+ */
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import {
+  checkIntRange,
+  checkSystemEventsNextToken,
+  checkSystemEventTypes,
+  registerSecret,
+  SYSTEM_EVENTS_MAX_RESULTS,
+  validationError,
+} from '@eventlog-archive/shared';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { normaliseRecord } from '../../archive/records';
+import { endpointFor } from '../../aws-request';
+import type { SourceClient, SourceClientOptions } from '../types';
+import { defaultEndpoint, parseSystemArn } from './arn';
+import { RESILIENCEHUB_FIELDS } from './schema';
+import {
+  decodeError,
+  decodeListSystemEvents,
+  type ListSystemEventsInput,
+  type ListSystemEventsOutput,
+  listSystemEventsQuery,
+  queryString,
+} from './wire';
+
+export const DEFAULT_SIGNING_NAME = 'resiliencehub';
+export const LIST_SYSTEM_EVENTS_PATH = '/v2/list-system-events';
+const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * Each window is asked from 1 ms before its start: the seed does not say whether `startTime` is
+ * inclusive, and an event exactly at a window's start must not fall between two windows. What the
+ * widening brings in is outside the window, and the pipeline drops it (its neighbour archives it).
+ */
+export const START_SLACK_MS = 1;
+
+export interface ResilienceHubClientOptions extends SourceClientOptions {
+  /** Credentials or a provider; default: keys in `env`, else the default provider chain. */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** SigV4 signing name; default `RESILIENCEHUB_SIGNING_NAME`, then `resiliencehub`. */
+  signingName?: string;
+  /** Base URL; default from `AWS_ENDPOINT_URL_RESILIENCEHUBV2` or the system's region. */
+  endpoint?: string;
+}
+
+/** The source client, plus the call itself for callers that want the seed's shapes. */
+export interface ResilienceHubClient extends SourceClient {
+  listSystemEvents(input: ListSystemEventsInput, signal?: AbortSignal): Promise<ListSystemEventsOutput>;
+}
+
+/** SHA-256 for the signer, from node:crypto (HMAC when given a secret). */
+class NodeSha256 {
+  readonly #hash: Hash | Hmac;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.#hash.update(toBytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.#hash.digest());
+  }
+}
+
+function toBytes(data: string | ArrayBuffer | ArrayBufferView): Uint8Array | string {
+  if (typeof data === 'string') return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return new Uint8Array(data);
+}
+
+/** Credentials as described in the module comment; secrets are registered for log redaction. */
+export function resolveCredentials(
+  env: NodeJS.ProcessEnv,
+  explicit?: AwsCredentialIdentity | AwsCredentialIdentityProvider,
+): AwsCredentialIdentity | AwsCredentialIdentityProvider {
+  const register = (c: AwsCredentialIdentity): AwsCredentialIdentity => {
+    registerSecret(c.secretAccessKey);
+    registerSecret(c.sessionToken);
+    return c;
+  };
+  if (explicit)
+    return typeof explicit === 'function' ? async () => register(await explicit()) : register(explicit);
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  if (accessKeyId && secretAccessKey) {
+    return register({
+      accessKeyId,
+      secretAccessKey,
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    });
+  }
+  const chain = defaultProvider();
+  return async () => register(await chain());
+}
+
+export async function createResilienceHubClient(
+  options: ResilienceHubClientOptions = {},
+): Promise<ResilienceHubClient> {
+  const env = options.env ?? process.env;
+  const service = options.signingName ?? env.RESILIENCEHUB_SIGNING_NAME ?? DEFAULT_SIGNING_NAME;
+  const credentials = resolveCredentials(env, options.credentials);
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const signers = new Map<string, SignatureV4>();
+  const signerFor = (region: string): SignatureV4 => {
+    let signer = signers.get(region);
+    if (!signer) {
+      signer = new SignatureV4({ service, region, credentials, sha256: NodeSha256 });
+      signers.set(region, signer);
+    }
+    return signer;
+  };
+
+  const listSystemEvents = async (
+    input: ListSystemEventsInput,
+    signal?: AbortSignal,
+  ): Promise<ListSystemEventsOutput> => {
+    const { partition, region } = parseSystemArn(input.systemArn, 'systemArn');
+    checkSystemEventTypes(input.eventTypes, 'eventTypes');
+    if (input.maxResults !== undefined)
+      checkIntRange(
+        input.maxResults,
+        'maxResults',
+        SYSTEM_EVENTS_MAX_RESULTS.min,
+        SYSTEM_EVENTS_MAX_RESULTS.max,
+      );
+    if (input.nextToken !== undefined) checkSystemEventsNextToken(input.nextToken, 'nextToken');
+    for (const name of ['startTime', 'endTime'] as const) {
+      const value = input[name];
+      if (value !== undefined && !Number.isFinite(new Date(value).getTime()))
+        throw validationError(name, 'must be a valid time');
+    }
+    if (
+      input.startTime !== undefined &&
+      input.endTime !== undefined &&
+      new Date(input.endTime).getTime() < new Date(input.startTime).getTime()
+    )
+      throw validationError('endTime', 'must not be before startTime');
+
+    const base = new URL(
+      options.endpoint ?? endpointFor('RESILIENCEHUBV2', defaultEndpoint(partition, region), env),
+    );
+    const path = `${base.pathname.replace(/\/+$/, '')}${LIST_SYSTEM_EVENTS_PATH}`;
+    const query = listSystemEventsQuery(input);
+    const signed = await signerFor(region).sign({
+      method: 'GET',
+      protocol: base.protocol,
+      hostname: base.hostname,
+      ...(base.port ? { port: Number(base.port) } : {}),
+      path,
+      query,
+      headers: { host: base.host, accept: 'application/json' },
+    });
+    const headers: Record<string, string> = { ...signed.headers };
+    // fetch sets Host itself, to the same value.
+    delete headers.host;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const response = await fetch(`${base.origin}${path}?${queryString(query)}`, {
+      method: 'GET',
+      headers,
+      signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
+    });
+    const text = await response.text();
+    if (!response.ok) throw decodeError(response.status, response.headers.get('x-amzn-errortype'), text);
+    return decodeListSystemEvents(text);
+  };
+
+  return {
+    listSystemEvents,
+    async listPage({ instance, start, end, nextToken, pageSize, signal }) {
+      const out = await listSystemEvents(
+        {
+          systemArn: instance,
+          startTime: start - START_SLACK_MS,
+          endTime: end,
+          maxResults: pageSize,
+          ...(nextToken !== undefined ? { nextToken } : {}),
+        },
+        signal,
+      );
+      return {
+        items: out.events.map((event) =>
+          normaliseRecord(RESILIENCEHUB_FIELDS, event as unknown as Record<string, unknown>),
+        ),
+        nextToken: out.nextToken,
+      };
+    },
+  };
+}
