@@ -1,0 +1,86 @@
+/**
+ * Where the ingest's CPU goes, per event: each step of a day's commit timed alone on one day of the
+ * 1M archive (about 33,000 events), next to the fetch-and-parse cost measured by the fetch-only run.
+ * CPU time is far less sensitive to a busy machine than wall time, so this explains the wall-time
+ * ratios of sections 1 and 2 even when other processes compete for the cores.
+ */
+import { readFileSync } from 'node:fs';
+import { decodeParquet, encodeParquet } from '../lambdas/ingest/archive/parquet';
+import { contentHash, DEFAULT_SETTINGS, sortRecords } from '../lambdas/ingest/pipeline';
+import { codecatalyst } from '../lambdas/ingest/sources/codecatalyst/index';
+import { filesUnder, median } from './util';
+
+export interface CpuStep {
+  step: string;
+  /** Median of 3, µs per event of the day. */
+  usPerEvent: number;
+}
+
+export interface CpuBreakdown {
+  day: string;
+  events: number;
+  steps: CpuStep[];
+  totalUsPerEvent: number;
+}
+
+/** Median CPU time of this process over 3 runs of `fn`, µs per event (CPU, not wall: the machine is shared). */
+function perEvent(events: number, fn: () => unknown): number {
+  const runs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const cpu0 = process.cpuUsage();
+    fn();
+    const cpu = process.cpuUsage(cpu0);
+    runs.push((cpu.user + cpu.system) / 1000);
+  }
+  return (1000 * median(runs)) / events;
+}
+
+/**
+ * Times the commit steps of lambdas/ingest/pipeline.ts (commitDay) on the middle day of `archiveDir`.
+ * The window filter is a replica of the pipeline's (one `sorted.filter` per window of the day).
+ */
+export async function cpuBreakdown(archiveDir: string, fetchUsPerEvent: number): Promise<CpuBreakdown> {
+  const files = filesUnder(archiveDir, '.parquet');
+  const file = files[files.length >> 1];
+  if (!file) throw new Error(`no Parquet files under ${archiveDir}`);
+  const day = /dt=(\d{4}-\d{2}-\d{2})/.exec(file.path)?.[1] ?? '?';
+  const bytes = new Uint8Array(readFileSync(file.path));
+  const records = await decodeParquet(codecatalyst.fields, bytes);
+  const n = records.length;
+  const sorted = sortRecords(codecatalyst, [...records]);
+  const dayStart = Date.parse(`${day}T00:00:00.000Z`);
+  const slice = DEFAULT_SETTINGS.sliceMs;
+  const windows = Array.from({ length: 86_400_000 / slice }, (_, i) => dayStart + i * slice);
+  const inWindow = (start: number) =>
+    sorted.filter((r) => {
+      const t = (r.eventTime as Date).getTime();
+      return t >= start && t < start + slice;
+    });
+  const byWindow = windows.map(inWindow);
+
+  const steps: CpuStep[] = [
+    { step: 'fetch + parse (SDK, normaliseRecord, paging; fetch-only run)', usPerEvent: fetchUsPerEvent },
+    {
+      step: 'union by id into a Map',
+      usPerEvent: perEvent(n, () => {
+        const m = new Map<string, unknown>();
+        for (const r of records) if (!m.has(String(r.id))) m.set(String(r.id), r);
+      }),
+    },
+    { step: 'sortRecords', usPerEvent: perEvent(n, () => sortRecords(codecatalyst, [...records])) },
+    {
+      step: `encodeParquet (GZIP -9)`,
+      usPerEvent: perEvent(n, () => encodeParquet(codecatalyst.fields, sorted)),
+    },
+    {
+      step: `per-window filter of the whole day (× ${windows.length} windows)`,
+      usPerEvent: perEvent(n, () => windows.map(inWindow)),
+    },
+    {
+      step: 'contentHash of every window (canonicalJson + sha256)',
+      usPerEvent: perEvent(n, () => byWindow.map((w) => contentHash(codecatalyst, w))),
+    },
+  ];
+  const totalUsPerEvent = steps.reduce((sum, s) => sum + s.usPerEvent, 0);
+  return { day, events: n, steps, totalUsPerEvent };
+}

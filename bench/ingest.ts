@@ -1,0 +1,482 @@
+/**
+ * Sections 1 and 2: ingest speed against a naive sequential paginator (100k events), and the
+ * one-million-event backfill against the concurrency bound, with peak memory of both runs.
+ *
+ * The server runs in a child process (bench/server-process.ts) so that its CPU and its event store
+ * are not counted as ours. Besides the full runs, a "fetch-only" run drives the same pipeline with
+ * a client that parses every page (SDK + normaliseRecord) and then drops the items, so no Parquet
+ * is written: it separates the cost of paging from the cost of writing.
+ */
+import { CodeCatalystClient, paginateListEventLogs } from '@aws-sdk/client-codecatalyst';
+import { DAY_MS, floorTo } from '@eventlog-archive/shared';
+import { LocalStore } from '../lambdas/ingest/archive/local-store';
+import { DEFAULT_SETTINGS, type IngestResult, ingestInstance } from '../lambdas/ingest/pipeline';
+import { codecatalyst } from '../lambdas/ingest/sources/codecatalyst/index';
+import type { SourceClient } from '../lambdas/ingest/sources/types';
+import { type CpuBreakdown, cpuBreakdown } from './breakdown';
+import { BenchServer, type JsonlStats, type ServerStats } from './server';
+import {
+  type Check,
+  check,
+  collectGarbage,
+  fmt,
+  heading,
+  loadAverage,
+  type MemoryPeaks,
+  MemorySampler,
+  note,
+  printTable,
+  tempDir,
+  timed,
+} from './util';
+
+export const LATENCY_MS = 50;
+export const PAGE_SIZE = 250;
+export const DAYS = 30;
+export const SEED_100K = 1;
+const SEED_1M = 2;
+const SPACE = 'bench-space';
+const TOKEN = 'bench-token';
+
+export interface OurRun {
+  events: number;
+  ms: number;
+  pages: number;
+  result: IngestResult;
+  memory: MemoryPeaks;
+  /** CPU time of this (the ingest) process during the run (user + system), ms. */
+  cpuMs: number;
+  /** 1-minute load average before and after the run (the machine has os.availableParallelism() cores). */
+  load: [number, number];
+  server: ServerStats;
+  /** The archive folder the run wrote (removed with the other temp dirs at the end). */
+  archiveDir: string;
+}
+
+export interface FetchOnlyRun {
+  events: number;
+  pages: number;
+  ms: number;
+  cpuMs: number;
+  load: [number, number];
+}
+
+export interface IngestFigures {
+  range: { from: string; to: string; days: number };
+  latencyMs: number;
+  maxConcurrency: number;
+  generateMs: { events100k: number; events1m: number };
+  naive: { events: number; pages: number; ms: number; server: ServerStats };
+  ours100k: OurRun;
+  fetchOnly100k: FetchOnlyRun;
+  ours1m: OurRun;
+  cpu: CpuBreakdown;
+  jsonl100k: JsonlStats;
+  jsonl1m: JsonlStats;
+  speedup: number;
+  speedupFetchOnly: number;
+  backfill: {
+    boundMs: number;
+    ratio: number;
+    minPages: number;
+    minBoundMs: number;
+    ratioToMinBound: number;
+  };
+  memory: { heapRatio: number; heapAboveBaseRatio: number; rssRatio: number; daysInFlight: number };
+  /** Server CPU per page × concurrency ÷ latency: the server's load if we ran exactly at the bound. */
+  serverLoadAtBound: number;
+}
+
+/** The 30 whole UTC days before the last midnight. */
+export function benchRange(): { fromMs: number; toMs: number } {
+  const toMs = floorTo(Date.now(), DAY_MS);
+  return { fromMs: toMs - DAYS * DAY_MS, toMs };
+}
+
+async function startServer(count: number, seed: number, fromMs: number, toMs: number): Promise<BenchServer> {
+  const server = await BenchServer.start({
+    count,
+    fromMs,
+    toMs,
+    seed,
+    space: SPACE,
+    token: TOKEN,
+    latencyMs: LATENCY_MS,
+    // Longer than the range, so that no event expires while the benchmark runs.
+    retentionMs: (DAYS + 10) * DAY_MS,
+  });
+  note(`server for ${fmt.int(count)} events at ${server.url} (generated in ${fmt.ms(server.generateMs)})`);
+  return server;
+}
+
+/** The official SDK paginator over the whole range, one page after another. */
+async function naiveRun(
+  server: BenchServer,
+  fromMs: number,
+  toMs: number,
+): Promise<{ events: number; pages: number; ms: number }> {
+  const client = new CodeCatalystClient({
+    region: 'us-west-2',
+    endpoint: server.url,
+    token: { token: server.token },
+  });
+  try {
+    const { ms, value } = await timed(async () => {
+      let pages = 0;
+      let events = 0;
+      for await (const page of paginateListEventLogs(
+        { client, pageSize: PAGE_SIZE },
+        {
+          spaceName: server.space,
+          startTime: new Date(fromMs),
+          endTime: new Date(toMs),
+          maxResults: PAGE_SIZE,
+        },
+      )) {
+        pages++;
+        events += page.items?.length ?? 0;
+      }
+      return { pages, events };
+    });
+    return { ...value, ms };
+  } finally {
+    client.destroy();
+  }
+}
+
+function ourClient(server: BenchServer): Promise<SourceClient> {
+  return codecatalyst.createClient({
+    env: { CODECATALYST_TOKEN: server.token, AWS_ENDPOINT_URL_CODECATALYST: server.url },
+  });
+}
+
+/** `ingestInstance` with default settings into a fresh LocalStore. */
+async function ourRun(server: BenchServer, expected: number, fromMs: number, toMs: number): Promise<OurRun> {
+  const client = await ourClient(server);
+  const archiveDir = tempDir('archive');
+  const store = new LocalStore(archiveDir);
+  await server.resetStats();
+  collectGarbage();
+  const sampler = new MemorySampler(50);
+  const load0 = loadAverage();
+  sampler.start();
+  const cpu0 = process.cpuUsage();
+  const { ms, value: result } = await timed(() =>
+    ingestInstance({
+      source: codecatalyst,
+      instance: server.space,
+      store,
+      client,
+      from: fromMs,
+      to: toMs,
+      onProgress: () => sampler.sample(),
+    }),
+  );
+  const cpu = process.cpuUsage(cpu0);
+  const memory = await sampler.stop();
+  const stats = await server.stats();
+  if (result.status !== 'complete' || result.events !== expected) {
+    console.log(
+      `!! ingest of ${fmt.int(expected)} events: status ${result.status}, events ${result.events}, failures ${JSON.stringify(result.failures)}`,
+    );
+  }
+  return {
+    events: result.events,
+    ms,
+    pages: result.pages,
+    result,
+    memory,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    load: [load0, loadAverage()],
+    server: stats,
+    archiveDir,
+  };
+}
+
+/** The same pipeline with a client that parses each page and drops its items: no Parquet is written. */
+async function fetchOnlyRun(server: BenchServer, fromMs: number, toMs: number): Promise<FetchOnlyRun> {
+  const inner = await ourClient(server);
+  let events = 0;
+  const client: SourceClient = {
+    async listPage(request) {
+      const page = await inner.listPage(request);
+      events += page.items.length;
+      return { items: [], nextToken: page.nextToken };
+    },
+  };
+  collectGarbage();
+  const load0 = loadAverage();
+  const cpu0 = process.cpuUsage();
+  const { ms, value: result } = await timed(() =>
+    ingestInstance({
+      source: codecatalyst,
+      instance: server.space,
+      store: new LocalStore(tempDir('fetch-only')),
+      client,
+      from: fromMs,
+      to: toMs,
+    }),
+  );
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    events,
+    pages: result.pages,
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    load: [load0, loadAverage()],
+  };
+}
+
+export async function ingestSection(): Promise<{ figures: IngestFigures; checks: Check[] }> {
+  const { fromMs, toMs } = benchRange();
+  const concurrency = DEFAULT_SETTINGS.maxConcurrency;
+
+  // ---- 100k: naive vs ours
+  const s100k = await startServer(100_000, SEED_100K, fromMs, toMs);
+  let naive: IngestFigures['naive'];
+  let ours100k: OurRun;
+  let fetchOnly100k: FetchOnlyRun;
+  let jsonl100k: JsonlStats;
+  try {
+    note('naive sequential SDK paginator over 100k events (about 25 s)…');
+    await s100k.resetStats();
+    const n = await naiveRun(s100k, fromMs, toMs);
+    naive = { ...n, server: await s100k.stats() };
+    note('ingestInstance over 100k events…');
+    ours100k = await ourRun(s100k, 100_000, fromMs, toMs);
+    note('fetch-only pipeline over 100k events…');
+    fetchOnly100k = await fetchOnlyRun(s100k, fromMs, toMs);
+    jsonl100k = await s100k.jsonl();
+  } finally {
+    await s100k.stop();
+  }
+
+  // ---- 1M backfill
+  const s1m = await startServer(1_000_000, SEED_1M, fromMs, toMs);
+  let ours1m: OurRun;
+  let jsonl1m: JsonlStats;
+  try {
+    note('ingestInstance over 1M events…');
+    ours1m = await ourRun(s1m, 1_000_000, fromMs, toMs);
+    note('gzip JSON Lines of the 1M events, one file per day…');
+    jsonl1m = await s1m.jsonl();
+  } finally {
+    await s1m.stop();
+  }
+
+  note('CPU per event of each commit step, on one day of the 1M archive…');
+  const cpu = await cpuBreakdown(ours1m.archiveDir, (1000 * fetchOnly100k.cpuMs) / fetchOnly100k.events);
+  const boundMs = (ours1m.pages * LATENCY_MS) / concurrency;
+  const minPages = Math.ceil(1_000_000 / PAGE_SIZE);
+  const minBoundMs = (minPages * LATENCY_MS) / concurrency;
+  const m100 = ours100k.memory;
+  const m1m = ours1m.memory;
+  const serverCpuPerPage = ours1m.server.cpuMs / Math.max(1, ours1m.server.pages);
+  const figures: IngestFigures = {
+    range: { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), days: DAYS },
+    latencyMs: LATENCY_MS,
+    maxConcurrency: concurrency,
+    generateMs: { events100k: s100k.generateMs, events1m: s1m.generateMs },
+    naive,
+    ours100k,
+    fetchOnly100k,
+    ours1m,
+    cpu,
+    jsonl100k,
+    jsonl1m,
+    speedup: naive.ms / ours100k.ms,
+    speedupFetchOnly: naive.ms / fetchOnly100k.ms,
+    backfill: {
+      boundMs,
+      ratio: ours1m.ms / boundMs,
+      minPages,
+      minBoundMs,
+      ratioToMinBound: ours1m.ms / minBoundMs,
+    },
+    memory: {
+      heapRatio: m1m.peakHeapMb / m100.peakHeapMb,
+      heapAboveBaseRatio: (m1m.peakHeapMb - m1m.baseHeapMb) / (m100.peakHeapMb - m100.baseHeapMb),
+      rssRatio: m1m.peakRssWorkerMb / m100.peakRssWorkerMb,
+      daysInFlight: maxDaysInFlight(concurrency),
+    },
+    serverLoadAtBound: (serverCpuPerPage * concurrency) / LATENCY_MS,
+  };
+  printIngest(figures);
+
+  const f = figures;
+  return {
+    figures,
+    checks: [
+      check(
+        'Ingest 100k: speedup over the sequential SDK paginator',
+        `${fmt.x(f.speedup)} (${fmt.s(naive.ms)} vs ${fmt.s(ours100k.ms)})`,
+        '≥ 6×',
+        f.speedup >= 6,
+      ),
+      check(
+        'Backfill 1M: time ÷ (pages × latency ÷ 16)',
+        `${fmt.x(f.backfill.ratio)} (${fmt.s(ours1m.ms)} vs ${fmt.s(boundMs)})`,
+        '≤ 1.2×',
+        f.backfill.ratio <= 1.2,
+      ),
+      check(
+        'Backfill 1M: our CPU per event (derived from the 1.2× goal)',
+        `${usPerEvent(ours1m.cpuMs, ours1m.events)} (sum of steps ${f.cpu.totalUsPerEvent.toFixed(1)} µs)`,
+        `≤ ${usPerEvent(1.2 * boundMs, ours1m.events)} (1.2 × budget)`,
+        ours1m.cpuMs <= 1.2 * boundMs,
+      ),
+      check(
+        'Backfill 1M: every event archived',
+        `${fmt.int(ours1m.events)} (${ours1m.result.status})`,
+        '1,000,000, complete',
+        ours1m.events === 1_000_000 && ours1m.result.status === 'complete',
+      ),
+      check(
+        'Memory: peak heap 1M ÷ peak heap 100k',
+        `${fmt.x(f.memory.heapRatio)} (${fmt.mb(m1m.peakHeapMb)} vs ${fmt.mb(m100.peakHeapMb)})`,
+        '< 5× (events: 10×)',
+        f.memory.heapRatio < 5,
+      ),
+      check(
+        'Bench validity: server load if we ran at the bound',
+        `${Math.round(100 * f.serverLoadAtBound)}% of a core (${serverCpuPerPage.toFixed(2)} ms CPU/page)`,
+        '< 50% of a core',
+        f.serverLoadAtBound < 0.5,
+      ),
+    ],
+  };
+}
+
+/** The pipeline's rule (lambdas/ingest/pipeline.ts) for how many days are fetched at once. */
+function maxDaysInFlight(concurrency: number): number {
+  const windowsPerDay = DAY_MS / DEFAULT_SETTINGS.sliceMs;
+  return Math.max(2, Math.ceil((2 * concurrency) / windowsPerDay) + 1);
+}
+
+const pct = (part: number, whole: number): string => `${Math.round((100 * part) / whole)}%`;
+const perPage = (ms: number, pages: number): string => `${(ms / Math.max(1, pages)).toFixed(1)} ms`;
+const usPerEvent = (ms: number, events: number): string =>
+  `${((1000 * ms) / Math.max(1, events)).toFixed(1)} µs`;
+
+const loadText = (load: [number, number]): string => `${load[0].toFixed(1)} → ${load[1].toFixed(1)}`;
+
+function printIngest(f: IngestFigures): void {
+  heading(`1. Ingest speed: 100,000 events over ${f.range.days} days, server latency ${f.latencyMs} ms/page`);
+  console.log(`range ${f.range.from} – ${f.range.to}; the fake server runs in a child process`);
+  printTable(
+    ['run', 'events', 'pages', 'time', 'wall/page', 'our CPU (of wall)', 'server CPU/page', 'load avg'],
+    [
+      [
+        `SDK paginateListEventLogs, sequential, maxResults ${PAGE_SIZE}`,
+        fmt.int(f.naive.events),
+        fmt.int(f.naive.pages),
+        fmt.s(f.naive.ms),
+        perPage(f.naive.ms, f.naive.pages),
+        '',
+        `${(f.naive.server.cpuMs / Math.max(1, f.naive.server.pages)).toFixed(2)} ms`,
+        '',
+      ],
+      [
+        `ingestInstance, defaults (60-min slices, ≤ ${f.maxConcurrency} concurrent)`,
+        fmt.int(f.ours100k.events),
+        fmt.int(f.ours100k.pages),
+        fmt.s(f.ours100k.ms),
+        perPage(f.ours100k.ms, f.ours100k.pages),
+        `${fmt.s(f.ours100k.cpuMs)} (${pct(f.ours100k.cpuMs, f.ours100k.ms)})`,
+        `${(f.ours100k.server.cpuMs / Math.max(1, f.ours100k.server.pages)).toFixed(2)} ms`,
+        loadText(f.ours100k.load),
+      ],
+      [
+        'same pipeline, fetch-only (pages parsed, items dropped)',
+        fmt.int(f.fetchOnly100k.events),
+        fmt.int(f.fetchOnly100k.pages),
+        fmt.s(f.fetchOnly100k.ms),
+        perPage(f.fetchOnly100k.ms, f.fetchOnly100k.pages),
+        `${fmt.s(f.fetchOnly100k.cpuMs)} (${pct(f.fetchOnly100k.cpuMs, f.fetchOnly100k.ms)})`,
+        '',
+        loadText(f.fetchOnly100k.load),
+      ],
+    ],
+  );
+  const bound100k = (f.ours100k.pages * f.latencyMs) / f.maxConcurrency;
+  console.log(
+    `speedup: ${fmt.x(f.speedup)} (target ≥ 6×); fetch-only: ${fmt.x(f.speedupFetchOnly)}; ` +
+      `bound for ${f.ours100k.pages} pages: ${fmt.s(bound100k)} (best possible speedup ${fmt.x(f.naive.ms / bound100k)})`,
+  );
+
+  heading(`2. Backfill: 1,000,000 events over ${f.range.days} days, ${f.latencyMs} ms/page`);
+  const o = f.ours1m;
+  printTable(
+    ['figure', 'value'],
+    [
+      ['events archived (status)', `${fmt.int(o.events)} (${o.result.status})`],
+      [
+        'pages fetched / throttles / retries',
+        `${fmt.int(o.pages)} / ${o.result.throttles} / ${o.result.retries}`,
+      ],
+      ['time (load average before → after)', `${fmt.s(o.ms)} (${loadText(o.load)})`],
+      [
+        `bound: ${fmt.int(o.pages)} pages × ${f.latencyMs} ms ÷ ${f.maxConcurrency}`,
+        `${fmt.s(f.backfill.boundMs)} → ratio ${fmt.x(f.backfill.ratio)} (target ≤ 1.2)`,
+      ],
+      [
+        `bound with the fewest pages: ${fmt.int(f.backfill.minPages)} × ${f.latencyMs} ms ÷ ${f.maxConcurrency}`,
+        `${fmt.s(f.backfill.minBoundMs)} → ratio ${fmt.x(f.backfill.ratioToMinBound)}`,
+      ],
+      [
+        'our CPU (share of wall, per event)',
+        `${fmt.s(o.cpuMs)} (${pct(o.cpuMs, o.ms)}, ${usPerEvent(o.cpuMs, o.events)})`,
+      ],
+      ['CPU budget per event to run at the bound on one core', usPerEvent(f.backfill.boundMs, o.events)],
+      [
+        'server CPU per page; its load if we ran at the bound',
+        `${(o.server.cpuMs / Math.max(1, o.server.pages)).toFixed(2)} ms; ${Math.round(100 * f.serverLoadAtBound)}% of a core (peak ${o.server.maxInFlight} in flight)`,
+      ],
+    ],
+  );
+  console.log(
+    `\nwhere our CPU goes, µs per event (commit steps timed alone, median of 3, on ${f.cpu.day}: ${fmt.int(f.cpu.events)} events):`,
+  );
+  printTable(
+    ['step', 'µs/event', 'share'],
+    [
+      ...f.cpu.steps.map((s) => [s.step, s.usPerEvent.toFixed(1), pct(s.usPerEvent, f.cpu.totalUsPerEvent)]),
+      ['sum', f.cpu.totalUsPerEvent.toFixed(1), '100%'],
+      [
+        `measured in the 1M run (includes GC, ledger, file writes)`,
+        ((1000 * o.cpuMs) / o.events).toFixed(1),
+        '',
+      ],
+      [
+        `budget at the bound (${fmt.int(o.pages)} pages)`,
+        ((1000 * f.backfill.boundMs) / o.events).toFixed(1),
+        '',
+      ],
+    ],
+  );
+
+  console.log(
+    '\nmemory: process.memoryUsage() every 50 ms on the main thread and at every progress callback;',
+  );
+  console.log(
+    '"rss (worker)" is sampled by a worker thread, which keeps sampling while the main thread encodes.',
+  );
+  const row = (name: string, m: MemoryPeaks): string[] => [
+    name,
+    fmt.mb(m.baseHeapMb),
+    fmt.mb(m.peakHeapMb),
+    fmt.mb(m.peakHeapMb - m.baseHeapMb),
+    fmt.mb(m.peakRssMb),
+    fmt.mb(m.peakRssWorkerMb),
+    String(m.samples),
+  ];
+  printTable(
+    ['run', 'heap before', 'peak heap', 'peak − before', 'peak rss', 'peak rss (worker)', 'samples'],
+    [row('100k events', f.ours100k.memory), row('1M events', f.ours1m.memory)],
+  );
+  console.log(
+    `peak heap 1M ÷ 100k: ${fmt.x(f.memory.heapRatio)} (above the pre-run heap: ${fmt.x(f.memory.heapAboveBaseRatio)}); ` +
+      `peak rss: ${fmt.x(f.memory.rssRatio)}; events: 10×; days in flight: ${f.memory.daysInFlight} ` +
+      `(~${fmt.int((f.memory.daysInFlight * 1_000_000) / f.range.days)} events at 1M, ~${fmt.int((f.memory.daysInFlight * 100_000) / f.range.days)} at 100k)`,
+  );
+}
