@@ -1,0 +1,240 @@
+/**
+ * Query section: local query latency through the real API (`serve`: node:http → handleApiRequest →
+ * DuckDB engine) over 1,000,000 archived events in 365 daily partitions, and how many day files each
+ * query touched. The archive is written in the ingest's own layout with its own encoder.
+ */
+
+import { startServer } from '../bin/commands/serve';
+import { dataKey } from '../lambdas/ingest/archive/layout';
+import { emptyLedgerDay, writeLedgerDay } from '../lambdas/ingest/archive/ledger';
+import { LocalStore } from '../lambdas/ingest/archive/local-store';
+import { encodeParquet } from '../lambdas/ingest/archive/parquet';
+import { normaliseRecord } from '../lambdas/ingest/archive/records';
+import { sortRecords } from '../lambdas/ingest/pipeline';
+import { codecatalyst } from '../lambdas/ingest/sources/codecatalyst';
+import { createDuckDbEngine } from '../lambdas/query/duckdb-engine';
+import { DAY_MS, utcDay } from '../lambdas/shared/src/time';
+import { generateEvents } from '../test/support/sample-events';
+import {
+  type Check,
+  check,
+  filesUnder,
+  fmt,
+  heading,
+  median,
+  note,
+  printTable,
+  tempDir,
+  timed,
+} from './util';
+
+const EVENTS = 1_000_000;
+const DAYS = 365;
+const SPACE = 'bench-space';
+
+export interface QueryFigures {
+  events: number;
+  files: number;
+  buildMs: number;
+  oneDay: { medianMs: number; filesRead: number; items: number };
+  sevenDaysFiltered: { medianMs: number; filesRead: number; items: number };
+  pagingSevenDays: {
+    pages: number;
+    items: number;
+    totalMs: number;
+    medianPageMs: number;
+    filesReadPerPage: number;
+  };
+}
+
+async function buildArchive(dir: string, end: number): Promise<number> {
+  const store = new LocalStore(dir);
+  const start = end - DAYS * DAY_MS;
+  const byDay = new Map<string, ReturnType<typeof normaliseRecord>[]>();
+  // Generated a month at a time to keep the generator's memory small.
+  const chunk = 100_000;
+  for (let i = 0; i < EVENTS; i += chunk) {
+    const from = start + Math.floor((i / EVENTS) * (end - start));
+    const to = start + Math.floor(((i + chunk) / EVENTS) * (end - start));
+    for (const event of generateEvents({
+      count: chunk,
+      fromMs: from,
+      toMs: to,
+      seed: 1000 + i,
+      idPrefix: `q${i}-`,
+    })) {
+      const record = normaliseRecord(codecatalyst.fields, event as unknown as Record<string, unknown>);
+      const day = utcDay((record.eventTime as Date).getTime());
+      const list = byDay.get(day) ?? [];
+      list.push(record);
+      byDay.set(day, list);
+    }
+  }
+  const table = { table: codecatalyst.table, partitionKey: codecatalyst.partitionKey, partitionValue: SPACE };
+  for (const [day, records] of byDay) {
+    await store.put(
+      dataKey(table, day),
+      encodeParquet(codecatalyst.fields, sortRecords(codecatalyst, records)),
+    );
+    await writeLedgerDay(store, table, emptyLedgerDay(codecatalyst.name, SPACE, day));
+  }
+  return byDay.size;
+}
+
+async function post(
+  url: string,
+  body: Record<string, unknown>,
+): Promise<{ items: unknown[]; nextToken?: string }> {
+  const response = await fetch(`${url}/v1/spaces/${SPACE}/eventLogs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (response.status !== 200) throw new Error(`query answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as { items: unknown[]; nextToken?: string };
+}
+
+async function warmMedian(runs: number, fn: () => Promise<unknown>): Promise<number> {
+  await fn();
+  await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push((await timed(fn)).ms);
+  return median(times);
+}
+
+export async function querySection(): Promise<{ figures: QueryFigures; checks: Check[] }> {
+  const dir = tempDir('query');
+  const end = Date.UTC(2026, 0, 1);
+  note(`writing ${fmt.int(EVENTS)} events into ${DAYS} daily partitions…`);
+  const built = await timed(() => buildArchive(dir, end));
+  const files = filesUnder(dir, '.parquet').length;
+
+  // Request logs would drown the report: warnings only.
+  process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
+  const server = await startServer({ archive: dir, port: 0 });
+  const engine = await createDuckDbEngine(dir);
+  try {
+    const dayStart = end - 100 * DAY_MS;
+    const oneDay = {
+      startTime: new Date(dayStart).toISOString(),
+      endTime: new Date(dayStart + DAY_MS).toISOString(),
+      maxResults: 250,
+    };
+    const sample = (await post(server.url, oneDay)).items[0] as {
+      eventName: string;
+      userIdentity: { userName: string };
+    };
+    const sevenDays = {
+      startTime: new Date(dayStart).toISOString(),
+      endTime: new Date(dayStart + 7 * DAY_MS).toISOString(),
+      maxResults: 250,
+      eventName: sample.eventName,
+      userName: sample.userIdentity.userName,
+    };
+
+    const filesRead = async (days: number, equals: Record<string, string> = {}): Promise<number> =>
+      (
+        await engine.listEvents({
+          source: codecatalyst,
+          instance: SPACE,
+          start: dayStart,
+          end: dayStart + days * DAY_MS,
+          equals,
+          limit: 251,
+        })
+      ).stats.filesRead ?? Number.NaN;
+
+    const oneDayMs = await warmMedian(15, () => post(server.url, oneDay));
+    const oneDayItems = (await post(server.url, oneDay)).items.length;
+    const sevenMs = await warmMedian(15, () => post(server.url, sevenDays));
+    const sevenItems = (await post(server.url, sevenDays)).items.length;
+
+    // Paging to the end of seven days, no filter.
+    const pageTimes: number[] = [];
+    let items = 0;
+    let token: string | undefined;
+    const paging = await timed(async () => {
+      do {
+        const page = await timed(() =>
+          post(server.url, {
+            startTime: sevenDays.startTime,
+            endTime: sevenDays.endTime,
+            maxResults: 250,
+            ...(token ? { nextToken: token } : {}),
+          }),
+        );
+        pageTimes.push(page.ms);
+        items += page.value.items.length;
+        token = page.value.nextToken;
+      } while (token);
+    });
+
+    const figures: QueryFigures = {
+      events: EVENTS,
+      files,
+      buildMs: built.ms,
+      oneDay: { medianMs: oneDayMs, filesRead: await filesRead(1), items: oneDayItems },
+      sevenDaysFiltered: {
+        medianMs: sevenMs,
+        filesRead: await filesRead(7, {
+          eventName: sevenDays.eventName,
+          'userIdentity.userName': sevenDays.userName,
+        }),
+        items: sevenItems,
+      },
+      pagingSevenDays: {
+        pages: pageTimes.length,
+        items,
+        totalMs: paging.ms,
+        medianPageMs: median(pageTimes),
+        filesReadPerPage: await filesRead(7),
+      },
+    };
+
+    heading(`5. Local queries through serve: ${fmt.int(EVENTS)} events in ${files} daily files`);
+    printTable(
+      ['query (POST /v1/spaces/{space}/eventLogs)', 'items', 'files read', 'median warm'],
+      [
+        [
+          'one day, maxResults 250',
+          String(oneDayItems),
+          `${figures.oneDay.filesRead} of ${files}`,
+          fmt.ms(oneDayMs),
+        ],
+        [
+          'seven days, eventName + userName, maxResults 250',
+          String(sevenItems),
+          `${figures.sevenDaysFiltered.filesRead} of ${files}`,
+          fmt.ms(sevenMs),
+        ],
+        [
+          `seven days, paged to the end (${pageTimes.length} pages)`,
+          String(items),
+          `${figures.pagingSevenDays.filesReadPerPage} of ${files} a page`,
+          `${fmt.ms(median(pageTimes))} a page, ${fmt.ms(paging.ms)} in all`,
+        ],
+      ],
+    );
+    console.log(`archive written in ${fmt.s(built.ms)} (encoder of the ingest, GZIP Parquet)`);
+    return {
+      figures,
+      checks: [
+        check(
+          'Query: a one-day request reads one day of files',
+          `${figures.oneDay.filesRead} of ${files}`,
+          '1',
+          figures.oneDay.filesRead === 1,
+        ),
+        check(
+          'Query: 7 days + filters, 250-item page, median warm (local API)',
+          fmt.ms(sevenMs),
+          '< 60 ms',
+          sevenMs < 60,
+        ),
+      ],
+    };
+  } finally {
+    await engine.close();
+    await server.close();
+  }
+}
