@@ -12,10 +12,13 @@ const USAGE = `usage: eventlog-archive <command> [options]
 commands:
   ingest    --source codecatalyst --space NAME [--from T] [--to T] --archive URI
             [--slice-minutes N] [--lookback-minutes N] [--backfill-days N] [--concurrency N] [--json]
-  coverage  --archive URI [--source codecatalyst] [--space NAME] [--from T] [--to T]
-            [--slice-minutes N] [--lookback-minutes N] [--json]
+  ingest    --source resiliencehub --system-arn ARN [--from T] [--to T] --archive URI
+            [--slice-minutes N] [--lookback-minutes N] [--backfill-days N] [--concurrency N] [--json]
+  coverage  --archive URI [--source codecatalyst|resiliencehub] [--space NAME | --system-arn ARN]
+            [--from T] [--to T] [--slice-minutes N] [--lookback-minutes N] [--json]
   serve     --archive URI [--port N (3000)] [--host H (127.0.0.1)] [--token-ttl-seconds N (86400)]
-            the ListEventLogs-compatible API: POST /v1/spaces/{spaceName}/eventLogs (no auth locally)
+            the ListEventLogs-compatible API: POST /v1/spaces/{spaceName}/eventLogs, and the
+            ListSystemEvents-compatible API: GET /v2/list-system-events?systemArn=… (no auth locally)
   query     --space NAME --from T [--to T (now)] [--event-name X] [--user-name U] [--project-name P]
             [--operation-type T] [--event-source S] [--error-code C] [--limit N] [--format table|json|csv]
             --archive URI
@@ -24,7 +27,10 @@ commands:
 
 Times are RFC 3339 (2024-05-01T00:00:00Z). URI is file:///abs/path, a relative path, or s3://bucket/prefix
 (serve and query read folder archives only).
-Environment: CODECATALYST_TOKEN (a personal access token), AWS_ENDPOINT_URL_CODECATALYST, AWS_ENDPOINT_URL_S3.`;
+Environment: CODECATALYST_TOKEN (a personal access token), AWS_ENDPOINT_URL_CODECATALYST, AWS_ENDPOINT_URL_S3;
+for Resilience Hub: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (else the default
+credential chain: profiles, SSO, instance roles), AWS_ENDPOINT_URL_RESILIENCEHUBV2 (endpoint override),
+RESILIENCEHUB_SIGNING_NAME (SigV4 signing name, default resiliencehub).`;
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   ingest: ingestCommand,

@@ -2,7 +2,7 @@
  * The deployment's settings: `cdk.json` context key `eventlogArchive`, validated at synth so that a
  * bad value fails `cdk synth` with a message naming the field and the rule, never a broken deploy.
  */
-import { checkSpaceName } from '../lambdas/shared/src/validation';
+import { checkSpaceName, checkSystemArn } from '../lambdas/shared/src/validation';
 
 /** The context key the settings live under in `cdk.json` (or `cdk synth -c eventlogArchive=...`). */
 export const CONTEXT_KEY = 'eventlogArchive';
@@ -17,8 +17,15 @@ export interface ArchiveConfig {
     /** Name of the Secrets Manager secret that holds the CodeCatalyst PAT (created outside this app). */
     readonly tokenSecretName: string;
   };
+  readonly resiliencehub: {
+    /**
+     * Resilience Hub (next generation) system ARNs to archive; one schedule each, and the ingest
+     * function may call `ListSystemEvents` on exactly these.
+     */
+    readonly systemArns: readonly string[];
+  };
   readonly schedule: {
-    /** How often each space is pulled, in minutes. */
+    /** How often each space or system is pulled, in minutes. */
     readonly rateMinutes: number;
   };
   /** How far back every run re-reads, for events that show up late (minutes, 60 to 10080). */
@@ -71,6 +78,7 @@ export interface QueryConfig {
 
 export const DEFAULT_CONFIG: ArchiveConfig = {
   codecatalyst: { spaces: [], tokenSecretName: 'eventlog-archive/codecatalyst-pat' },
+  resiliencehub: { systemArns: [] },
   schedule: { rateMinutes: 15 },
   lookbackMinutes: 120,
   backfillDays: 30,
@@ -103,7 +111,10 @@ export class ConfigError extends Error {
 }
 
 const MINUTES_PER_DAY = 1440;
-/** Spaces per deployment: one rule each, and one Lambda permission (~350 bytes of a 20 KB policy) each. */
+/**
+ * Schedules per deployment (spaces and systems together): one rule each, and one Lambda permission
+ * (~350 bytes of a 20 KB policy) each.
+ */
 export const MAX_SPACES = 50;
 // Secrets Manager secret names: 1 to 512 of these characters.
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -127,6 +138,7 @@ export function loadConfig(context: unknown): ArchiveConfig {
   const raw = context === undefined || context === null ? {} : object(fromCommandLine(context, root), root);
   known(raw, root, [
     'codecatalyst',
+    'resiliencehub',
     'schedule',
     'lookbackMinutes',
     'backfillDays',
@@ -145,6 +157,14 @@ export function loadConfig(context: unknown): ArchiveConfig {
   const tokenSecretName = secretName(
     cc['tokenSecretName'] ?? DEFAULT_CONFIG.codecatalyst.tokenSecretName,
     `${root}.codecatalyst.tokenSecretName`,
+  );
+
+  const rh = optionalObject(raw['resiliencehub'], `${root}.resiliencehub`);
+  known(rh, `${root}.resiliencehub`, ['systemArns']);
+  const systemArns = systemArnList(
+    rh['systemArns'] ?? DEFAULT_CONFIG.resiliencehub.systemArns,
+    `${root}.resiliencehub.systemArns`,
+    MAX_SPACES - spaces.length,
   );
 
   const schedule = optionalObject(raw['schedule'], `${root}.schedule`);
@@ -233,6 +253,7 @@ export function loadConfig(context: unknown): ArchiveConfig {
 
   return {
     codecatalyst: { spaces, tokenSecretName },
+    resiliencehub: { systemArns },
     schedule: { rateMinutes },
     lookbackMinutes,
     backfillDays,
@@ -423,6 +444,26 @@ function spaceList(value: unknown, path: string): string[] {
  * Runs one of the shared field checks (they throw `<field>: <rule>`) and rethrows its rule as a
  * ConfigError that also shows the value, so that the rule keeps a single implementation.
  */
+function systemArnList(value: unknown, path: string, room: number): string[] {
+  if (!Array.isArray(value)) throw new ConfigError(path, value, 'must be an array of system ARNs');
+  if (value.length > room) {
+    throw new ConfigError(
+      path,
+      undefined,
+      `must list at most ${room} systems (got ${value.length}): spaces and systems together are at most ${MAX_SPACES}, each has a schedule whose permission counts against the function's 20 KB resource policy`,
+    );
+  }
+  const seen = new Map<string, number>();
+  return value.map((item, i) => {
+    const field = `${path}[${i}]`;
+    const arn = viaFieldCheck(item, field, checkSystemArn);
+    const first = seen.get(arn);
+    if (first !== undefined) throw new ConfigError(field, arn, `is listed twice (also at [${first}])`);
+    seen.set(arn, i);
+    return arn;
+  });
+}
+
 function viaFieldCheck<T>(value: unknown, field: string, check: (value: unknown, field: string) => T): T {
   try {
     return check(value, field);

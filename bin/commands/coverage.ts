@@ -1,10 +1,9 @@
 /** `coverage`: which windows the archive holds completely, which it will sweep again, which are gaps. */
 import { DAY_MS, floorTo } from '@eventlog-archive/shared';
-import { tableLedgerPrefix } from '../../lambdas/ingest/archive/layout';
 import { coverageOf, listLedgerDays, readLedgerDays } from '../../lambdas/ingest/archive/ledger';
 import { openArchive } from '../../lambdas/ingest/archive/store';
 import { SOURCES } from '../../lambdas/ingest/sources';
-import type { SourceModule } from '../../lambdas/ingest/sources/types';
+import { archivedInstances } from '../../lambdas/query/catalog';
 import {
   archiveOption,
   INSTANCE_OPTIONS,
@@ -35,15 +34,14 @@ export async function coverageCommand(args: string[]): Promise<number> {
   const reports = [];
   for (const source of sources) {
     const only = instanceOption(values, source, false);
-    const instances = only ? [only] : await instancesInLedger(store, source);
-    for (const instance of instances) {
-      const table = {
-        table: source.table,
-        partitionKey: source.partitionKey,
-        partitionValue: source.partitionValue(instance),
-      };
+    // The ledger's folders are partition values, which are not always the instance (a system ARN is
+    // hashed into `<slug>-<hash>`): each folder's ledger documents name their instance.
+    const partitionValues = only ? [source.partitionValue(only)] : await archivedInstances(store, source);
+    for (const partitionValue of partitionValues) {
+      const table = { table: source.table, partitionKey: source.partitionKey, partitionValue };
       const days = await listLedgerDays(store, table);
       const ledger = await readLedgerDays(store, table, days);
+      const instance = only ?? ledger.get(days[0] ?? '')?.instance ?? partitionValue;
       // By default the report spans what the archive has: from its first recorded window.
       const firstWindow = Object.keys(ledger.get(days[0] ?? '')?.windows ?? {})[0];
       const from =
@@ -88,17 +86,4 @@ export async function coverageCommand(args: string[]): Promise<number> {
     }
   }
   return 0;
-}
-
-async function instancesInLedger(
-  store: Awaited<ReturnType<typeof openArchive>>,
-  source: SourceModule,
-): Promise<string[]> {
-  const found = new Set<string>();
-  const prefix = tableLedgerPrefix(source.table);
-  for await (const object of store.list(prefix)) {
-    const match = new RegExp(`^${source.partitionKey}=([^/]+)/`).exec(object.key.slice(prefix.length));
-    if (match?.[1]) found.add(match[1]);
-  }
-  return [...found].sort();
 }

@@ -97,7 +97,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const request: ApiRequest = {
         method: req.method ?? 'GET',
         path: q < 0 ? url : url.slice(0, q),
-        query: Object.fromEntries(new URLSearchParams(q < 0 ? '' : url.slice(q + 1))),
+        query: queryParams(q < 0 ? '' : url.slice(q + 1)),
         headers: req.headers,
         body,
         bodyTooLarge: tooLarge,
@@ -180,7 +180,8 @@ export function serveBanner(url: string, space: string | undefined, now = Date.n
   const endTime = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const body = JSON.stringify({ startTime, endTime, maxResults: 5 });
   return [
-    `Query API: ${url}  (POST /v1/spaces/{spaceName}/eventLogs, wire-compatible with CodeCatalyst ListEventLogs)`,
+    `Query API: ${url}  (POST /v1/spaces/{spaceName}/eventLogs, wire-compatible with CodeCatalyst ListEventLogs;`,
+    `           GET /v2/list-system-events, wire-compatible with Resilience Hub ListSystemEvents)`,
     '',
     `Events of space ${name} over the last 30 days:`,
     `  curl -s -X POST '${url}/v1/spaces/${encodeURIComponent(name)}/eventLogs' -H 'content-type: application/json' -d '${body}'`,
@@ -191,7 +192,12 @@ export function serveBanner(url: string, space: string | undefined, now = Date.n
     `  for await (const page of paginateListEventLogs({ client }, { spaceName: '${name}', startTime: new Date('${startTime}'), endTime: new Date('${endTime}') }))`,
     '    for (const event of page.items ?? []) console.log(event.eventTime, event.eventName, event.userIdentity?.userName);',
     '',
-    'Extra body filters: userName, projectName, operationType, eventSource, errorCode. Ctrl-C stops the server.',
+    'Extra body filters: userName, projectName, operationType, eventSource, errorCode.',
+    '',
+    'Resilience Hub system events (wire-compatible with ListSystemEvents; eventTypes may repeat):',
+    `  curl -s '${url}/v2/list-system-events?systemArn=SYSTEM_ARN&eventTypes=SYSTEM_CREATED&eventTypes=SYSTEM_DELETED&maxResults=5'`,
+    '',
+    'Ctrl-C stops the server.',
   ].join('\n');
 }
 
@@ -251,4 +257,29 @@ export async function serveCommand(args: string[]): Promise<number> {
     port: intOption(values, 'port', DEFAULT_PORT, 0, 65535),
     tokenTtlSeconds: intOption(values, 'token-ttl-seconds', 24 * 3600, 60, 30 * 24 * 3600),
   });
+}
+
+/**
+ * A query string as the API takes it: percent-decoded, a repeated parameter as the list of its
+ * values. `+` stays a plus sign (as AWS services read query strings; a system ARN may contain `+`),
+ * and a malformed escape is kept as sent, for the route's validation to reject.
+ */
+export function queryParams(search: string): Record<string, string | string[]> {
+  const decode = (text: string): string => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const out: Record<string, string | string[]> = {};
+  for (const part of search.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const key = decode(eq < 0 ? part : part.slice(0, eq));
+    const value = eq < 0 ? '' : decode(part.slice(eq + 1));
+    const seen = Object.hasOwn(out, key) ? out[key] : undefined;
+    out[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return out;
 }

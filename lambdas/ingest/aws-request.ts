@@ -1,12 +1,14 @@
 /**
  * A SigV4-signed HTTPS request for AWS APIs that need no full SDK client in the bundle (Secrets
- * Manager's GetSecretValue here; a small source client later). Credentials come from the default
- * provider chain; endpoints follow the SDKs' `AWS_ENDPOINT_URL_<SERVICE>` convention.
+ * Manager's GetSecretValue, Resilience Hub's ListSystemEvents, the query side's S3 ListObjectsV2).
+ * Credentials are given or come from the default provider chain; endpoints follow the SDKs'
+ * `AWS_ENDPOINT_URL_<SERVICE>` convention.
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { ArchiveError } from '@eventlog-archive/shared';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
 export interface SignedRequest {
   /** SigV4 signing name, e.g. `secretsmanager`. */
@@ -21,6 +23,21 @@ export interface SignedRequest {
   body?: string;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Credentials or a provider; default: the default provider chain (created once per process). */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /**
+   * Whether the signer escapes the path a second time (SigV4 for every service but S3); `false` for
+   * S3. Default `true`.
+   */
+  uriEscapePath?: boolean;
+}
+
+/** The raw answer of a signed request, whatever its status. */
+export interface SignedResponse {
+  status: number;
+  ok: boolean;
+  headers: Headers;
+  text: string;
 }
 
 /** An AWS API answered with an error; `name` is the error type it sent, `$metadata` as the SDK has it. */
@@ -35,8 +52,8 @@ export class AwsRequestError extends ArchiveError {
   }
 }
 
-/** SHA-256 for the signer, from node:crypto (HMAC when given a secret). */
-class NodeSha256 {
+/** SHA-256 for `@smithy/signature-v4`, from node:crypto (HMAC when given a secret). */
+export class NodeSha256 {
   readonly #hash: Hash | Hmac;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
@@ -55,37 +72,42 @@ function toBytes(data: string | ArrayBuffer | ArrayBufferView): Uint8Array | str
   return new Uint8Array(data);
 }
 
-let credentials: ReturnType<typeof defaultProvider> | undefined;
+let defaultCredentials: ReturnType<typeof defaultProvider> | undefined;
 
-/** Signs and sends a request; returns the parsed JSON body or throws `AwsRequestError`. */
-export async function signedJsonRequest<T>(request: SignedRequest): Promise<T> {
-  credentials ??= defaultProvider();
+/**
+ * Signs and sends a request; returns the status and the body as text, whatever the status (the
+ * caller decodes errors its own way). Network faults and timeouts throw as `fetch` does.
+ */
+export async function signedRequest(request: SignedRequest): Promise<SignedResponse> {
+  let credentials = request.credentials;
+  if (!credentials) {
+    defaultCredentials ??= defaultProvider();
+    credentials = defaultCredentials;
+  }
   const url = new URL(request.path, request.endpoint);
   const signer = new SignatureV4({
     service: request.service,
     region: request.region,
     credentials,
     sha256: NodeSha256,
+    uriEscapePath: request.uriEscapePath ?? true,
   });
   const signed = await signer.sign({
     method: request.method,
     protocol: url.protocol,
     hostname: url.hostname,
-    port: url.port ? Number(url.port) : undefined,
+    ...(url.port ? { port: Number(url.port) } : {}),
     path: url.pathname,
     query: request.query ?? {},
     headers: { host: url.host, ...(request.headers ?? {}) },
-    body: request.body,
+    ...(request.body !== undefined ? { body: request.body } : {}),
   });
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(request.query ?? {})) {
-    for (const v of Array.isArray(value) ? value : [value]) search.append(key, v);
-  }
-  const qs = search.toString();
+  const qs = queryString(request.query ?? {});
   const signal = request.timeoutMs
     ? AbortSignal.any([AbortSignal.timeout(request.timeoutMs), ...(request.signal ? [request.signal] : [])])
     : request.signal;
-  const headers = { ...signed.headers };
+  const headers: Record<string, string> = { ...signed.headers };
+  // fetch sets Host itself, to the same value.
   delete headers.host;
   const response = await fetch(`${url.origin}${url.pathname}${qs ? `?${qs}` : ''}`, {
     method: request.method,
@@ -93,7 +115,13 @@ export async function signedJsonRequest<T>(request: SignedRequest): Promise<T> {
     ...(request.body !== undefined ? { body: request.body } : {}),
     ...(signal ? { signal } : {}),
   });
-  const text = await response.text();
+  return { status: response.status, ok: response.ok, headers: response.headers, text: await response.text() };
+}
+
+/** Signs and sends a request; returns the parsed JSON body or throws `AwsRequestError`. */
+export async function signedJsonRequest<T>(request: SignedRequest): Promise<T> {
+  const response = await signedRequest(request);
+  const { text } = response;
   let json: Record<string, unknown> = {};
   try {
     json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
@@ -113,6 +141,22 @@ export async function signedJsonRequest<T>(request: SignedRequest): Promise<T> {
     throw new AwsRequestError(name, message, response.status, json);
   }
   return json as T;
+}
+
+/** RFC 3986 encoding, the one SigV4 canonicalises with (also escapes `!'()*`). */
+export function rfc3986(value: string): string {
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/** `a=1&b=x&b=y`, RFC 3986-encoded, in the order given (a list value repeats its key). */
+export function queryString(query: Record<string, string | string[]>): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(query))
+    for (const v of Array.isArray(value) ? value : [value]) parts.push(`${rfc3986(key)}=${rfc3986(v)}`);
+  return parts.join('&');
 }
 
 /** The endpoint of a service: `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, then the default. */

@@ -1,13 +1,14 @@
 /**
  * Ingest Lambda: invoked by one EventBridge schedule per source instance with
- * `{ "source": "codecatalyst", "instance": "<space>" }`, it archives every window not yet final
+ * `{ "source": "codecatalyst", "instance": "<space>" }` or
+ * `{ "source": "resiliencehub", "instance": "<system ARN>" }`, it archives every window not yet final
  * within its time budget and leaves the rest to the next run.
  */
 import { createLogger } from '@eventlog-archive/shared';
 import type { Context } from 'aws-lambda';
 import { openArchive } from './archive/store';
 import { allSucceeded, runIngest, settingsFromEnv } from './run';
-import { sourceByName } from './sources';
+import { SOURCES, sourceByName } from './sources';
 import type { SourceClient } from './sources/types';
 
 const logger = createLogger({ serviceName: 'eventlog-archive-ingest' });
@@ -35,7 +36,9 @@ export async function handler(event: IngestEvent, context: Context): Promise<Ing
   logger.appendKeys({ correlationId: context.awsRequestId });
   const source = sourceByName(String(event?.source));
   if (!source)
-    throw new TypeError(`event.source: must be one of codecatalyst (got ${JSON.stringify(event?.source)})`);
+    throw new TypeError(
+      `event.source: must be one of ${Object.keys(SOURCES).join(', ')} (got ${JSON.stringify(event?.source)})`,
+    );
   const instances = event.instances ?? (event.instance !== undefined ? [event.instance] : []);
   if (instances.length === 0) throw new TypeError('event.instance: is required');
   for (const [i, instance] of instances.entries()) {

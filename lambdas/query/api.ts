@@ -19,6 +19,7 @@ import {
 import type { ArchiveCatalog } from './catalog';
 import type { QueryEngine } from './engine';
 import { listEventLogs, parseListEventLogs } from './list-event-logs';
+import { LIST_SYSTEM_EVENTS_PATH, listSystemEvents, parseListSystemEvents } from './list-system-events';
 import type { NextTokenCodec } from './next-token';
 
 /** Largest request body accepted (the largest valid ListEventLogs body is about 10 KB). */
@@ -28,6 +29,7 @@ export interface ApiRequest {
   method: string;
   /** The request path as sent, still percent-encoded (a query string, if any, is ignored). */
   path: string;
+  /** The query string, percent-decoded; a parameter given more than once as a list of its values. */
   query?: Record<string, string | string[] | undefined>;
   headers?: Record<string, string | string[] | undefined>;
   /** The body as text; `undefined` or empty when there is none. */
@@ -96,16 +98,26 @@ async function route(request: ApiRequest, deps: ApiDeps): Promise<Routed> {
     if (method !== 'POST') return routingError('MethodNotAllowedException', `${method} ${path}`, 'POST');
     return listEventLogsRoute(match[1]!, request, deps);
   }
+  if (path === LIST_SYSTEM_EVENTS_PATH) {
+    if (method !== 'GET') return routingError('MethodNotAllowedException', `${method} ${path}`, 'GET');
+    return listSystemEventsRoute(request, deps);
+  }
   if (path === '/' || path === '') {
     if (method !== 'GET') return routingError('MethodNotAllowedException', `${method} /`, 'GET');
     return json(200, {
       service: 'eventlog-archive',
-      description: 'Archived Amazon CodeCatalyst event logs, served wire-compatible with ListEventLogs.',
+      description:
+        'Archived Amazon CodeCatalyst event logs and AWS Resilience Hub system events, served wire-compatible with ListEventLogs and ListSystemEvents.',
       routes: [
         {
           method: 'POST',
           path: '/v1/spaces/{spaceName}/eventLogs',
           body: '{"startTime","endTime","eventName?","maxResults?","nextToken?","userName?","projectName?","operationType?","eventSource?","errorCode?"}',
+        },
+        {
+          method: 'GET',
+          path: LIST_SYSTEM_EVENTS_PATH,
+          query: 'systemArn&eventTypes?(repeated)&startTime?&endTime?&maxResults?&nextToken?',
         },
       ],
     });
@@ -135,6 +147,26 @@ async function listEventLogsRoute(segment: string, request: ApiRequest, deps: Ap
   return {
     ...json(200, nextToken === undefined ? { items } : { items, nextToken }),
     log: { items: items.length, more: nextToken !== undefined, ...stats },
+  };
+}
+
+async function listSystemEventsRoute(request: ApiRequest, deps: ApiDeps): Promise<Routed> {
+  const input = parseListSystemEvents(request.query ?? {});
+  const [engine, catalog] = await Promise.all([
+    resolve(deps.engine, 'query engine'),
+    resolve(deps.catalog, 'archive catalog'),
+  ]);
+  const { body, count, nextToken, stats } = await listSystemEvents(input, {
+    engine: guardEngine(engine),
+    catalog,
+    tokens: () => resolve(deps.tokens, 'nextToken keys'),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  return {
+    statusCode: 200,
+    headers: { ...JSON_HEADERS },
+    body,
+    log: { items: count, more: nextToken !== undefined, ...stats },
   };
 }
 
@@ -195,7 +227,7 @@ function routingError(type: RoutingError, what: string, allow?: string): ApiResp
   const message =
     type === 'MethodNotAllowedException'
       ? `${clipped}: method not allowed (use ${allow})`
-      : `${clipped}: no such operation (POST /v1/spaces/{spaceName}/eventLogs)`;
+      : `${clipped}: no such operation (POST /v1/spaces/{spaceName}/eventLogs, GET ${LIST_SYSTEM_EVENTS_PATH})`;
   return {
     statusCode,
     headers: { ...JSON_HEADERS, 'x-amzn-ErrorType': type, ...(allow ? { allow } : {}) },

@@ -7,48 +7,18 @@
  * Locally the ledger is read through the archive store; in Lambda through one signed S3
  * `ListObjectsV2` request (`max-keys=1`), so the query bundle carries no S3 client.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { ArchiveError, checkSpaceName, withRetry } from '@eventlog-archive/shared';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { ArchiveError, withRetry } from '@eventlog-archive/shared';
 import { ledgerPrefix, tableLedgerPrefix } from '../ingest/archive/layout';
-import {
-  CODECATALYST_FIELDS,
-  CODECATALYST_PARTITION_KEY,
-  CODECATALYST_TABLE,
-} from '../ingest/sources/codecatalyst/schema';
-import type { SourceModule } from '../ingest/sources/types';
-
-/**
- * The CodeCatalyst source as the query side sees it: the ingest's `codecatalyst` module without its
- * client. Importing that module would pull `@aws-sdk/client-codecatalyst` (~185 KB minified, through
- * `createClient`'s dynamic import) into the query bundle. A unit test keeps every other property
- * equal to the ingest's module.
- */
-export const CODECATALYST_QUERY_SOURCE: SourceModule = {
-  name: 'codecatalyst',
-  title: 'CodeCatalyst event logs',
-  table: CODECATALYST_TABLE,
-  partitionKey: CODECATALYST_PARTITION_KEY,
-  instanceOption: 'space',
-  fields: CODECATALYST_FIELDS,
-  idField: 'id',
-  timeField: 'eventTime',
-  pageSize: 250,
-  pageSizeLimits: { min: 1, max: 250 },
-  retentionDays: 30,
-  checkInstance: (value, field) => checkSpaceName(value, field),
-  partitionValue: (space) => space,
-  createClient: () => Promise.reject(new ArchiveError('the query side has no source client')),
-};
+import { signedRequest } from '../ingest/aws-request';
+import type { SourceDefinition } from '../ingest/sources/types';
 
 export interface ArchiveCatalog {
   /** True when the archive has recorded at least one window of this instance. */
-  hasInstance(source: SourceModule, instance: string): Promise<boolean>;
+  hasInstance(source: SourceDefinition, instance: string): Promise<boolean>;
 }
 
 /** The ledger folder of an instance. The instance must already be validated by the source's rule. */
-export function instanceLedgerPrefix(source: SourceModule, instance: string): string {
+export function instanceLedgerPrefix(source: SourceDefinition, instance: string): string {
   return ledgerPrefix({
     table: source.table,
     partitionKey: source.partitionKey,
@@ -82,7 +52,7 @@ function cached(lookup: (prefix: string) => Promise<boolean>): ArchiveCatalog {
 /** Every instance of a source that the archive's ledger knows, sorted (for listings and messages). */
 export async function archivedInstances(
   store: { list(prefix: string): AsyncIterable<{ key: string }> },
-  source: SourceModule,
+  source: SourceDefinition,
 ): Promise<string[]> {
   const found = new Set<string>();
   const prefix = tableLedgerPrefix(source.table);
@@ -125,33 +95,21 @@ export function s3Catalog(options: S3CatalogOptions): ArchiveCatalog {
       ? `https://s3.${region}.amazonaws.com/${options.bucket}`
       : `https://${options.bucket}.s3.${region}.amazonaws.com`;
   const url = new URL(base.endsWith('/') ? base : `${base}/`);
-  const signer = new SignatureV4({
-    service: 's3',
-    region,
-    credentials: defaultProvider(),
-    sha256: NodeSha256,
-    uriEscapePath: false,
-  });
   return cached((prefix) =>
     withRetry(
       async () => {
-        const query = { 'list-type': '2', 'max-keys': '1', prefix: options.prefix + prefix };
-        const signed = await signer.sign({
+        const response = await signedRequest({
+          service: 's3',
+          region,
+          endpoint: url.origin,
+          // S3 signs the path as sent (no second escaping).
+          uriEscapePath: false,
           method: 'GET',
-          protocol: url.protocol,
-          hostname: url.hostname,
-          port: url.port ? Number(url.port) : undefined,
           path: url.pathname,
-          query,
-          headers: { host: url.host },
+          query: { 'list-type': '2', 'max-keys': '1', prefix: options.prefix + prefix },
+          timeoutMs: 10_000,
         });
-        const headers = { ...signed.headers };
-        delete headers.host;
-        const response = await fetch(`${url.origin}${url.pathname}?${new URLSearchParams(query)}`, {
-          headers,
-          signal: AbortSignal.timeout(10_000),
-        });
-        const text = await response.text();
+        const { text } = response;
         if (!response.ok) throw new S3ListError(response.status, /<Code>([^<]+)<\/Code>/.exec(text)?.[1]);
         const count = /<KeyCount>(\d+)<\/KeyCount>/.exec(text)?.[1];
         return count !== undefined ? Number(count) > 0 : text.includes('<Contents>');
@@ -170,24 +128,4 @@ class S3ListError extends ArchiveError {
     this.name = 'S3ListError';
     this.$metadata = { httpStatusCode: status };
   }
-}
-
-/** SHA-256 for the signer, from node:crypto (HMAC when given a secret). */
-class NodeSha256 {
-  readonly #hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.#hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.#hash.digest());
-  }
-}
-
-function bytes(data: string | ArrayBuffer | ArrayBufferView): Uint8Array | string {
-  if (typeof data === 'string') return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Uint8Array(data);
 }

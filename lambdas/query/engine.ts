@@ -4,11 +4,11 @@
  * order, so the HTTP API above them is one piece of code.
  */
 import type { ArchiveRecord } from '../ingest/archive/records';
-import type { SourceModule } from '../ingest/sources/types';
+import type { SourceDefinition } from '../ingest/sources/types';
 
 /** A page of events of one source instance, in archive order (event time, then id). */
 export interface EventQuery {
-  source: SourceModule;
+  source: SourceDefinition;
   /** The source instance (a space name), already validated by the source's rule. */
   instance: string;
   /** Half-open time range [start, end), epoch ms. */

@@ -19,8 +19,9 @@ import {
   validationError,
 } from '@eventlog-archive/shared';
 import { type ArchiveRecord, toWire } from '../ingest/archive/records';
-import type { SourceModule } from '../ingest/sources/types';
-import { type ArchiveCatalog, CODECATALYST_QUERY_SOURCE } from './catalog';
+import { codecatalystDefinition } from '../ingest/sources/codecatalyst/definition';
+import type { SourceDefinition } from '../ingest/sources/types';
+import type { ArchiveCatalog } from './catalog';
 import type { EventQuery, QueryEngine, QueryStats } from './engine';
 import { type NextTokenCodec, requestBinding } from './next-token';
 
@@ -112,7 +113,7 @@ export function equalsOf(input: ListEventLogsInput): Record<string, string> {
 export async function listEventLogs(
   input: ListEventLogsInput,
   deps: ListEventLogsDeps,
-  source: SourceModule = CODECATALYST_QUERY_SOURCE,
+  source: SourceDefinition = codecatalystDefinition,
 ): Promise<ListEventLogsOutput & { stats: QueryStats }> {
   if (!(await deps.catalog.hasInstance(source, input.spaceName))) throw notFound(input.spaceName);
   const binding = requestBinding([
@@ -152,7 +153,7 @@ export async function listEventLogs(
   return { items, stats };
 }
 
-function cursorOf(source: SourceModule, record: ArchiveRecord): { time: number; id: string } {
+export function cursorOf(source: SourceDefinition, record: ArchiveRecord): { time: number; id: string } {
   return {
     time: (record[source.timeField] as Date).getTime(),
     id: String(record[source.idField]),

@@ -109,15 +109,24 @@ export class NextTokenCodec {
 
   /**
    * The cursor a token carries, after checking that this archive made it, for this request, and
-   * that it has not expired. Every failure is a 400 ValidationException naming `nextToken`.
+   * that it has not expired. Every failure is a 400 ValidationException naming `nextToken`;
+   * `requestFields` names, for the message, what must not change between pages.
    */
-  verify(token: string, binding: string): Cursor {
+  verify(
+    token: string,
+    binding: string,
+    requestFields = 'spaceName, startTime, endTime, eventName and filters',
+  ): Cursor {
     const dot = token.indexOf('.');
     const body = dot < 0 ? '' : token.slice(0, dot);
     const signature = dot < 0 ? '' : token.slice(dot + 1);
     if (!PAYLOAD.test(body) || !MAC.test(signature))
       throw validationError('nextToken', 'is malformed; pass the nextToken of a previous response unchanged');
     const given = Buffer.from(signature, 'base64url');
+    // Base64 text has several spellings of the same bytes (the last character's low bits are
+    // padding): only the canonical one is a token this archive issued.
+    if (given.toString('base64url') !== signature)
+      throw validationError('nextToken', 'is malformed; pass the nextToken of a previous response unchanged');
     // Every key is tried (no early exit), so timing does not tell which key matched.
     let valid = false;
     for (const key of this.#keys) {
@@ -135,7 +144,7 @@ export class NextTokenCodec {
     if (payload.r !== binding)
       throw validationError(
         'nextToken',
-        'belongs to a different request; send the same spaceName, startTime, endTime, eventName and filters as the request that returned it',
+        `belongs to a different request; send the same ${requestFields} as the request that returned it`,
       );
     if (payload.e * 1000 <= this.#now())
       throw validationError('nextToken', 'has expired; repeat the request without nextToken');

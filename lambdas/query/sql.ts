@@ -11,7 +11,7 @@
  */
 import { utcDay } from '@eventlog-archive/shared';
 import type { FieldSpec } from '../ingest/archive/records';
-import type { SourceModule } from '../ingest/sources/types';
+import type { SourceDefinition } from '../ingest/sources/types';
 import type { EventQuery } from './engine';
 
 /** A field of the source, top level or inside structs: `['userIdentity', 'userName']`. */
@@ -135,7 +135,7 @@ export function fieldAt(fields: readonly FieldSpec[], path: FieldPath): FieldSpe
 }
 
 /** A filter path must name a string field of the source (top level or in structs). */
-function filterPath(source: SourceModule, dotted: string): FieldPath {
+function filterPath(source: SourceDefinition, dotted: string): FieldPath {
   const path = typeof dotted === 'string' ? dotted.split('.') : [];
   const field = fieldAt(source.fields, path);
   if (field?.type !== 'string') {
@@ -162,7 +162,7 @@ function moment(value: unknown, what: string): number {
  * throws the source's ValidationException) and by the generic path-safe pattern. Only a value that
  * passes both is ever printed into SQL.
  */
-export function checkedPartitionValue(source: SourceModule, instance: string): string {
+export function checkedPartitionValue(source: SourceDefinition, instance: string): string {
   const checked = source.checkInstance(instance, source.instanceOption);
   const value = source.partitionValue(checked);
   if (typeof value !== 'string' || !PARTITION_VALUE_PATTERN.test(value) || value.includes("'")) {

@@ -6,6 +6,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 /** Top-level folders under the archive prefix: one per table, plus the run bookkeeping. */
 export const ArchiveFolder = {
   CODECATALYST_EVENT_LOGS: 'codecatalyst_event_logs',
+  RESILIENCEHUB_SYSTEM_EVENTS: 'resiliencehub_system_events',
   LEDGER: '_ledger',
   LEASES: '_leases',
 } as const;

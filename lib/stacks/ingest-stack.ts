@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Annotations, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
@@ -19,6 +20,7 @@ export const INGEST_ENTRY = fileURLToPath(new URL('../../lambdas/ingest/index.ts
 /** The folders the ingest function reads and writes under the archive prefix. */
 export const INGEST_FOLDERS = [
   ArchiveFolder.CODECATALYST_EVENT_LOGS,
+  ArchiveFolder.RESILIENCEHUB_SYSTEM_EVENTS,
   ArchiveFolder.LEDGER,
   ArchiveFolder.LEASES,
 ] as const;
@@ -35,12 +37,30 @@ export interface IngestStackProps extends StackProps {
 
 /** The scheduled input every rule sends; the handler's event contract. */
 export interface IngestEvent {
-  readonly source: 'codecatalyst';
+  readonly source: 'codecatalyst' | 'resiliencehub';
   readonly instance: string;
 }
 
 /**
- * The compute half of ingest: the function, one EventBridge schedule per CodeCatalyst space, and the
+ * The IAM action of ListSystemEvents (Resilience Hub next generation, API 2026-02-17). The seed does
+ * not name it; Resilience Hub's actions are `resiliencehub:<Operation>` and the API signs with the
+ * `resiliencehub` name, so this is `resiliencehub:ListSystemEvents`. Change it here if the service
+ * authorisation reference says otherwise.
+ */
+export const LIST_SYSTEM_EVENTS_ACTION = 'resiliencehub:ListSystemEvents';
+
+/**
+ * The construct id of a system's schedule: the first 16 hex digits of the SHA-256 of its ARN. ARNs
+ * hold characters construct ids and rule names handle badly (`:`, `/`, `+`), are long, and the id
+ * must depend on the ARN only, so adding or removing a system never replaces another system's rule.
+ */
+export function systemScheduleId(systemArn: string): string {
+  return `Schedule-system-${createHash('sha256').update(systemArn).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * The compute half of ingest: the function, one EventBridge schedule per CodeCatalyst space and per
+ * Resilience Hub system, and the
  * dead-letter queues for schedules that could not invoke it and runs that failed.
  */
 export class IngestStack extends Stack {
@@ -51,6 +71,8 @@ export class IngestStack extends Stack {
   readonly failedRunsQueue: Queue;
   /** One rule per space, keyed by space name. */
   readonly schedules: ReadonlyMap<string, Rule>;
+  /** One rule per Resilience Hub system, keyed by system ARN. */
+  readonly systemSchedules: ReadonlyMap<string, Rule>;
 
   constructor(scope: Construct, id: string, props: IngestStackProps) {
     super(scope, id, props);
@@ -62,7 +84,8 @@ export class IngestStack extends Stack {
     this.scheduleDeadLetterQueue = deadLetterQueue(this, 'ScheduleDeadLetters');
 
     this.function = new ArchiveFunction(this, 'Ingest', {
-      description: 'Pulls CodeCatalyst event logs into the archive (one space per scheduled event)',
+      description:
+        'Pulls CodeCatalyst event logs and Resilience Hub system events into the archive (one space or system per scheduled event)',
       entry: INGEST_ENTRY,
       handler: 'handler',
       sharedLayer,
@@ -92,13 +115,10 @@ export class IngestStack extends Stack {
       queueUrl: this.scheduleDeadLetterQueue.queueUrl,
       queueName: this.scheduleDeadLetterQueue.queueName,
     });
-    const schedules = new Map<string, Rule>();
-    for (const space of config.codecatalyst.spaces) {
-      const input: IngestEvent = { source: 'codecatalyst', instance: space };
-      // Space names are [A-Za-z0-9._-], all valid in construct ids; the id depends on the name only,
-      // so adding or removing a space never replaces another space's rule.
-      const rule = new Rule(this, `Schedule-${space}`, {
-        description: `eventlog-archive: ingest CodeCatalyst space ${space}`,
+    const schedule = (id: string, description: string, input: IngestEvent): Rule => {
+      const rule = new Rule(this, id, {
+        // EventBridge allows 512 characters.
+        description: description.length > 512 ? `${description.slice(0, 511)}…` : description,
         schedule: Schedule.rate(Duration.minutes(config.schedule.rateMinutes)),
       });
       rule.addTarget(
@@ -109,10 +129,44 @@ export class IngestStack extends Stack {
           deadLetterQueue: deadLetters,
         }),
       );
-      schedules.set(space, rule);
+      return rule;
+    };
+    const schedules = new Map<string, Rule>();
+    for (const space of config.codecatalyst.spaces) {
+      // Space names are [A-Za-z0-9._-], all valid in construct ids; the id depends on the name only,
+      // so adding or removing a space never replaces another space's rule.
+      schedules.set(
+        space,
+        schedule(`Schedule-${space}`, `eventlog-archive: ingest CodeCatalyst space ${space}`, {
+          source: 'codecatalyst',
+          instance: space,
+        }),
+      );
     }
     this.schedules = schedules;
-    if (schedules.size > 0) {
+    const systemSchedules = new Map<string, Rule>();
+    for (const systemArn of config.resiliencehub.systemArns) {
+      systemSchedules.set(
+        systemArn,
+        schedule(systemScheduleId(systemArn), `eventlog-archive: ingest Resilience Hub system ${systemArn}`, {
+          source: 'resiliencehub',
+          instance: systemArn,
+        }),
+      );
+    }
+    this.systemSchedules = systemSchedules;
+    if (systemSchedules.size > 0) {
+      // The list call on exactly the configured systems; no wildcard.
+      this.function.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: [LIST_SYSTEM_EVENTS_ACTION],
+          resources: [...systemSchedules.keys()],
+        }),
+      );
+    }
+    const rules = [...schedules.values(), ...systemSchedules.values()];
+    if (rules.length > 0) {
       this.scheduleDeadLetterQueue.addToResourcePolicy(
         new PolicyStatement({
           sid: 'AllowScheduleRules',
@@ -120,15 +174,15 @@ export class IngestStack extends Stack {
           principals: [new ServicePrincipal('events.amazonaws.com')],
           actions: ['sqs:SendMessage'],
           resources: [this.scheduleDeadLetterQueue.queueArn],
-          conditions: { ArnEquals: { 'aws:SourceArn': [...schedules.values()].map((rule) => rule.ruleArn) } },
+          conditions: { ArnEquals: { 'aws:SourceArn': rules.map((rule) => rule.ruleArn) } },
         }),
       );
     }
 
-    if (config.codecatalyst.spaces.length === 0) {
+    if (rules.length === 0) {
       Annotations.of(this).addWarningV2(
         'eventlog-archive:noSpaces',
-        'No CodeCatalyst space is configured, so nothing is scheduled. Set eventlogArchive.codecatalyst.spaces in cdk.json (or -c) to archive a space.',
+        'No CodeCatalyst space is configured, so nothing is scheduled. Set eventlogArchive.codecatalyst.spaces in cdk.json (or -c) to archive a space, or eventlogArchive.resiliencehub.systemArns to archive a Resilience Hub system.',
       );
     }
   }

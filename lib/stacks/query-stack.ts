@@ -16,6 +16,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CODECATALYST_TABLE } from '../../lambdas/ingest/sources/codecatalyst/schema';
+import { RESILIENCEHUB_TABLE } from '../../lambdas/ingest/sources/resiliencehub/schema';
 import type { ArchiveConfig } from '../config';
 import { ArchiveAccess, bindArchive, bindTokenSecret, ledgerFolderOf } from '../constructs/archive-access';
 import type { ArchiveCatalog } from '../constructs/archive-catalog';
@@ -39,6 +40,8 @@ export interface ApiRoute {
 export const QUERY_ROUTES: readonly ApiRoute[] = [
   // CodeCatalyst ListEventLogs (seed 001).
   { method: 'POST', path: '/v1/spaces/{spaceName}/eventLogs', table: CODECATALYST_TABLE },
+  // Resilience Hub ListSystemEvents (seed 004); the parameters are in the query string.
+  { method: 'GET', path: '/v2/list-system-events', table: RESILIENCEHUB_TABLE },
 ];
 
 /** API Gateway's integration timeout for REST APIs (the default maximum). */

@@ -18,6 +18,11 @@ import {
   CODECATALYST_PARTITION_KEY,
   CODECATALYST_TABLE,
 } from '../../lambdas/ingest/sources/codecatalyst/schema';
+import {
+  RESILIENCEHUB_FIELDS,
+  RESILIENCEHUB_PARTITION_KEY,
+  RESILIENCEHUB_TABLE,
+} from '../../lambdas/ingest/sources/resiliencehub/schema';
 import type { ArchiveConfig } from '../config';
 import { archiveUri } from '../constructs/archive-access';
 import { ArchiveCatalog } from '../constructs/archive-catalog';
@@ -122,6 +127,13 @@ export class StorageStack extends Stack {
       partitionKey: CODECATALYST_PARTITION_KEY,
       fields: CODECATALYST_FIELDS,
       description: 'Amazon CodeCatalyst event logs (ListEventLogs), one partition per space and UTC day',
+    });
+    this.catalog.addTable({
+      tableName: RESILIENCEHUB_TABLE,
+      partitionKey: RESILIENCEHUB_PARTITION_KEY,
+      fields: RESILIENCEHUB_FIELDS,
+      description:
+        'AWS Resilience Hub system events (ListSystemEvents), one partition per system (<slug>-<hash of the ARN>) and UTC day; eventMetadata is the JSON text the service sent',
     });
 
     this.workGroup = new QueryWorkGroup(this, 'Query', {

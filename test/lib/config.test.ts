@@ -20,6 +20,7 @@ describe('loadConfig', () => {
     // Assess
     expect(config).toEqual({
       codecatalyst: { spaces: [], tokenSecretName: 'eventlog-archive/codecatalyst-pat' },
+      resiliencehub: { systemArns: [] },
       schedule: { rateMinutes: 15 },
       lookbackMinutes: 120,
       backfillDays: 30,
@@ -50,6 +51,12 @@ describe('loadConfig', () => {
     // Prepare
     const settings = {
       codecatalyst: { spaces: ['my-space', 'Other_Space.2'], tokenSecretName: 'prod/codecatalyst/pat' },
+      resiliencehub: {
+        systemArns: [
+          'arn:aws:resiliencehub:us-west-2:123456789012:system/checkout:abc123',
+          'arn:aws-cn:resiliencehub:cn-north-1:123456789012:system/payments',
+        ],
+      },
       schedule: { rateMinutes: 5 },
       lookbackMinutes: 240,
       backfillDays: 7,
@@ -133,6 +140,43 @@ describe('loadConfig', () => {
         'a space listed twice',
         { codecatalyst: { spaces: ['my-space', 'other', 'my-space'] } },
         'eventlogArchive.codecatalyst.spaces[2]: "my-space" is listed twice (also at [0])',
+      ],
+      [
+        'a system ARN that is too short',
+        { resiliencehub: { systemArns: ['arn:aws:rh:us-west-2:1'] } },
+        'eventlogArchive.resiliencehub.systemArns[0]: "arn:aws:rh:us-west-2:1" must be at least 31 characters long (got 22)',
+      ],
+      [
+        'a system ARN that breaks the pattern',
+        { resiliencehub: { systemArns: ['arn:aws:resiliencehub:uswest2:123456789012:system/x'] } },
+        'eventlogArchive.resiliencehub.systemArns[0]: "arn:aws:resiliencehub:uswest2:123456789012:system/x" must match arn:(aws|aws-cn|aws-iso|aws-iso-[a-z]{1}|aws-us-gov):[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:([a-z]{2}-((iso[a-z]{0,1}-)|(gov-)){0,1}[a-z]+-[0-9]):[0-9]{12}:[A-Za-z0-9/][A-Za-z0-9:_/+.-]{0,1023} (got "arn:aws:resiliencehub:uswest2:1234567890…")',
+      ],
+      [
+        'a system ARN listed twice',
+        {
+          resiliencehub: {
+            systemArns: [
+              'arn:aws:resiliencehub:us-west-2:123456789012:system/x',
+              'arn:aws:resiliencehub:us-west-2:123456789012:system/x',
+            ],
+          },
+        },
+        'eventlogArchive.resiliencehub.systemArns[1]: "arn:aws:resiliencehub:us-west-2:123456789012:system/x" is listed twice (also at [0])',
+      ],
+      [
+        'system ARNs that are not a list',
+        { resiliencehub: { systemArns: 'arn:aws:resiliencehub:us-west-2:123456789012:system/x' } },
+        'eventlogArchive.resiliencehub.systemArns: "arn:aws:resiliencehub:us-west-2:123456789012:system/x" must be an array of system ARNs',
+      ],
+      [
+        'a system ARN that is not a string',
+        { resiliencehub: { systemArns: [7] } },
+        'eventlogArchive.resiliencehub.systemArns[0]: 7 is required and must be a string',
+      ],
+      [
+        'an unknown resiliencehub setting',
+        { resiliencehub: { systems: [] } },
+        'eventlogArchive.resiliencehub.systems: is not a known setting (known: systemArns)',
       ],
       [
         'spaces that are not a list',
@@ -232,7 +276,7 @@ describe('loadConfig', () => {
       [
         'a misspelt setting',
         { sliceMinute: 30 },
-        'eventlogArchive.sliceMinute: is not a known setting (known: codecatalyst, schedule, lookbackMinutes, backfillDays, sliceMinutes, maxConcurrency, retention, archivePrefix, objectLock, functionTimeoutMinutes, query)',
+        'eventlogArchive.sliceMinute: is not a known setting (known: codecatalyst, resiliencehub, schedule, lookbackMinutes, backfillDays, sliceMinutes, maxConcurrency, retention, archivePrefix, objectLock, functionTimeoutMinutes, query)',
       ],
       [
         'a misspelt query setting',

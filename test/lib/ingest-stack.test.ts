@@ -300,6 +300,104 @@ describe('IngestStack', () => {
     });
   });
 
+  describe('Resilience Hub systems', () => {
+    const SYSTEMS = [
+      'arn:aws:resiliencehub:us-west-2:123456789012:system/checkout:abc123',
+      'arn:aws:resiliencehub:eu-central-1:210987654321:system/a+b/c.d',
+    ];
+    const WITH_SYSTEMS = { ...SPACES, resiliencehub: { systemArns: SYSTEMS } };
+
+    function ruleIdOf(template: Template, instance: string): string | undefined {
+      return Object.entries(template.findResources('AWS::Events::Rule')).find(
+        ([, rule]) =>
+          JSON.parse((rule as { Properties: { Targets: { Input: string }[] } }).Properties.Targets[0]!.Input)
+            .instance === instance,
+      )?.[0];
+    }
+
+    it('creates one rule per system ARN, sending { source: resiliencehub, instance: <arn> }', () => {
+      // Act
+      const { ingest, ingestTemplate } = buildApp({ ...WITH_SYSTEMS, schedule: { rateMinutes: 10 } });
+      const fnId = ingestFunction(ingestTemplate).id;
+
+      // Assess
+      ingestTemplate.resourceCountIs('AWS::Events::Rule', 4);
+      ingestTemplate.resourceCountIs('AWS::Lambda::Permission', 4);
+      expect([...ingest.systemSchedules.keys()]).toEqual(SYSTEMS);
+      for (const arn of SYSTEMS) {
+        ingestTemplate.hasResourceProperties('AWS::Events::Rule', {
+          ScheduleExpression: 'rate(10 minutes)',
+          Targets: [
+            Match.objectLike({
+              Arn: { 'Fn::GetAtt': [fnId, 'Arn'] },
+              Input: JSON.stringify({ source: 'resiliencehub', instance: arn }),
+              RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+            }),
+          ],
+        });
+      }
+    });
+
+    it('names each rule by a hash of its ARN, stable when systems are added or removed', () => {
+      // Act
+      const before = buildApp({ resiliencehub: { systemArns: [SYSTEMS[0]] } }).ingestTemplate;
+      const after = buildApp({ resiliencehub: { systemArns: [SYSTEMS[1], SYSTEMS[0]] } }).ingestTemplate;
+
+      // Assess
+      const id = ruleIdOf(before, SYSTEMS[0]!);
+      expect(id).toMatch(/^Schedulesystem[0-9a-f]{16}[0-9A-F]{8}$/);
+      expect(ruleIdOf(after, SYSTEMS[0]!)).toBe(id);
+      expect(ruleIdOf(after, SYSTEMS[1]!)).not.toBe(id);
+    });
+
+    it('allows resiliencehub:ListSystemEvents on exactly the configured systems, in one statement', () => {
+      // Act
+      const { ingest, ingestTemplate } = buildApp(WITH_SYSTEMS);
+      const roleId = ingest.resolve((ingest.function.role as { roleName: string }).roleName).Ref as string;
+      const statements = roleStatements(ingestTemplate, roleId);
+
+      // Assess
+      const list = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('resiliencehub:')));
+      expect(list).toEqual([
+        { Action: 'resiliencehub:ListSystemEvents', Effect: 'Allow', Resource: expect.any(Array) },
+      ]);
+      expect(resourcesOf(list[0]!).sort()).toEqual([...SYSTEMS].sort());
+      expect(statements.flatMap(resourcesOf)).not.toContain('*');
+    });
+
+    it('grants no Resilience Hub action when no system is configured', () => {
+      const { ingest, ingestTemplate } = buildApp(SPACES);
+      const roleId = ingest.resolve((ingest.function.role as { roleName: string }).roleName).Ref as string;
+      const actions = roleStatements(ingestTemplate, roleId).flatMap(actionsOf);
+      expect(actions.filter((a) => a.startsWith('resiliencehub:'))).toEqual([]);
+    });
+
+    it('lets the system rules deliver failed events to the DLQ too', () => {
+      const { ingestTemplate } = buildApp(WITH_SYSTEMS);
+      const rules = Object.keys(ingestTemplate.findResources('AWS::Events::Rule'));
+      const queueId = Object.keys(ingestTemplate.findResources('AWS::SQS::Queue')).find((id) =>
+        id.startsWith('ScheduleDeadLetters'),
+      )!;
+      const policy = onlyResource(ingestTemplate, 'AWS::SQS::QueuePolicy', { Queues: [{ Ref: queueId }] });
+      const statements = flat(
+        (policy.resource.Properties.PolicyDocument as { Statement: unknown }).Statement,
+      );
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Sid: 'AllowScheduleRules',
+          Condition: { ArnEquals: { 'aws:SourceArn': rules.map((id) => `<${id}.Arn>`) } },
+        }),
+      );
+      expect(rules).toHaveLength(4);
+    });
+
+    it('does not warn when only systems are configured', () => {
+      const { ingest, ingestTemplate } = buildApp({ resiliencehub: { systemArns: SYSTEMS } });
+      ingestTemplate.resourceCountIs('AWS::Events::Rule', 2);
+      Annotations.fromStack(ingest).hasNoWarning('/Ingest', Match.stringLikeRegexp('No CodeCatalyst space'));
+    });
+  });
+
   describe('permissions', () => {
     it('grants exactly the logs, DLQ, archive and secret actions, none with a wildcard', () => {
       // Act
@@ -347,13 +445,15 @@ describe('IngestStack', () => {
     it.each([
       ['no prefix', '', ''],
       ['a prefix', 'tables/v1', 'tables/v1/'],
-    ])('scopes object access and listing to the three folders with %s', (_case, archivePrefix, keyPrefix) => {
+    ])('scopes object access and listing to the four folders with %s', (_case, archivePrefix, keyPrefix) => {
       // Act
       const { ingest, ingestTemplate } = buildApp({ ...SPACES, archivePrefix });
       const roleId = ingest.resolve((ingest.function.role as { roleName: string }).roleName).Ref as string;
       const statements = roleStatements(ingestTemplate, roleId);
       const bucketArn = bucketArnImport(statements);
-      const folders = ['codecatalyst_event_logs', '_ledger', '_leases'].map((f) => `${keyPrefix}${f}/*`);
+      const folders = ['codecatalyst_event_logs', 'resiliencehub_system_events', '_ledger', '_leases'].map(
+        (f) => `${keyPrefix}${f}/*`,
+      );
 
       // Assess
       const objects = statements.filter((s) => actionsOf(s).includes('s3:GetObject'));

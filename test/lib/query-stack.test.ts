@@ -180,21 +180,38 @@ describe('QueryStack', () => {
       queryTemplate.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
     });
 
-    it('routes POST /v1/spaces/{spaceName}/eventLogs to the function through a Lambda proxy integration', () => {
+    it('routes POST /v1/spaces/{spaceName}/eventLogs and GET /v2/list-system-events to the function through a Lambda proxy integration', () => {
       // Act
       const { queryTemplate } = buildApp(SPACES);
       const fnId = queryFunction(queryTemplate).id;
       const methods = methodsOf(queryTemplate);
 
       // Assess
-      expect(methods.map((m) => `${m.props.HttpMethod} ${m.path}`)).toEqual([
+      expect(methods.map((m) => `${m.props.HttpMethod} ${m.path}`).sort()).toEqual([
+        'GET /v2/list-system-events',
         'POST /v1/spaces/{spaceName}/eventLogs',
       ]);
-      expect(flat(methods[0]!.props.Integration)).toEqual({
-        Type: 'AWS_PROXY',
-        IntegrationHttpMethod: 'POST',
-        TimeoutInMillis: 29_000,
-        Uri: `arn:<AWS::Partition>:apigateway:<AWS::Region>:lambda:path/2015-03-31/functions/<${fnId}.Arn>/invocations`,
+      for (const method of methods) {
+        expect(flat(method.props.Integration)).toEqual({
+          Type: 'AWS_PROXY',
+          IntegrationHttpMethod: 'POST',
+          TimeoutInMillis: 29_000,
+          Uri: `arn:<AWS::Partition>:apigateway:<AWS::Region>:lambda:path/2015-03-31/functions/<${fnId}.Arn>/invocations`,
+        });
+      }
+    });
+
+    it('requires IAM (SigV4) on GET /v2/list-system-events and passes its query string through', () => {
+      const { queryTemplate } = buildApp(SPACES);
+      const method = methodsOf(queryTemplate).find((m) => m.path === '/v2/list-system-events');
+      expect(method?.props.HttpMethod).toBe('GET');
+      expect(method?.props.AuthorizationType).toBe('AWS_IAM');
+      // A proxy integration forwards every query parameter (repeated ones as multiValueQueryStringParameters).
+      expect(method?.props.RequestParameters).toBeUndefined();
+      expect(QUERY_ROUTES).toContainEqual({
+        method: 'GET',
+        path: '/v2/list-system-events',
+        table: 'resiliencehub_system_events',
       });
     });
 
@@ -219,7 +236,7 @@ describe('QueryStack', () => {
       const storage = new StorageStack(app, 'Storage', { config });
       const routes = [
         ...QUERY_ROUTES,
-        { method: 'GET' as const, path: '/v2/list-system-events', table: 'codecatalyst_event_logs' },
+        { method: 'GET' as const, path: '/v1/spaces/{spaceName}/other', table: 'codecatalyst_event_logs' },
       ];
 
       // Act
@@ -236,11 +253,12 @@ describe('QueryStack', () => {
 
       // Assess
       expect(methods.map((m) => `${m.props.HttpMethod} ${m.path}`).sort()).toEqual([
+        'GET /v1/spaces/{spaceName}/other',
         'GET /v2/list-system-events',
         'POST /v1/spaces/{spaceName}/eventLogs',
       ]);
       expect(methods.every((m) => m.props.AuthorizationType === 'AWS_IAM')).toBe(true);
-      template.resourceCountIs('AWS::Lambda::Permission', 2);
+      template.resourceCountIs('AWS::Lambda::Permission', 3);
     });
 
     it('refuses a route over a table the catalog does not have', () => {
@@ -258,9 +276,9 @@ describe('QueryStack', () => {
             archivePrefix: storage.archivePrefix,
             catalog: storage.catalog,
             workGroup: storage.workGroup,
-            routes: [{ method: 'GET', path: '/v2/list-system-events', table: 'resiliencehub_system_events' }],
+            routes: [{ method: 'GET', path: '/v9/unknown', table: 'unknown_table' }],
           }),
-      ).toThrow('bindAthena: resiliencehub_system_events is not a table of the catalog');
+      ).toThrow('bindAthena: unknown_table is not a table of the catalog');
     });
 
     it('lets only the deployed stage of API Gateway invoke the function, per method', () => {
@@ -274,7 +292,13 @@ describe('QueryStack', () => {
       const fnId = queryFunction(queryTemplate).id;
 
       // Assess: no test-invoke permission (`test-invoke-stage`) either.
-      expect(permissions).toEqual([
+      expect(permissions.sort((a, b) => (a.SourceArn! < b.SourceArn! ? -1 : 1))).toEqual([
+        {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: `<${fnId}.Arn>`,
+          Principal: 'apigateway.amazonaws.com',
+          SourceArn: `arn:<AWS::Partition>:execute-api:${REGION_ACCOUNT}:<${api}>/<${stage}>/GET/v2/list-system-events`,
+        },
         {
           Action: 'lambda:InvokeFunction',
           FunctionName: `<${fnId}.Arn>`,
@@ -433,7 +457,7 @@ describe('QueryStack', () => {
       ]);
     });
 
-    it('reads the catalog, the database and the CodeCatalyst table only', () => {
+    it('reads the catalog, the database and the two source tables only', () => {
       const { statements } = queryStatements({ ...SPACES, query: { databaseName: 'audit_db' } });
       const glue = `arn:<AWS::Partition>:glue:${REGION_ACCOUNT}`;
       expect(withAction(statements, 'glue:GetTable')).toEqual([
@@ -444,6 +468,7 @@ describe('QueryStack', () => {
             `${glue}:catalog`,
             `${glue}:database/audit_db`,
             `${glue}:table/audit_db/codecatalyst_event_logs`,
+            `${glue}:table/audit_db/resiliencehub_system_events`,
           ],
         },
       ]);
@@ -453,7 +478,7 @@ describe('QueryStack', () => {
       ['no prefix', '', ''],
       ['a prefix', 'tables/v1', 'tables/v1/'],
     ])(
-      'reads the table folder and its ledger, and lists only them, with %s',
+      'reads the table folders and their ledgers, and lists only them, with %s',
       (_case, archivePrefix, keyPrefix) => {
         // Act
         const { statements } = queryStatements({ ...SPACES, archivePrefix });
@@ -466,6 +491,8 @@ describe('QueryStack', () => {
         const folders = [
           `${keyPrefix}codecatalyst_event_logs/*`,
           `${keyPrefix}_ledger/codecatalyst_event_logs/*`,
+          `${keyPrefix}resiliencehub_system_events/*`,
+          `${keyPrefix}_ledger/resiliencehub_system_events/*`,
         ];
 
         // Assess

@@ -3,6 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { CODECATALYST_FIELDS } from '../../lambdas/ingest/sources/codecatalyst/schema';
+import { RESILIENCEHUB_FIELDS } from '../../lambdas/ingest/sources/resiliencehub/schema';
 import { PARQUET_FORMAT } from '../../lib/constructs/archive-catalog';
 import { glueColumnsOf } from '../../lib/glue-columns';
 import { buildApp, flat, onlyResource } from './helpers';
@@ -206,10 +207,12 @@ describe('StorageStack', () => {
 });
 
 describe('StorageStack catalog', () => {
-  function catalogOf(settings: Record<string, unknown> = {}) {
+  function catalogOf(settings: Record<string, unknown> = {}, tableName = 'codecatalyst_event_logs') {
     const built = bucketIds(settings);
     const database = onlyResource(built.storageTemplate, 'AWS::Glue::Database');
-    const table = onlyResource(built.storageTemplate, 'AWS::Glue::Table');
+    const table = onlyResource(built.storageTemplate, 'AWS::Glue::Table', {
+      TableInput: Match.objectLike({ Name: tableName }),
+    });
     const input = flat(table.resource.Properties.TableInput) as {
       Name: string;
       TableType: string;
@@ -313,7 +316,58 @@ describe('StorageStack catalog', () => {
   it('exposes the database and its tables to compute stacks', () => {
     const { storage } = catalogOf();
     expect(storage.catalog.databaseName).toBe('eventlog_archive');
-    expect(storage.catalog.tables).toEqual([{ tableName: 'codecatalyst_event_logs', partitionKey: 'space' }]);
+    expect(storage.catalog.tables).toEqual([
+      { tableName: 'codecatalyst_event_logs', partitionKey: 'space' },
+      { tableName: 'resiliencehub_system_events', partitionKey: 'system' },
+    ]);
+  });
+
+  it('creates exactly one table per source', () => {
+    const { storageTemplate } = catalogOf();
+    storageTemplate.resourceCountIs('AWS::Glue::Table', 2);
+  });
+
+  it('adds the Resilience Hub table: system (injected) and dt (date) projection, columns from its fields', () => {
+    // Act
+    const { database, table, archive, input } = catalogOf(
+      { archivePrefix: 'tables/v1' },
+      'resiliencehub_system_events',
+    );
+
+    // Assess
+    expect(table.resource.Properties.DatabaseName).toBe('eventlog_archive');
+    expect(table.resource.DependsOn).toEqual([database.id]);
+    expect(input.TableType).toBe('EXTERNAL_TABLE');
+    expect(input.Parameters).toEqual({
+      classification: 'parquet',
+      EXTERNAL: 'TRUE',
+      'projection.enabled': 'true',
+      'projection.system.type': 'injected',
+      'projection.dt.type': 'date',
+      'projection.dt.format': 'yyyy-MM-dd',
+      'projection.dt.range': '2020-01-01,NOW',
+      'projection.dt.interval': '1',
+      'projection.dt.interval.unit': 'DAYS',
+      'storage.location.template': `s3://<${archive.id}>/tables/v1/resiliencehub_system_events/system=\${system}/dt=\${dt}/`,
+    });
+    expect(input.PartitionKeys).toEqual([
+      { Name: 'system', Type: 'string' },
+      { Name: 'dt', Type: 'string' },
+    ]);
+    expect(input.StorageDescriptor.Location).toBe(
+      `s3://<${archive.id}>/tables/v1/resiliencehub_system_events/`,
+    );
+    const columns = (input.StorageDescriptor.Columns as { Name: string; Type: string }[]).map((c) => ({
+      name: c.Name,
+      type: c.Type,
+    }));
+    expect(columns).toEqual(glueColumnsOf(RESILIENCEHUB_FIELDS));
+    expect(columns).toContainEqual({ name: 'timestamp', type: 'timestamp' });
+    // eventMetadata is JSON text inside the eventDetails struct.
+    expect(columns).toContainEqual({
+      name: 'eventDetails',
+      type: 'struct<description:string,eventMetadata:string,title:string>',
+    });
   });
 
   it('refuses the same table twice', () => {

@@ -112,3 +112,57 @@ export function toWire(
   }
   return out;
 }
+
+/**
+ * The wire form of a record as JSON text, like `JSON.stringify(toWire(…))` except that `json` fields
+ * are spliced in as the exact text that was archived (never parsed and re-serialised), so integers
+ * beyond 2^53, `1.0`, key order and duplicate keys reach the caller as the source sent them.
+ * `timestamp` renders a time as JSON text (e.g. {@link epochSecondsJson}).
+ *
+ * @throws Error when an archived `json` value is not valid JSON text (the archive is damaged).
+ */
+export function toWireJson(
+  fields: readonly FieldSpec[],
+  record: ArchiveRecord,
+  timestamp: (d: Date) => string = (d) => JSON.stringify(d.toISOString()),
+): string {
+  const parts: string[] = [];
+  for (const field of fields) {
+    const value = record[field.name];
+    if (value === null || value === undefined) continue;
+    let text: string;
+    if (field.type === 'struct') text = toWireJson(field.fields, value as ArchiveRecord, timestamp);
+    else if (field.type === 'timestamp') text = timestamp(value as Date);
+    else if (field.type === 'json') text = rawJsonText(value, field.name);
+    else text = JSON.stringify(value);
+    parts.push(`${JSON.stringify(field.name)}:${text}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** A `json` field's archived text, checked to be one JSON value and trimmed. */
+function rawJsonText(value: unknown, name: string): string {
+  if (typeof value !== 'string') return JSON.stringify(value);
+  try {
+    JSON.parse(value);
+  } catch {
+    throw new Error(`archived field ${name} is not valid JSON text`);
+  }
+  return value.trim();
+}
+
+/**
+ * Epoch seconds as JSON number text with the milliseconds as an exact decimal fraction
+ * (`1763640000.123`, `1763640000.5`, `1763640000`), written from the integer milliseconds so no
+ * floating-point rounding can creep in.
+ */
+export function epochSecondsJson(d: Date): string {
+  const ms = d.getTime();
+  const negative = ms < 0;
+  const abs = Math.abs(ms);
+  const seconds = Math.floor(abs / 1000);
+  const fraction = String(abs % 1000)
+    .padStart(3, '0')
+    .replace(/0+$/, '');
+  return `${negative ? '-' : ''}${seconds}${fraction ? `.${fraction}` : ''}`;
+}

@@ -1,4 +1,7 @@
-/** The registry of sources: the only place that lists them. */
+/**
+ * The registry of sources with their clients (what the ingest runs). `definitions.ts` lists the same
+ * sources without clients for the query side; a unit test keeps the two lists equal.
+ */
 import { codecatalyst } from './codecatalyst';
 import { resiliencehub } from './resiliencehub';
 import type { SourceModule } from './types';

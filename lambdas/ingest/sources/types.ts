@@ -23,7 +23,12 @@ export interface SourceClient {
   listPage(request: PageRequest): Promise<Page<ArchiveRecord>>;
 }
 
-export interface SourceModule {
+/**
+ * A source without its client: everything the query side, the CDK app and the CLI's listings need.
+ * Each source keeps it in `sources/<name>/definition.ts`, which imports no client code, so a bundle
+ * that only reads the archive (the query Lambda) never carries an SDK client.
+ */
+export interface SourceDefinition {
   /** `--source` value, e.g. `codecatalyst`. */
   readonly name: string;
   /** Human name for messages, e.g. `CodeCatalyst event logs`. */
@@ -49,6 +54,10 @@ export interface SourceModule {
   checkInstance(value: unknown, field: string): string;
   /** The path-safe partition value of an instance. */
   partitionValue(instance: string): string;
+}
+
+/** A source with its client: what the ingest runs. */
+export interface SourceModule extends SourceDefinition {
   /** Builds a client from the environment (credentials, tokens, endpoint overrides). */
   createClient(options: SourceClientOptions): Promise<SourceClient>;
 }

@@ -46,7 +46,7 @@ export function parseRfc3339(value: unknown, field: string): number {
   const hour = Number(h);
   const minute = Number(mi);
   const second = Number(s);
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const daysInMonth = new Date(utcTime(year, month, 0)).getUTCDate();
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 60) {
     throw validationError(field, `is not a valid date and time (got "${clip(value)}")`);
   }
@@ -59,9 +59,27 @@ export function parseRfc3339(value: unknown, field: string): number {
     offsetMinutes = sign * (oh * 60 + om);
   }
   const ms = frac ? Math.floor(Number(`0${frac}`) * 1000) : 0;
-  const utc = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59), ms) - offsetMinutes * 60_000;
+  const utc = utcTime(year, month - 1, day, hour, minute, Math.min(second, 59), ms) - offsetMinutes * 60_000;
   if (!Number.isFinite(utc)) throw validationError(field, `is out of range (got "${clip(value)}")`);
   return utc;
+}
+
+/**
+ * `Date.UTC` without its two-digit-year rule (years 0–99 would mean 1900–1999): the year is set
+ * with `setUTCFullYear`, so `0042-01-01` is the year 42. Month and day may overflow, as in `Date.UTC`.
+ */
+function utcTime(
+  year: number,
+  monthIndex: number,
+  day: number,
+  hour = 0,
+  minute = 0,
+  second = 0,
+  ms = 0,
+): number {
+  const date = new Date(Date.UTC(2000, 0, 1, hour, minute, second, ms));
+  date.setUTCFullYear(year, monthIndex, day);
+  return date.getTime();
 }
 
 /** An integer within [min, max]; strings of digits are accepted only when `allowString` (query strings). */

@@ -190,7 +190,9 @@ describe('query handler with the S3 ledger and the Secrets Manager key', () => {
 
   it('lists the ledger with one signed request per unknown space and remembers known ones', async () => {
     const catalog = s3Catalog({ bucket: BUCKET, prefix: PREFIX, env });
-    const { CODECATALYST_QUERY_SOURCE } = await import('../../../lambdas/query/catalog');
+    const { codecatalystDefinition: CODECATALYST_QUERY_SOURCE } = await import(
+      '../../../lambdas/ingest/sources/codecatalyst/definition'
+    );
     s3.resetStats();
     expect(await catalog.hasInstance(CODECATALYST_QUERY_SOURCE, SPACE)).toBe(true);
     expect(await catalog.hasInstance(CODECATALYST_QUERY_SOURCE, SPACE)).toBe(true);

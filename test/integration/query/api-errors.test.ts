@@ -234,7 +234,8 @@ describe('other errors', () => {
     ['GET', '/v1/spaces/acme-corp/eventLogs', 405, 'MethodNotAllowedException'],
     ['DELETE', '/v1/spaces/acme-corp/eventLogs', 405, 'MethodNotAllowedException'],
     ['POST', '/v1/spaces/acme-corp/events', 404, 'UnknownOperationException'],
-    ['POST', '/v2/list-system-events', 404, 'UnknownOperationException'],
+    ['POST', '/v2/list-system-events', 405, 'MethodNotAllowedException'],
+    ['POST', '/v2/list-system-events/x', 404, 'UnknownOperationException'],
     ['GET', '/favicon.ico', 404, 'UnknownOperationException'],
   ])('answers %s %s with %i %s', async (method, target, status, type) => {
     const sent = await send(method === 'GET' ? undefined : RANGE, { method, path: target });

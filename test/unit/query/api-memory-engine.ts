@@ -4,7 +4,7 @@
  * the HTTP layer is tested without DuckDB or Athena. Also a catalog over a set of names.
  */
 import type { ArchiveRecord } from '../../../lambdas/ingest/archive/records';
-import type { SourceModule } from '../../../lambdas/ingest/sources/types';
+import type { SourceDefinition } from '../../../lambdas/ingest/sources/types';
 import type { ArchiveCatalog } from '../../../lambdas/query/catalog';
 import type { EventQuery, QueryEngine } from '../../../lambdas/query/engine';
 
@@ -58,7 +58,7 @@ export function memoryCatalog(names: Iterable<string>): ArchiveCatalog & { asked
   const asked: string[] = [];
   return {
     asked,
-    async hasInstance(_source: SourceModule, instance: string) {
+    async hasInstance(_source: SourceDefinition, instance: string) {
       asked.push(instance);
       return known.has(instance);
     },

@@ -66,6 +66,20 @@ describe('NextTokenCodec', () => {
       );
   });
 
+  it('refuses another spelling of the same mac (base64url padding bits set) as malformed', () => {
+    const codec = new NextTokenCodec({ keys: [KEY_A], now: () => T0 });
+    const token = codec.sign(BINDING, { time: 1, id: 'x' });
+    // The 43rd character carries 4 bits of the mac and 2 padding bits: +1 sets a padding bit only.
+    const last = token.at(-1)!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const respelled = `${token.slice(0, -1)}${alphabet[alphabet.indexOf(last) + 1]}`;
+    expect(Buffer.from(respelled.split('.')[1]!, 'base64url')).toEqual(
+      Buffer.from(token.split('.')[1]!, 'base64url'),
+    );
+    expect(codec.verify(token, BINDING)).toEqual({ time: 1, id: 'x' });
+    expect(rejection(() => codec.verify(respelled, BINDING))).toMatch(/^nextToken: is malformed/);
+  });
+
   it.each([
     ['no separator', 'abc'],
     ['empty parts', '.'],

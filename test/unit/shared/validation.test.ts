@@ -32,6 +32,25 @@ describe('parseRfc3339', () => {
     expect(parseRfc3339(text, 'startTime')).toBe(expected);
   });
 
+  it('keeps years 0000 to 0099 as they are (Date.UTC would read them as 1900 to 1999)', () => {
+    expect(new Date(parseRfc3339('0042-03-04T05:06:07.089Z', 'startTime')).toISOString()).toBe(
+      '0042-03-04T05:06:07.089Z',
+    );
+    expect(new Date(parseRfc3339('0099-12-31', 'startTime')).toISOString()).toBe('0099-12-31T00:00:00.000Z');
+    expect(new Date(parseRfc3339('0000-01-01T00:00:00Z', 'startTime')).getUTCFullYear()).toBe(0);
+    expect(new Date(parseRfc3339('0001-01-01T01:00:00+01:00', 'startTime')).toISOString()).toBe(
+      '0001-01-01T00:00:00.000Z',
+    );
+    expect(parseRfc3339('0050-01-01T00:00:00Z', 'startTime')).toBeLessThan(Date.UTC(1800, 0, 1));
+  });
+
+  it('judges leap days by the real year: 0000 and 0004 are leap years, 1900 and 0100 are not', () => {
+    expect(new Date(parseRfc3339('0000-02-29', 'startTime')).toISOString()).toBe('0000-02-29T00:00:00.000Z');
+    expect(new Date(parseRfc3339('0004-02-29', 'startTime')).toISOString()).toBe('0004-02-29T00:00:00.000Z');
+    expect(() => parseRfc3339('0100-02-29', 'startTime')).toThrow(/^startTime: is not a valid date/);
+    expect(() => parseRfc3339('1900-02-29', 'startTime')).toThrow(/^startTime: is not a valid date/);
+  });
+
   it.each([
     '2024-02-30T00:00:00Z',
     '2024-05-01T25:00:00Z',

@@ -1,22 +1,10 @@
-/** Amazon CodeCatalyst event logs (`ListEventLogs`) as an archive source. */
-import { checkSpaceName } from '@eventlog-archive/shared';
+/** Amazon CodeCatalyst event logs (`ListEventLogs`) as an archive source: the definition plus its client. */
 import type { SourceModule } from '../types';
-import { CODECATALYST_FIELDS, CODECATALYST_PARTITION_KEY, CODECATALYST_TABLE } from './schema';
+import { codecatalystDefinition } from './definition';
 
 export const codecatalyst: SourceModule = {
-  name: 'codecatalyst',
-  title: 'CodeCatalyst event logs',
-  table: CODECATALYST_TABLE,
-  partitionKey: CODECATALYST_PARTITION_KEY,
-  instanceOption: 'space',
-  fields: CODECATALYST_FIELDS,
-  idField: 'id',
-  timeField: 'eventTime',
-  pageSize: 250,
-  pageSizeLimits: { min: 1, max: 250 },
-  retentionDays: 30,
-  checkInstance: (value, field) => checkSpaceName(value, field),
-  // The seed's pattern admits only [A-Za-z0-9._-]: already safe as a path segment and a partition value.
-  partitionValue: (space) => space,
+  ...codecatalystDefinition,
   createClient: async (options) => (await import('./client')).createCodeCatalystClient(options),
 };
+
+export { codecatalystDefinition } from './definition';

@@ -11,7 +11,6 @@
  *   pass their own), else the default provider chain (in Lambda bundles: the function's role).
  * - Retries are not done here: the pipeline's `withRetry` classifies and retries every error.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import {
   checkIntRange,
@@ -21,10 +20,9 @@ import {
   SYSTEM_EVENTS_MAX_RESULTS,
   validationError,
 } from '@eventlog-archive/shared';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { normaliseRecord } from '../../archive/records';
-import { endpointFor } from '../../aws-request';
+import { endpointFor, signedRequest } from '../../aws-request';
 import type { SourceClient, SourceClientOptions } from '../types';
 import { defaultEndpoint, parseSystemArn } from './arn';
 import { RESILIENCEHUB_FIELDS } from './schema';
@@ -34,7 +32,6 @@ import {
   type ListSystemEventsInput,
   type ListSystemEventsOutput,
   listSystemEventsQuery,
-  queryString,
 } from './wire';
 
 export const DEFAULT_SIGNING_NAME = 'resiliencehub';
@@ -59,26 +56,6 @@ export interface ResilienceHubClientOptions extends SourceClientOptions {
 /** The source client, plus the call itself for callers that want the seed's shapes. */
 export interface ResilienceHubClient extends SourceClient {
   listSystemEvents(input: ListSystemEventsInput, signal?: AbortSignal): Promise<ListSystemEventsOutput>;
-}
-
-/** SHA-256 for the signer, from node:crypto (HMAC when given a secret). */
-class NodeSha256 {
-  readonly #hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.#hash.update(toBytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.#hash.digest());
-  }
-}
-
-function toBytes(data: string | ArrayBuffer | ArrayBufferView): Uint8Array | string {
-  if (typeof data === 'string') return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Uint8Array(data);
 }
 
 /** Credentials as described in the module comment; secrets are registered for log redaction. */
@@ -113,15 +90,6 @@ export async function createResilienceHubClient(
   const service = options.signingName ?? env.RESILIENCEHUB_SIGNING_NAME ?? DEFAULT_SIGNING_NAME;
   const credentials = resolveCredentials(env, options.credentials);
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const signers = new Map<string, SignatureV4>();
-  const signerFor = (region: string): SignatureV4 => {
-    let signer = signers.get(region);
-    if (!signer) {
-      signer = new SignatureV4({ service, region, credentials, sha256: NodeSha256 });
-      signers.set(region, signer);
-    }
-    return signer;
-  };
 
   const listSystemEvents = async (
     input: ListSystemEventsInput,
@@ -153,26 +121,19 @@ export async function createResilienceHubClient(
       options.endpoint ?? endpointFor('RESILIENCEHUBV2', defaultEndpoint(partition, region), env),
     );
     const path = `${base.pathname.replace(/\/+$/, '')}${LIST_SYSTEM_EVENTS_PATH}`;
-    const query = listSystemEventsQuery(input);
-    const signed = await signerFor(region).sign({
+    const response = await signedRequest({
+      service,
+      region,
+      credentials,
+      endpoint: base.origin,
       method: 'GET',
-      protocol: base.protocol,
-      hostname: base.hostname,
-      ...(base.port ? { port: Number(base.port) } : {}),
       path,
-      query,
-      headers: { host: base.host, accept: 'application/json' },
+      query: listSystemEventsQuery(input),
+      headers: { accept: 'application/json' },
+      timeoutMs,
+      ...(signal ? { signal } : {}),
     });
-    const headers: Record<string, string> = { ...signed.headers };
-    // fetch sets Host itself, to the same value.
-    delete headers.host;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const response = await fetch(`${base.origin}${path}?${queryString(query)}`, {
-      method: 'GET',
-      headers,
-      signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
-    });
-    const text = await response.text();
+    const { text } = response;
     if (!response.ok) throw decodeError(response.status, response.headers.get('x-amzn-errortype'), text);
     return decodeListSystemEvents(text);
   };

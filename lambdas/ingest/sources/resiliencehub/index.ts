@@ -1,34 +1,13 @@
-/** AWS Resilience Hub (next generation) system events (`ListSystemEvents`, seed 004) as an archive source. */
-import { checkSystemArn } from '@eventlog-archive/shared';
+/** AWS Resilience Hub (next generation) system events as an archive source: the definition plus its client. */
 import type { SourceModule } from '../types';
-import { systemPartitionValue } from './arn';
-import { RESILIENCEHUB_FIELDS, RESILIENCEHUB_PARTITION_KEY, RESILIENCEHUB_TABLE } from './schema';
-
-/**
- * The default backfill of a first run. The service does not document how long it keeps system
- * events, so this errs long: asking for days the service has already forgotten costs one empty
- * page per window, once, whereas asking for too few loses what it still had. A deployment that
- * knows better sets BACKFILL_DAYS (Lambda) or `--backfill-days` (CLI).
- */
-export const RESILIENCEHUB_RETENTION_DAYS = 90;
+import { resiliencehubDefinition } from './definition';
 
 export const resiliencehub: SourceModule = {
-  name: 'resiliencehub',
-  title: 'Resilience Hub system events',
-  table: RESILIENCEHUB_TABLE,
-  partitionKey: RESILIENCEHUB_PARTITION_KEY,
-  instanceOption: 'system-arn',
-  fields: RESILIENCEHUB_FIELDS,
-  idField: 'eventId',
-  timeField: 'timestamp',
-  pageSize: 100,
-  pageSizeLimits: { min: 1, max: 100 },
-  retentionDays: RESILIENCEHUB_RETENTION_DAYS,
-  checkInstance: (value, field) => checkSystemArn(value, field),
-  partitionValue: systemPartitionValue,
+  ...resiliencehubDefinition,
   createClient: async (options) => (await import('./client')).createResilienceHubClient(options),
 };
 
 export { parseSystemArn, type SystemArnParts, systemPartitionValue } from './arn';
+export { RESILIENCEHUB_RETENTION_DAYS, resiliencehubDefinition } from './definition';
 export { RESILIENCEHUB_FIELDS, RESILIENCEHUB_PARTITION_KEY, RESILIENCEHUB_TABLE } from './schema';
 export type { ListSystemEventsInput, ListSystemEventsOutput, SystemEvent } from './wire';

@@ -5,6 +5,9 @@
 import type { SystemEventType } from '@eventlog-archive/shared';
 import { AwsRequestError } from '../../aws-request';
 
+// The query-string encoding lives with the signer, which canonicalises with the same one.
+export { queryString, rfc3986 } from '../../aws-request';
+
 /** A decoded `SystemEvent`. Absent members stay absent. */
 export interface SystemEvent {
   actor?: { accountId?: string; principalId?: string; type?: string; userName?: string };
@@ -41,14 +44,6 @@ export function isoQueryTime(value: Date | number): string {
   return new Date(value).toISOString().replace('.000Z', 'Z');
 }
 
-/** RFC 3986 encoding, the one SigV4 canonicalises with (also escapes `!'()*`). */
-export function rfc3986(value: string): string {
-  return encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
 /** The query parameters of a request, `eventTypes` repeated once per value. */
 export function listSystemEventsQuery(input: ListSystemEventsInput): Record<string, string | string[]> {
   const query: Record<string, string | string[]> = { systemArn: input.systemArn };
@@ -58,14 +53,6 @@ export function listSystemEventsQuery(input: ListSystemEventsInput): Record<stri
   if (input.maxResults !== undefined) query.maxResults = String(input.maxResults);
   if (input.nextToken !== undefined) query.nextToken = input.nextToken;
   return query;
-}
-
-/** `a=1&b=x&b=y`, RFC 3986-encoded, in the order given. */
-export function queryString(query: Record<string, string | string[]>): string {
-  const parts: string[] = [];
-  for (const [key, value] of Object.entries(query))
-    for (const v of Array.isArray(value) ? value : [value]) parts.push(`${rfc3986(key)}=${rfc3986(v)}`);
-  return parts.join('&');
 }
 
 /**

@@ -1,0 +1,24 @@
+/**
+ * Amazon CodeCatalyst event logs (`ListEventLogs`) as an archive source, without its client: what
+ * the query side and the CDK app import (the client pulls `@aws-sdk/client-codecatalyst`).
+ */
+import { checkSpaceName } from '@eventlog-archive/shared';
+import type { SourceDefinition } from '../types';
+import { CODECATALYST_FIELDS, CODECATALYST_PARTITION_KEY, CODECATALYST_TABLE } from './schema';
+
+export const codecatalystDefinition: SourceDefinition = {
+  name: 'codecatalyst',
+  title: 'CodeCatalyst event logs',
+  table: CODECATALYST_TABLE,
+  partitionKey: CODECATALYST_PARTITION_KEY,
+  instanceOption: 'space',
+  fields: CODECATALYST_FIELDS,
+  idField: 'id',
+  timeField: 'eventTime',
+  pageSize: 250,
+  pageSizeLimits: { min: 1, max: 250 },
+  retentionDays: 30,
+  checkInstance: (value, field) => checkSpaceName(value, field),
+  // The seed's pattern admits only [A-Za-z0-9._-]: already safe as a path segment and a partition value.
+  partitionValue: (space) => space,
+};

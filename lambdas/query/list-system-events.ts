@@ -1,0 +1,214 @@
+/**
+ * `GET /v2/list-system-events`: Resilience Hub (next generation) `ListSystemEvents` over the archive.
+ *
+ * Same query parameters, validation, response and errors as the service (seed 004): `systemArn`
+ * (required, the seed's pattern and minimum length), `eventTypes` (repeated, each one of the seed's
+ * values), `startTime`/`endTime` (ISO 8601), `maxResults` (1–100), `nextToken` (`\S{1,2000}`).
+ * Every ValidationException carries the seed's `reason` and `fieldList`; a system never archived is
+ * a 404 ResourceNotFoundException with `resourceId` (the ARN) and `resourceType` (`System`).
+ *
+ * Decisions where the service documents nothing:
+ * - `maxResults` defaults to {@link DEFAULT_SYSTEM_EVENTS_MAX_RESULTS} (100, the seed's maximum: the
+ *   fewest round trips, and a page of 100 events is small).
+ * - `startTime` is inclusive and `endTime` exclusive (events with startTime ≤ timestamp < endTime);
+ *   either may be absent (no bound); `endTime` before `startTime` is a ValidationException, equal
+ *   times an empty page.
+ * - A parameter that is not a list (`systemArn`, the times, `maxResults`, `nextToken`) given more
+ *   than once is a ValidationException; repeated `eventTypes` values count once.
+ * - Unknown query parameters are ignored, as AWS services do.
+ * - Results are in archive order (event time, then `eventId`); `nextToken` is the same signed keyset
+ *   cursor as the CodeCatalyst route (bound to systemArn, times and eventTypes; `maxResults` may
+ *   change between pages; expires), so pages never repeat or skip an event.
+ * - `timestamp` is epoch seconds with the milliseconds as a decimal fraction, and
+ *   `eventDetails.eventMetadata` the exact JSON document that was archived (spliced, not re-serialised).
+ */
+import {
+  ApiError,
+  checkIntRange,
+  checkSystemArn,
+  checkSystemEventsNextToken,
+  checkSystemEventTypes,
+  isApiError,
+  parseRfc3339,
+  SYSTEM_EVENT_TYPES,
+  SYSTEM_EVENTS_MAX_RESULTS,
+  SYSTEM_EVENTS_VALIDATION_REASON,
+  type SystemEventType,
+  validationError,
+} from '@eventlog-archive/shared';
+import { epochSecondsJson, toWireJson } from '../ingest/archive/records';
+import { resiliencehubDefinition } from '../ingest/sources/resiliencehub/definition';
+import type { SourceDefinition } from '../ingest/sources/types';
+import type { ArchiveCatalog } from './catalog';
+import type { EventQuery, QueryEngine, QueryStats } from './engine';
+import { cursorOf } from './list-event-logs';
+import { type NextTokenCodec, requestBinding } from './next-token';
+
+export const LIST_SYSTEM_EVENTS_PATH = '/v2/list-system-events';
+/** Page size when the request has no `maxResults` (the seed documents no default). */
+export const DEFAULT_SYSTEM_EVENTS_MAX_RESULTS = 100;
+/** The seed's limit on a `nextToken` in a response. */
+export const SYSTEM_EVENTS_NEXT_TOKEN_MAX_LENGTH = 2000;
+/** `resourceType` of the 404 for a system the archive has never recorded. */
+export const SYSTEM_RESOURCE_TYPE = 'System';
+
+// Events after this much past "now" cannot be in the archive (ingest stops at the present).
+const FUTURE_SLACK_MS = 24 * 60 * 60 * 1000;
+const TOKEN_FIELDS = 'systemArn, startTime, endTime and eventTypes';
+
+export type QueryParams = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** A validated ListSystemEvents request. */
+export interface ListSystemEventsInput {
+  systemArn: string;
+  /** Inclusive, epoch ms; absent: no lower bound. */
+  startTime?: number;
+  /** Exclusive, epoch ms; absent: no upper bound. */
+  endTime?: number;
+  /** Distinct values in the seed's order; empty: every type. */
+  eventTypes: SystemEventType[];
+  maxResults: number;
+  nextToken?: string;
+}
+
+export interface ListSystemEventsDeps {
+  engine: QueryEngine;
+  catalog: ArchiveCatalog;
+  /** Asked for only when a token is to be checked or made. */
+  tokens: () => Promise<NextTokenCodec>;
+  now?: () => number;
+}
+
+export interface ListSystemEventsResult {
+  /** The response body: `{"events":[…],"nextToken"?:…}`, metadata documents spliced in verbatim. */
+  body: string;
+  count: number;
+  nextToken?: string;
+  stats: QueryStats;
+}
+
+/**
+ * A ValidationException with the seed's extra fields. Errors of the shared checks already carry
+ * them; the others (times, maxResults, the token codec) get `INVALID_FIELD_VALUE` and a `fieldList`
+ * naming the field their message starts with.
+ */
+export function withSeedFields(err: unknown): unknown {
+  if (!isApiError(err) || err.errorType !== 'ValidationException' || 'reason' in err.extra) return err;
+  const colon = err.message.indexOf(': ');
+  const name = colon > 0 ? err.message.slice(0, colon) : 'request';
+  const message = colon > 0 ? err.message.slice(colon + 2) : err.message;
+  return new ApiError('ValidationException', err.message, {
+    ...err.extra,
+    reason: SYSTEM_EVENTS_VALIDATION_REASON.InvalidFieldValue,
+    fieldList: [{ name, message }],
+  });
+}
+
+function single(query: QueryParams, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  if (value.length === 0) return undefined;
+  if (value.length > 1) throw validationError(name, `must be given at most once (got ${value.length})`);
+  return value[0];
+}
+
+/**
+ * Validates the query string of a request (values already percent-decoded; a repeated parameter as a
+ * list). Throws a 400 ValidationException with `reason` and `fieldList`.
+ */
+export function parseListSystemEvents(query: QueryParams): ListSystemEventsInput {
+  try {
+    const systemArn = checkSystemArn(single(query, 'systemArn'), 'systemArn');
+    const raw = query.eventTypes;
+    const listed = raw === undefined ? [] : typeof raw === 'string' ? [raw] : [...raw];
+    const given = new Set<string>(checkSystemEventTypes(listed, 'eventTypes'));
+    const input: ListSystemEventsInput = {
+      systemArn,
+      // Distinct, in the seed's order: the same set of types binds the same token.
+      eventTypes: SYSTEM_EVENT_TYPES.filter((t) => given.has(t)),
+      maxResults: DEFAULT_SYSTEM_EVENTS_MAX_RESULTS,
+    };
+    const start = single(query, 'startTime');
+    if (start !== undefined) input.startTime = parseRfc3339(start, 'startTime');
+    const end = single(query, 'endTime');
+    if (end !== undefined) input.endTime = parseRfc3339(end, 'endTime');
+    if (input.startTime !== undefined && input.endTime !== undefined && input.endTime < input.startTime)
+      throw validationError('endTime', 'must not be before startTime');
+    const maxResults = single(query, 'maxResults');
+    if (maxResults !== undefined)
+      input.maxResults = checkIntRange(
+        maxResults,
+        'maxResults',
+        SYSTEM_EVENTS_MAX_RESULTS.min,
+        SYSTEM_EVENTS_MAX_RESULTS.max,
+        true,
+      );
+    const nextToken = single(query, 'nextToken');
+    if (nextToken !== undefined) input.nextToken = checkSystemEventsNextToken(nextToken, 'nextToken');
+    return input;
+  } catch (err) {
+    throw withSeedFields(err);
+  }
+}
+
+/** Runs a validated request: 404 for a system never archived, 400 for a bad token, else a page. */
+export async function listSystemEvents(
+  input: ListSystemEventsInput,
+  deps: ListSystemEventsDeps,
+  source: SourceDefinition = resiliencehubDefinition,
+): Promise<ListSystemEventsResult> {
+  if (!(await deps.catalog.hasInstance(source, input.systemArn))) throw notFound(input.systemArn);
+  const binding = requestBinding([
+    source.name,
+    input.systemArn,
+    input.startTime,
+    input.endTime,
+    input.eventTypes,
+  ]);
+  let after: { time: number; id: string } | undefined;
+  if (input.nextToken !== undefined) {
+    try {
+      after = (await deps.tokens()).verify(input.nextToken, binding, TOKEN_FIELDS);
+    } catch (err) {
+      throw withSeedFields(err);
+    }
+  }
+
+  // The archive holds nothing before 1970 or after the present.
+  const now = (deps.now ?? Date.now)();
+  const start = Math.max(input.startTime ?? 0, 0);
+  const end = Math.min(input.endTime ?? Number.POSITIVE_INFINITY, now + FUTURE_SLACK_MS);
+  if (start >= end) return { body: '{"events":[]}', count: 0, stats: {} };
+
+  const query: EventQuery = {
+    source,
+    instance: input.systemArn,
+    start,
+    end,
+    ...(input.eventTypes.length > 0 ? { anyOf: { eventType: input.eventTypes } } : {}),
+    limit: input.maxResults + 1,
+    ...(after ? { after } : {}),
+  };
+  const { records, stats } = await deps.engine.listEvents(query);
+  const page = records.slice(0, input.maxResults);
+  const events = page.map((record) => toWireJson(source.fields, record, epochSecondsJson));
+  const last = page.at(-1);
+  let nextToken: string | undefined;
+  if (records.length > input.maxResults && last) {
+    nextToken = (await deps.tokens()).sign(binding, cursorOf(source, last));
+    // Holds for any eventId of sane length; a longer token would break the seed's response contract.
+    if (nextToken.length > SYSTEM_EVENTS_NEXT_TOKEN_MAX_LENGTH)
+      throw new Error(`nextToken of ${nextToken.length} characters (event id too long for a cursor)`);
+  }
+  const body = `{"events":[${events.join(',')}]${nextToken === undefined ? '' : `,"nextToken":${JSON.stringify(nextToken)}`}}`;
+  return { body, count: page.length, ...(nextToken === undefined ? {} : { nextToken }), stats };
+}
+
+function notFound(systemArn: string): ApiError {
+  return new ApiError(
+    'ResourceNotFoundException',
+    `systemArn: the system ${systemArn} has never been archived (no ingest run has recorded it)`,
+    { resourceId: systemArn, resourceType: SYSTEM_RESOURCE_TYPE },
+  );
+}
