@@ -3,7 +3,7 @@
  * the layer run-time test and the benchmarks share, so what is measured is what is deployed.
  */
 import { mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { SHARED_PACKAGE_NAME } from './shared/build';
@@ -35,8 +35,14 @@ export const FUNCTION_ALIASES: Readonly<Record<string, string>> = {
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Bundles one handler file into `outFile` as CDK does; returns the bundle's size in bytes. */
+/**
+ * Bundles one handler file into `outFile` as CDK does; returns the bundle's size in bytes. A relative
+ * `outFile` is relative to the current directory (esbuild alone would take it relative to the repo).
+ * The bundle is one file: the ingest's Parquet worker is the bundle itself, started with a flag
+ * (lambdas/ingest/archive/parquet-worker.ts), so nothing else has to be deployed next to it.
+ */
 export function bundleFunction(entry: string, outFile: string): { outFile: string; bytes: number } {
+  outFile = resolve(outFile);
   mkdirSync(dirname(outFile), { recursive: true });
   buildSync({
     ...FUNCTION_BUNDLE,

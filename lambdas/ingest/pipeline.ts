@@ -40,8 +40,9 @@ import {
   windowStatus,
   writeLedgerDay,
 } from './archive/ledger';
-import { decodeParquet, encodeParquet } from './archive/parquet';
-import { type ArchiveRecord, canonicalJson } from './archive/records';
+import { decodeParquet } from './archive/parquet';
+import { encodeDay, recordsHash } from './archive/parquet-worker';
+import type { ArchiveRecord } from './archive/records';
 import type { ArchiveStore } from './archive/store';
 import type { SourceClient, SourceModule } from './sources/types';
 
@@ -334,16 +335,25 @@ export async function ingestInstance(request: IngestRequest): Promise<IngestResu
 
       const doc: LedgerDay = ledger.get(day) ?? emptyLedgerDay(source.name, instance, day);
       let data = doc.data;
-      if (added > 0 || (!existing && sorted.length > 0)) {
-        const body = encodeParquet(source.fields, sorted, {
-          metadata: { source: source.name, instance, day },
-        });
+      // Encoding and the window hashes run in a worker thread: paging goes on meanwhile.
+      const encoded = await encodeDay({
+        fields: source.fields,
+        records: sorted,
+        timeField: source.timeField,
+        encode: added > 0 || (!existing && sorted.length > 0),
+        statisticsFor: [source.timeField, source.idField],
+        metadata: { source: source.name, instance, day },
+        windows: fetched.map((f) => f.window),
+      });
+      if (abort.signal.aborted) throw abort.signal.reason;
+      if (encoded.body) {
+        const body = encoded.body;
         await store.put(key, body, { contentType: 'application/vnd.apache.parquet' });
         data = {
           key,
           events: sorted.length,
           bytes: body.byteLength,
-          sha256: sha256(body),
+          sha256: encoded.sha256 ?? sha256(body),
           writtenAt: iso(now()),
         };
       }
@@ -351,11 +361,7 @@ export async function ingestInstance(request: IngestRequest): Promise<IngestResu
       if (abort.signal.aborted) throw abort.signal.reason;
 
       const sweptAt = iso(now());
-      for (const f of fetched) {
-        const inWindow = sorted.filter((r) => {
-          const t = (r[source.timeField] as Date).getTime();
-          return t >= f.window.start && t < f.window.end;
-        });
+      for (const [i, f] of fetched.entries()) {
         const previous = doc.windows[iso(f.window.start)];
         const record: WindowRecord = {
           start: iso(f.window.start),
@@ -366,8 +372,8 @@ export async function ingestInstance(request: IngestRequest): Promise<IngestResu
           sweeps: (previous?.sweeps ?? 0) + 1,
           pages: f.pages,
           fetched: f.records.size,
-          archived: inWindow.length,
-          contentHash: contentHash(source, inWindow),
+          archived: encoded.windows[i]!.archived,
+          contentHash: encoded.windows[i]!.contentHash,
         };
         doc.windows[record.start] = record;
       }
@@ -385,6 +391,7 @@ export async function ingestInstance(request: IngestRequest): Promise<IngestResu
         windows: fetched.length,
         events: sorted.length,
         newEvents: added,
+        encodedIn: encoded.encodedIn,
       });
       report();
     };
@@ -483,9 +490,7 @@ export function sortRecords(source: SourceModule, records: ArchiveRecord[]): Arc
 
 /** `sha256:` over the canonical JSON lines of records already in archive order. */
 export function contentHash(source: SourceModule, sortedRecords: readonly ArchiveRecord[]): string {
-  const hash = createHash('sha256');
-  for (const record of sortedRecords) hash.update(`${canonicalJson(source.fields, record)}\n`);
-  return `sha256:${hash.digest('hex')}`;
+  return recordsHash(source.fields, sortedRecords);
 }
 
 function sha256(body: Uint8Array): string {

@@ -35,6 +35,9 @@ export interface SharedLayerBuild {
  * const { entryFile, bytes } = buildSharedLayer(mkdtempSync(join(tmpdir(), 'layer-')));
  */
 export function buildSharedLayer(outDir: string): SharedLayerBuild {
+  // esbuild resolves `outfile` against absWorkingDir, the file system calls against the cwd: make
+  // a relative outDir mean the same (the cwd) to both.
+  outDir = resolve(outDir);
   const packageDir = join(outDir, 'nodejs', 'node_modules', ...SHARED_PACKAGE_NAME.split('/'));
   const entryFile = join(packageDir, 'index.js');
   mkdirSync(packageDir, { recursive: true });

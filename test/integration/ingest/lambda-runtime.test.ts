@@ -168,6 +168,10 @@ describe('ingest handler as deployed', () => {
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(logs.some((l) => l.message === 'ingest finished' && l.correlationId === 'req-1234')).toBe(true);
+    // The bundle spawned itself as the Parquet worker: every day was encoded off the event loop.
+    const days = logs.filter((l) => l.message === 'day archived');
+    expect(days.length).toBeGreaterThan(0);
+    expect(days.every((l) => l.encodedIn === 'worker')).toBe(true);
     expect(stdout).not.toContain(TOKEN);
     expect(stdout).not.toContain('session-token-that-must-not-be-logged');
     // Nothing left behind: the lease is released.
