@@ -90,7 +90,9 @@ export class IngestStack extends Stack {
       handler: 'handler',
       sharedLayer,
       serviceName: 'eventlog-archive-ingest',
-      memorySize: 1024,
+      // Two full vCPUs (Lambda grants one per 1,769 MB): the Parquet worker thread encodes a day while
+      // the main thread keeps paging. Peak RSS of a 1M-event backfill is under 1 GB (bench/README.md).
+      memorySize: 3538,
       timeout: Duration.minutes(config.functionTimeoutMinutes),
       // The handler derives its own time budget from the invocation context (getRemainingTimeInMillis).
       environment: {

@@ -44,7 +44,7 @@ describe('IngestStack', () => {
   });
 
   describe('function', () => {
-    it('runs index.handler on nodejs22.x, arm64, with 1024 MB, the configured timeout and no tracing', () => {
+    it('runs index.handler on nodejs22.x, arm64, with 3538 MB (two vCPUs for the Parquet worker), the configured timeout and no tracing', () => {
       // Act
       const { ingestTemplate } = buildApp({ ...SPACES, functionTimeoutMinutes: 10 });
       const fn = ingestFunction(ingestTemplate);
@@ -54,7 +54,7 @@ describe('IngestStack', () => {
         Handler: 'index.handler',
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
-        MemorySize: 1024,
+        MemorySize: 3538,
         Timeout: 600,
       });
       expect(fn.resource.Properties.TracingConfig).toBeUndefined();
