@@ -10,6 +10,7 @@
 import { CodeCatalystClient, paginateListEventLogs } from '@aws-sdk/client-codecatalyst';
 import { DAY_MS, floorTo } from '@eventlog-archive/shared';
 import { LocalStore } from '../lambdas/ingest/archive/local-store';
+import { parquetWorkerStats } from '../lambdas/ingest/archive/parquet-worker';
 import { DEFAULT_SETTINGS, type IngestResult, ingestInstance } from '../lambdas/ingest/pipeline';
 import { codecatalyst } from '../lambdas/ingest/sources/codecatalyst/index';
 import type { SourceClient } from '../lambdas/ingest/sources/types';
@@ -30,6 +31,16 @@ import {
   timed,
 } from './util';
 
+/**
+ * CPU time of the calling thread, ms (`process.threadCpuUsage`, Node ≥ 22.19 / 23.9); the whole
+ * process's on older Nodes, where it then includes the Parquet worker.
+ */
+function threadCpu(): number {
+  const usage =
+    (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.() ?? process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
 export const LATENCY_MS = 50;
 export const PAGE_SIZE = 250;
 export const DAYS = 30;
@@ -44,8 +55,12 @@ export interface OurRun {
   pages: number;
   result: IngestResult;
   memory: MemoryPeaks;
-  /** CPU time of this (the ingest) process during the run (user + system), ms. */
+  /** CPU time of this (the ingest) process during the run (user + system), ms: both threads. */
   cpuMs: number;
+  /** CPU time of the main thread alone (paging, parsing, union, sort, hand-over), ms. */
+  mainCpuMs: number;
+  /** Days encoded in the Parquet worker thread / on the main thread. */
+  encodedIn: { worker: number; main: number };
   /** 1-minute load average before and after the run (the machine has os.availableParallelism() cores). */
   load: [number, number];
   server: ServerStats;
@@ -161,6 +176,8 @@ async function ourRun(server: BenchServer, expected: number, fromMs: number, toM
   const load0 = loadAverage();
   sampler.start();
   const cpu0 = process.cpuUsage();
+  const thread0 = threadCpu();
+  const encoded0 = parquetWorkerStats();
   const { ms, value: result } = await timed(() =>
     ingestInstance({
       source: codecatalyst,
@@ -173,6 +190,8 @@ async function ourRun(server: BenchServer, expected: number, fromMs: number, toM
     }),
   );
   const cpu = process.cpuUsage(cpu0);
+  const mainCpuMs = threadCpu() - thread0;
+  const encoded = parquetWorkerStats();
   const memory = await sampler.stop();
   const stats = await server.stats();
   if (result.status !== 'complete' || result.events !== expected) {
@@ -187,6 +206,8 @@ async function ourRun(server: BenchServer, expected: number, fromMs: number, toM
     result,
     memory,
     cpuMs: (cpu.user + cpu.system) / 1000,
+    mainCpuMs,
+    encodedIn: { worker: encoded.worker - encoded0.worker, main: encoded.main - encoded0.main },
     load: [load0, loadAverage()],
     server: stats,
     archiveDir,
@@ -320,10 +341,10 @@ export async function ingestSection(): Promise<{ figures: IngestFigures; checks:
         f.backfill.ratio <= 1.2,
       ),
       check(
-        'Backfill 1M: our CPU per event (derived from the 1.2× goal)',
-        `${usPerEvent(ours1m.cpuMs, ours1m.events)} (sum of steps ${f.cpu.totalUsPerEvent.toFixed(1)} µs)`,
+        'Backfill 1M: main-thread CPU per event (derived from the 1.2× goal)',
+        `${usPerEvent(ours1m.mainCpuMs, ours1m.events)} (main-thread steps ${f.cpu.mainUsPerEvent.toFixed(1)} µs; both threads ${usPerEvent(ours1m.cpuMs, ours1m.events)})`,
         `≤ ${usPerEvent(1.2 * boundMs, ours1m.events)} (1.2 × budget)`,
-        ours1m.cpuMs <= 1.2 * boundMs,
+        ours1m.mainCpuMs <= 1.2 * boundMs,
       ),
       check(
         'Backfill 1M: every event archived',
@@ -424,8 +445,16 @@ function printIngest(f: IngestFigures): void {
         `${fmt.s(f.backfill.minBoundMs)} → ratio ${fmt.x(f.backfill.ratioToMinBound)}`,
       ],
       [
-        'our CPU (share of wall, per event)',
+        'our CPU, both threads (share of wall, per event)',
         `${fmt.s(o.cpuMs)} (${pct(o.cpuMs, o.ms)}, ${usPerEvent(o.cpuMs, o.events)})`,
+      ],
+      [
+        'main thread CPU (share of wall, per event)',
+        `${fmt.s(o.mainCpuMs)} (${pct(o.mainCpuMs, o.ms)}, ${usPerEvent(o.mainCpuMs, o.events)})`,
+      ],
+      [
+        'days encoded in the Parquet worker / on the main thread',
+        `${o.encodedIn.worker} / ${o.encodedIn.main}`,
       ],
       ['CPU budget per event to run at the bound on one core', usPerEvent(f.backfill.boundMs, o.events)],
       [
@@ -438,17 +467,31 @@ function printIngest(f: IngestFigures): void {
     `\nwhere our CPU goes, µs per event (commit steps timed alone, median of 3, on ${f.cpu.day}: ${fmt.int(f.cpu.events)} events):`,
   );
   printTable(
-    ['step', 'µs/event', 'share'],
+    ['step', 'thread', 'µs/event', 'share'],
     [
-      ...f.cpu.steps.map((s) => [s.step, s.usPerEvent.toFixed(1), pct(s.usPerEvent, f.cpu.totalUsPerEvent)]),
-      ['sum', f.cpu.totalUsPerEvent.toFixed(1), '100%'],
+      ...f.cpu.steps.map((s) => [
+        s.step,
+        s.thread,
+        s.usPerEvent.toFixed(1),
+        pct(s.usPerEvent, f.cpu.totalUsPerEvent),
+      ]),
       [
-        `measured in the 1M run (includes GC, ledger, file writes)`,
-        ((1000 * o.cpuMs) / o.events).toFixed(1),
+        'sum, main thread',
+        'main',
+        f.cpu.mainUsPerEvent.toFixed(1),
+        pct(f.cpu.mainUsPerEvent, f.cpu.totalUsPerEvent),
+      ],
+      ['sum, both threads', '', f.cpu.totalUsPerEvent.toFixed(1), '100%'],
+      [
+        `measured in the 1M run, main thread (includes GC, ledger, file writes)`,
+        'main',
+        ((1000 * o.mainCpuMs) / o.events).toFixed(1),
         '',
       ],
+      [`measured in the 1M run, both threads`, '', ((1000 * o.cpuMs) / o.events).toFixed(1), ''],
       [
         `budget at the bound (${fmt.int(o.pages)} pages)`,
+        'main',
         ((1000 * f.backfill.boundMs) / o.events).toFixed(1),
         '',
       ],
