@@ -61,6 +61,7 @@ export async function cpuBreakdown(archiveDir: string, fetchUsPerEvent: number):
     fields: codecatalyst.fields,
     records: sorted,
     timeField: codecatalyst.timeField,
+    idField: codecatalyst.idField,
     encode: false,
     windows: windows.map((start) => ({ start, end: start + slice })),
   };
@@ -97,7 +98,7 @@ export async function cpuBreakdown(archiveDir: string, fetchUsPerEvent: number):
       usPerEvent: perEvent(n, () => encodeParquet(codecatalyst.fields, sorted, { statisticsFor })),
     },
     {
-      step: `window counts + contentHash (× ${windows.length} windows; canonicalJson + sha256)`,
+      step: `window counts + contentHash (× ${windows.length} windows; identities (time, id) + sha256)`,
       thread: 'worker',
       usPerEvent: perEvent(n, () => encodeDaySync(job)),
     },

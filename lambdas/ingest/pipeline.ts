@@ -41,7 +41,7 @@ import {
   writeLedgerDay,
 } from './archive/ledger';
 import { decodeParquet } from './archive/parquet';
-import { encodeDay, recordsHash } from './archive/parquet-worker';
+import { encodeDay, identityHash } from './archive/parquet-worker';
 import type { ArchiveRecord } from './archive/records';
 import type { ArchiveStore } from './archive/store';
 import type { SourceClient, SourceModule } from './sources/types';
@@ -340,6 +340,7 @@ export async function ingestInstance(request: IngestRequest): Promise<IngestResu
         fields: source.fields,
         records: sorted,
         timeField: source.timeField,
+        idField: source.idField,
         encode: added > 0 || (!existing && sorted.length > 0),
         statisticsFor: [source.timeField, source.idField],
         metadata: { source: source.name, instance, day },
@@ -488,9 +489,9 @@ export function sortRecords(source: SourceModule, records: ArchiveRecord[]): Arc
   });
 }
 
-/** `sha256:` over the canonical JSON lines of records already in archive order. */
+/** A window's content hash: {@link identityHash} of its records in archive order. */
 export function contentHash(source: SourceModule, sortedRecords: readonly ArchiveRecord[]): string {
-  return recordsHash(source.fields, sortedRecords);
+  return identityHash(source.timeField, source.idField, sortedRecords);
 }
 
 function sha256(body: Uint8Array): string {

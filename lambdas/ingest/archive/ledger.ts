@@ -22,7 +22,7 @@ export interface WindowRecord {
   fetched: number;
   /** Events of this window in the archive after the sweep (a union: never fewer than before). */
   archived: number;
-  /** `sha256:` of the window's archived events, canonical JSON sorted by time then id. */
+  /** `sha256:` of the identities (time, id) of the window's archived events in archive order. */
   contentHash: string;
 }
 

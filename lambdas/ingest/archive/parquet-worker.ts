@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { encodeParquet } from './parquet';
-import { type ArchiveRecord, canonicalJson, type FieldSpec } from './records';
+import type { ArchiveRecord, FieldSpec } from './records';
 
 /** The `workerData` key that makes this module a worker when it is loaded. */
 const WORKER_FLAG = 'eventlog-archive/parquet-worker';
@@ -33,6 +33,7 @@ export interface EncodeDayJob {
   fields: readonly FieldSpec[];
   records: readonly ArchiveRecord[];
   timeField: string;
+  idField: string;
   /** Write the Parquet body (false: only the window hashes are needed). */
   encode: boolean;
   /** Columns that get min/max statistics (default: all). */
@@ -52,10 +53,23 @@ export interface EncodedDay {
   encodedIn: 'worker' | 'main';
 }
 
-/** `sha256:` over the canonical JSON lines of records already in archive order. */
-export function recordsHash(fields: readonly FieldSpec[], sortedRecords: readonly ArchiveRecord[]): string {
+/**
+ * `sha256:` over the identities (`<epoch ms> <id>` lines) of records already in archive order.
+ * Archived events never change (a rewrite is a union that keeps the archived form), so a window's
+ * content is determined by which events it holds; their bytes are covered by the day object's
+ * SHA-256 in the ledger and the integrity digests. Hashing identities instead of whole records costs
+ * ~1 µs/event instead of ~7 (bench/), on the thread that is the ingest's bottleneck.
+ */
+export function identityHash(
+  timeField: string,
+  idField: string,
+  sortedRecords: readonly ArchiveRecord[],
+): string {
   const hash = createHash('sha256');
-  for (const record of sortedRecords) hash.update(`${canonicalJson(fields, record)}\n`);
+  const lines: string[] = [];
+  for (const record of sortedRecords)
+    lines.push(`${(record[timeField] as Date).getTime()} ${String(record[idField])}\n`);
+  hash.update(lines.join(''));
   return `sha256:${hash.digest('hex')}`;
 }
 
@@ -78,7 +92,7 @@ export function encodeDaySync(job: EncodeDayJob, encodedIn: EncodedDay['encodedI
       lowerBound(job.records, job.timeField, w.start),
       lowerBound(job.records, job.timeField, w.end),
     );
-    return { archived: inWindow.length, contentHash: recordsHash(job.fields, inWindow) };
+    return { archived: inWindow.length, contentHash: identityHash(job.timeField, job.idField, inWindow) };
   });
   if (!job.encode) return { windows, encodedIn };
   const body = encodeParquet(job.fields, job.records, {

@@ -67,4 +67,6 @@ export interface SourceClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Per-request timeout in ms. */
   requestTimeoutMs?: number;
+  /** CodeCatalyst: read ordinary pages without the SDK's deserializer (default true; false for comparisons). */
+  fastPageReader?: boolean;
 }

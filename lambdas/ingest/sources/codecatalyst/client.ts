@@ -4,6 +4,7 @@ import { ArchiveError, registerSecret } from '@eventlog-archive/shared';
 import { normaliseRecord } from '../../archive/records';
 import { getSecretString } from '../../secrets';
 import type { SourceClient, SourceClientOptions } from '../types';
+import { FAST_PAGE_MIDDLEWARE, type FastPage, fastPageMiddleware } from './page-reader';
 import { CODECATALYST_FIELDS } from './schema';
 
 /** No token was configured: locally CODECATALYST_TOKEN, in Lambda CODECATALYST_TOKEN_SECRET_ARN. */
@@ -44,16 +45,23 @@ export async function createCodeCatalystClient(options: SourceClientOptions = {}
   });
   return {
     async listPage({ instance, start, end, nextToken, pageSize, signal }) {
-      const out = await client.send(
-        new ListEventLogsCommand({
-          spaceName: instance,
-          startTime: new Date(start),
-          endTime: new Date(end),
-          maxResults: pageSize,
-          ...(nextToken ? { nextToken } : {}),
-        }),
-        signal ? { abortSignal: signal } : {},
-      );
+      const command = new ListEventLogsCommand({
+        spaceName: instance,
+        startTime: new Date(start),
+        endTime: new Date(end),
+        maxResults: pageSize,
+        ...(nextToken ? { nextToken } : {}),
+      });
+      let fast: FastPage | undefined;
+      if (options.fastPageReader !== false)
+        command.middlewareStack.add(
+          fastPageMiddleware(CODECATALYST_FIELDS, (page) => {
+            fast = page;
+          }) as never,
+          FAST_PAGE_MIDDLEWARE,
+        );
+      const out = await client.send(command, signal ? { abortSignal: signal } : {});
+      if (fast) return fast;
       return {
         items: (out.items ?? []).map((item) =>
           normaliseRecord(CODECATALYST_FIELDS, item as unknown as Record<string, unknown>),

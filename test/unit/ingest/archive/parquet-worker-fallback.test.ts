@@ -38,6 +38,7 @@ describe('Parquet worker that cannot start', () => {
       fields: CODECATALYST_FIELDS,
       records,
       timeField: 'eventTime',
+      idField: 'id',
       encode: true,
       windows: [{ start: Date.UTC(2024, 4, 1), end: Date.UTC(2024, 4, 2) }],
     };
