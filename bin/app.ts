@@ -4,7 +4,8 @@
  * stacks that receive it, ingest (function, schedules) and query (function, API). Environment-agnostic:
  * no account or region lookups, so `cdk synth` runs offline.
  */
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { type ArchiveConfig, CONTEXT_KEY, ConfigError, loadConfig } from '../lib/config';
 import { IngestStack } from '../lib/stacks/ingest-stack';
 import { QueryStack } from '../lib/stacks/query-stack';
@@ -28,10 +29,13 @@ const storage = new StorageStack(app, 'EventlogArchiveStorage', {
 });
 
 new IngestStack(app, 'EventlogArchiveIngest', {
-  description: 'eventlog-archive: scheduled ingest of CodeCatalyst event logs',
+  description:
+    'eventlog-archive: scheduled ingest of CodeCatalyst event logs and Resilience Hub system events',
   config,
   bucket: storage.bucket,
   archivePrefix: storage.archivePrefix,
+  digestSigningKey: storage.digestSigningKey,
+  ...(storage.encryptionKey ? { encryptionKey: storage.encryptionKey } : {}),
 });
 
 new QueryStack(app, 'EventlogArchiveQuery', {
@@ -42,3 +46,7 @@ new QueryStack(app, 'EventlogArchiveQuery', {
   catalog: storage.catalog,
   workGroup: storage.workGroup,
 });
+
+// cdk-nag's AwsSolutions pack on every synth: an unacknowledged finding fails `cdk synth`. Every
+// acknowledgment sits next to the resource it is about, with its reason (README "Security").
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

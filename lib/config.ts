@@ -16,6 +16,11 @@ export interface ArchiveConfig {
     readonly spaces: readonly string[];
     /** Name of the Secrets Manager secret that holds the CodeCatalyst PAT (created outside this app). */
     readonly tokenSecretName: string;
+    /**
+     * The customer-managed KMS key that encrypts that secret, if any: the ingest function may decrypt
+     * with it through Secrets Manager only. Absent for the default `aws/secretsmanager` key.
+     */
+    readonly tokenSecretKmsKeyArn?: string;
   };
   readonly resiliencehub: {
     /**
@@ -51,6 +56,25 @@ export interface ArchiveConfig {
   /** Timeout of the ingest function (minutes, 1 to 15). */
   readonly functionTimeoutMinutes: number;
   readonly query: QueryConfig;
+  /**
+   * A customer-managed KMS key for the archive, the query results and the dead-letter queues: absent
+   * for S3- and SQS-managed encryption, `{}` for a key this app creates, `{ kmsKeyArn }` for your own.
+   */
+  readonly encryption?: { readonly kmsKeyArn?: string };
+  /** The asymmetric key that signs the digests: this app creates one unless `signingKeyArn` is set. */
+  readonly integrity?: { readonly signingKeyArn?: string };
+  /** Ingest alarms; see `lagAlarmMinutes` for the lag threshold's default. */
+  readonly alarms?: AlarmsConfig;
+}
+
+/** Where alarm and OK notifications go, and when ingestion counts as lagging. */
+export interface AlarmsConfig {
+  /** Lag (minutes) above which an instance alarms; 3 × schedule.rateMinutes + lookbackMinutes when absent. */
+  readonly lagMinutes?: number;
+  /** An existing SNS topic for the notifications (its policy must let CloudWatch publish). */
+  readonly topicArn?: string;
+  /** Creates a KMS-encrypted topic with this email address subscribed. */
+  readonly email?: string;
 }
 
 /** The catalog, the Athena workgroup and the query API. */
@@ -116,6 +140,14 @@ const MINUTES_PER_DAY = 1440;
  * (~350 bytes of a 20 KB policy) each.
  */
 export const MAX_SPACES = 50;
+// A KMS key ARN (not an alias: grants and key policies need the key itself).
+const KMS_KEY_ARN =
+  /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
+const KMS_KEY_ARN_RULE =
+  'must be a KMS key ARN: arn:<partition>:kms:<region>:<account>:key/<key id> (a key id, not an alias)';
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+// Deliberately loose: SNS checks the address when it sends the confirmation.
+const EMAIL = /^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$/;
 // Secrets Manager secret names: 1 to 512 of these characters.
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 // One prefix segment: S3's "safe" key characters, not '.' or '..'.
@@ -149,15 +181,27 @@ export function loadConfig(context: unknown): ArchiveConfig {
     'objectLock',
     'functionTimeoutMinutes',
     'query',
+    'encryption',
+    'integrity',
+    'alarms',
   ]);
 
   const cc = optionalObject(raw['codecatalyst'], `${root}.codecatalyst`);
-  known(cc, `${root}.codecatalyst`, ['spaces', 'tokenSecretName']);
+  known(cc, `${root}.codecatalyst`, ['spaces', 'tokenSecretName', 'tokenSecretKmsKeyArn']);
   const spaces = spaceList(cc['spaces'] ?? DEFAULT_CONFIG.codecatalyst.spaces, `${root}.codecatalyst.spaces`);
   const tokenSecretName = secretName(
     cc['tokenSecretName'] ?? DEFAULT_CONFIG.codecatalyst.tokenSecretName,
     `${root}.codecatalyst.tokenSecretName`,
   );
+  const tokenSecretKmsKeyArn =
+    cc['tokenSecretKmsKeyArn'] === undefined
+      ? undefined
+      : matching(
+          cc['tokenSecretKmsKeyArn'],
+          `${root}.codecatalyst.tokenSecretKmsKeyArn`,
+          KMS_KEY_ARN,
+          KMS_KEY_ARN_RULE,
+        );
 
   const rh = optionalObject(raw['resiliencehub'], `${root}.resiliencehub`);
   known(rh, `${root}.resiliencehub`, ['systemArns']);
@@ -240,6 +284,15 @@ export function loadConfig(context: unknown): ArchiveConfig {
       throw new ConfigError(`${root}.objectLock.mode`, mode, 'must be "GOVERNANCE" or "COMPLIANCE"');
     }
     objectLock = { mode, days: int(lock['days'], `${root}.objectLock.days`, 1, 36_500) };
+    // Each version is locked from its creation; a noncurrent version that lifecycle should expire while
+    // it is still locked stays anyway, so the shorter setting would never hold.
+    if (expireNoncurrentVersionsDays < objectLock.days) {
+      throw new ConfigError(
+        `${root}.retention.expireNoncurrentVersionsDays`,
+        expireNoncurrentVersionsDays,
+        `must be at least objectLock.days (${objectLock.days}): S3 lifecycle cannot remove a version while Object Lock retains it`,
+      );
+    }
   }
 
   const functionTimeoutMinutes = int(
@@ -250,9 +303,12 @@ export function loadConfig(context: unknown): ArchiveConfig {
   );
 
   const query = queryConfig(raw['query'], `${root}.query`);
+  const encryption = encryptionConfig(raw['encryption'], `${root}.encryption`);
+  const integrity = integrityConfig(raw['integrity'], `${root}.integrity`);
+  const alarms = alarmsConfig(raw['alarms'], `${root}.alarms`, rateMinutes);
 
   return {
-    codecatalyst: { spaces, tokenSecretName },
+    codecatalyst: { spaces, tokenSecretName, ...(tokenSecretKmsKeyArn ? { tokenSecretKmsKeyArn } : {}) },
     resiliencehub: { systemArns },
     schedule: { rateMinutes },
     lookbackMinutes,
@@ -268,6 +324,90 @@ export function loadConfig(context: unknown): ArchiveConfig {
     ...(objectLock ? { objectLock } : {}),
     functionTimeoutMinutes,
     query,
+    ...(encryption ? { encryption } : {}),
+    ...(integrity ? { integrity } : {}),
+    ...(alarms ? { alarms } : {}),
+  };
+}
+
+/**
+ * The lag (minutes) above which an instance's lag alarm fires: `alarms.lagMinutes`, or three missed
+ * schedules on top of the look-back every run re-reads.
+ */
+export function lagAlarmMinutes(config: ArchiveConfig): number {
+  return config.alarms?.lagMinutes ?? 3 * config.schedule.rateMinutes + config.lookbackMinutes;
+}
+
+function encryptionConfig(value: unknown, path: string): ArchiveConfig['encryption'] {
+  if (value === undefined) return undefined;
+  const raw = object(value, path);
+  known(raw, path, ['kmsKey', 'kmsKeyArn']);
+  const create = raw['kmsKey'];
+  if (create !== undefined && typeof create !== 'boolean') {
+    throw new ConfigError(`${path}.kmsKey`, create, 'must be true or false');
+  }
+  if (raw['kmsKeyArn'] !== undefined) {
+    if (create === true) {
+      throw new ConfigError(
+        `${path}.kmsKey`,
+        create,
+        'must not be true together with kmsKeyArn (set one: kmsKey creates a key, kmsKeyArn uses yours)',
+      );
+    }
+    return { kmsKeyArn: matching(raw['kmsKeyArn'], `${path}.kmsKeyArn`, KMS_KEY_ARN, KMS_KEY_ARN_RULE) };
+  }
+  return create === true ? {} : undefined;
+}
+
+function integrityConfig(value: unknown, path: string): ArchiveConfig['integrity'] {
+  if (value === undefined) return undefined;
+  const raw = object(value, path);
+  known(raw, path, ['signingKeyArn']);
+  if (raw['signingKeyArn'] === undefined) return {};
+  return {
+    signingKeyArn: matching(raw['signingKeyArn'], `${path}.signingKeyArn`, KMS_KEY_ARN, KMS_KEY_ARN_RULE),
+  };
+}
+
+function alarmsConfig(value: unknown, path: string, rateMinutes: number): AlarmsConfig | undefined {
+  if (value === undefined) return undefined;
+  const raw = object(value, path);
+  known(raw, path, ['lagMinutes', 'topicArn', 'email']);
+  // The lag alarm reads a period without the metric as breaching and a run reports once per rate, so a
+  // threshold under two rates would alarm between two healthy runs.
+  const lagMinutes =
+    raw['lagMinutes'] === undefined ? undefined : int(raw['lagMinutes'], `${path}.lagMinutes`, 1, 43_200);
+  if (lagMinutes !== undefined && lagMinutes < 2 * rateMinutes) {
+    throw new ConfigError(
+      `${path}.lagMinutes`,
+      lagMinutes,
+      `must be at least twice schedule.rateMinutes (${2 * rateMinutes}): every run reports its lag once, and a missing report counts as lagging`,
+    );
+  }
+  if (raw['topicArn'] !== undefined && raw['email'] !== undefined) {
+    throw new ConfigError(
+      `${path}.email`,
+      raw['email'],
+      'must not be set together with topicArn (set one: topicArn uses your topic, email creates one)',
+    );
+  }
+  const topicArn =
+    raw['topicArn'] === undefined
+      ? undefined
+      : matching(
+          raw['topicArn'],
+          `${path}.topicArn`,
+          SNS_TOPIC_ARN,
+          'must be an SNS topic ARN: arn:<partition>:sns:<region>:<account>:<topic name>',
+        );
+  const email =
+    raw['email'] === undefined
+      ? undefined
+      : matching(raw['email'], `${path}.email`, EMAIL, 'must be an email address such as ops@example.com');
+  return {
+    ...(lagMinutes === undefined ? {} : { lagMinutes }),
+    ...(topicArn === undefined ? {} : { topicArn }),
+    ...(email === undefined ? {} : { email }),
   };
 }
 

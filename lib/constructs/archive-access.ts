@@ -2,6 +2,7 @@ import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { acknowledgeWildcardResources } from '../nag';
 
 /** Top-level folders under the archive prefix: one per table, plus the run bookkeeping. */
 export const ArchiveFolder = {
@@ -9,6 +10,8 @@ export const ArchiveFolder = {
   RESILIENCEHUB_SYSTEM_EVENTS: 'resiliencehub_system_events',
   LEDGER: '_ledger',
   LEASES: '_leases',
+  /** Signed integrity digests: `_digests/<table>/<pk>=<val>/<seq>.json`, written once, never deleted. */
+  DIGESTS: '_digests',
 } as const;
 export type ArchiveFolder = (typeof ArchiveFolder)[keyof typeof ArchiveFolder];
 
@@ -22,6 +25,10 @@ export type ArchiveAccess = (typeof ArchiveAccess)[keyof typeof ArchiveAccess];
 
 export const S3_READ_ACTIONS = ['s3:GetObject'] as const;
 export const S3_READ_WRITE_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'] as const;
+/** Objects written once and kept (the digests): no s3:DeleteObject. */
+export const S3_WRITE_ONCE_ACTIONS = ['s3:GetObject', 's3:PutObject'] as const;
+const FOLDER_GRANT_REASON =
+  'Object keys are written per partition and day at run time, so the grant names a folder (<prefix><folder>/*) of the one archive bucket, never the whole bucket; the actions are listed one by one.';
 
 /** `s3://bucket` or `s3://bucket/prefix` (no trailing slash), as the handlers parse it. */
 export function archiveUri(bucket: IBucket, prefix: string): string {
@@ -36,6 +43,11 @@ export interface BindArchiveOptions {
    * listing grants stay the same.
    */
   readonly forAthena?: boolean;
+  /**
+   * More folders the function reads and writes but never deletes in (`S3_WRITE_ONCE_ACTIONS`); they
+   * share the one `s3:ListBucket` grant.
+   */
+  readonly writeOnceFolders?: readonly string[];
 }
 
 /**
@@ -56,15 +68,29 @@ export function bindArchive(
   options: BindArchiveOptions = {},
 ): void {
   if (folders.length === 0) throw new Error('bindArchive: at least one folder is required');
-  const keyPrefixes = folders.map((folder) => `${prefix}${folder}/*`);
+  const keyPrefixOf = (folder: string): string => `${prefix}${folder}/*`;
+  const writeOnce = options.writeOnceFolders ?? [];
+  const keyPrefixes = [...folders, ...writeOnce].map(keyPrefixOf);
   fn.addEnvironment('ARCHIVE_URI', archiveUri(bucket, prefix));
+  const objectArns = folders.map((folder) => bucket.arnForObjects(keyPrefixOf(folder)));
   fn.addToRolePolicy(
     new PolicyStatement({
       effect: Effect.ALLOW,
       actions: [...(access === ArchiveAccess.READ ? S3_READ_ACTIONS : S3_READ_WRITE_ACTIONS)],
-      resources: keyPrefixes.map((keyPrefix) => bucket.arnForObjects(keyPrefix)),
+      resources: objectArns,
     }),
   );
+  const writeOnceArns = writeOnce.map((folder) => bucket.arnForObjects(keyPrefixOf(folder)));
+  if (writeOnceArns.length > 0) {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: [...S3_WRITE_ONCE_ACTIONS],
+        resources: writeOnceArns,
+      }),
+    );
+  }
+  if (fn.role) acknowledgeWildcardResources(fn.role, [...objectArns, ...writeOnceArns], FOLDER_GRANT_REASON);
   fn.addToRolePolicy(
     new PolicyStatement({
       effect: Effect.ALLOW,
@@ -88,7 +114,9 @@ export function bindArchive(
   // With SSE-KMS, reading needs Decrypt and writing GenerateDataKey; named actions, no wildcards.
   bucket.encryptionKey?.grant(
     fn,
-    ...(access === ArchiveAccess.READ ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:GenerateDataKey']),
+    ...(access === ArchiveAccess.READ && writeOnce.length === 0
+      ? ['kms:Decrypt']
+      : ['kms:Decrypt', 'kms:GenerateDataKey']),
   );
 }
 

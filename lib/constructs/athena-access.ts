@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { acknowledgeWildcardResources } from '../nag';
 import type { ArchiveCatalog } from './archive-catalog';
 import { type QueryWorkGroup, RESULTS_PREFIX } from './query-workgroup';
 
@@ -76,13 +77,21 @@ export function bindAthena(
   );
 
   const results = workGroup.resultsBucket;
+  const resultObjects = results.arnForObjects(`${RESULTS_PREFIX}*`);
   fn.addToRolePolicy(
     new PolicyStatement({
       effect: Effect.ALLOW,
       actions: [...RESULTS_OBJECT_ACTIONS],
-      resources: [results.arnForObjects(`${RESULTS_PREFIX}*`)],
+      resources: [resultObjects],
     }),
   );
+  if (fn.role) {
+    acknowledgeWildcardResources(
+      fn.role,
+      [resultObjects],
+      'Athena names each result file after its query id, so the grant covers the results/ folder of the workgroup’s own results bucket and nothing else.',
+    );
+  }
   fn.addToRolePolicy(
     new PolicyStatement({
       effect: Effect.ALLOW,

@@ -1,18 +1,20 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Annotations, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { ArchiveConfig } from '../config';
-import { ArchiveFolder, bindArchive, bindTokenSecret } from '../constructs/archive-access';
+import { type ArchiveConfig, lagAlarmMinutes } from '../config';
+import { ArchiveAccess, ArchiveFolder, bindArchive, bindTokenSecret } from '../constructs/archive-access';
 import { ArchiveFunction } from '../constructs/archive-function';
+import { IngestOperations, METRICS_NAMESPACE, METRICS_SERVICE } from '../constructs/operations';
 import { SharedLayer } from '../constructs/shared-layer';
 
 export const INGEST_ENTRY = fileURLToPath(new URL('../../lambdas/ingest/index.ts', import.meta.url));
@@ -33,6 +35,10 @@ export interface IngestStackProps extends StackProps {
   readonly archivePrefix: string;
   /** The shared layer; a new one is built in this stack when absent. */
   readonly sharedLayer?: ILayerVersion;
+  /** The asymmetric key the function signs digests with (`kms:Sign`, `kms:GetPublicKey` only). */
+  readonly digestSigningKey: IKey;
+  /** Customer-managed key of the archive: also encrypts the dead-letter queues. */
+  readonly encryptionKey?: IKey;
 }
 
 /** The scheduled input every rule sends; the handler's event contract. */
@@ -73,6 +79,8 @@ export class IngestStack extends Stack {
   readonly schedules: ReadonlyMap<string, Rule>;
   /** One rule per Resilience Hub system, keyed by system ARN. */
   readonly systemSchedules: ReadonlyMap<string, Rule>;
+  /** Alarms, their optional topic, and the dashboard. */
+  readonly operations: IngestOperations;
 
   constructor(scope: Construct, id: string, props: IngestStackProps) {
     super(scope, id, props);
@@ -80,8 +88,18 @@ export class IngestStack extends Stack {
 
     const sharedLayer = props.sharedLayer ?? new SharedLayer(this, 'SharedLayer').layer;
 
-    this.failedRunsQueue = deadLetterQueue(this, 'FailedRuns');
-    this.scheduleDeadLetterQueue = deadLetterQueue(this, 'ScheduleDeadLetters');
+    const key = props.encryptionKey;
+    this.failedRunsQueue = deadLetterQueue(this, 'FailedRuns', key);
+    this.scheduleDeadLetterQueue = deadLetterQueue(this, 'ScheduleDeadLetters', key);
+    // With a key, the destination gets a reference without it: the queue's own grant would add
+    // kms:ReEncrypt* and kms:GenerateDataKey*, and sending needs only the two actions granted below.
+    const failedRunsTarget = key
+      ? Queue.fromQueueAttributes(this, 'FailedRunsRef', {
+          queueArn: this.failedRunsQueue.queueArn,
+          queueUrl: this.failedRunsQueue.queueUrl,
+          queueName: this.failedRunsQueue.queueName,
+        })
+      : this.failedRunsQueue;
 
     this.function = new ArchiveFunction(this, 'Ingest', {
       description:
@@ -89,7 +107,8 @@ export class IngestStack extends Stack {
       entry: INGEST_ENTRY,
       handler: 'handler',
       sharedLayer,
-      serviceName: 'eventlog-archive-ingest',
+      // Also the `service` dimension of its metrics.
+      serviceName: METRICS_SERVICE,
       // Two full vCPUs (Lambda grants one per 1,769 MB): the Parquet worker thread encodes a day while
       // the main thread keeps paging. Peak RSS of a 1M-event backfill is under 1 GB (bench/README.md).
       memorySize: 3538,
@@ -100,15 +119,33 @@ export class IngestStack extends Stack {
         BACKFILL_DAYS: String(config.backfillDays),
         SLICE_MINUTES: String(config.sliceMinutes),
         MAX_CONCURRENCY: String(config.maxConcurrency),
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        DIGEST_SIGNING_KEY_ARN: props.digestSigningKey.keyArn,
       },
-      onFailure: new SqsDestination(this.failedRunsQueue),
+      onFailure: new SqsDestination(failedRunsTarget),
       retryAttempts: 2,
       maxEventAge: Duration.hours(1),
     });
 
-    bindArchive(this.function, props.bucket, props.archivePrefix, INGEST_FOLDERS);
+    // Digests are evidence: written once and read back to chain, never deleted by the function.
+    bindArchive(this.function, props.bucket, props.archivePrefix, INGEST_FOLDERS, ArchiveAccess.READ_WRITE, {
+      writeOnceFolders: [ArchiveFolder.DIGESTS],
+    });
+    props.digestSigningKey.grant(this.function, 'kms:Sign', 'kms:GetPublicKey');
+    key?.grant(this.function, 'kms:GenerateDataKey', 'kms:Decrypt');
     const token = Secret.fromSecretNameV2(this, 'CodeCatalystToken', config.codecatalyst.tokenSecretName);
     bindTokenSecret(this.function, token);
+    if (config.codecatalyst.tokenSecretKmsKeyArn) {
+      // The PAT's own key, usable only through Secrets Manager (GetSecretValue), in this region.
+      this.function.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['kms:Decrypt'],
+          resources: [config.codecatalyst.tokenSecretKmsKeyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
+        }),
+      );
+    }
 
     // The rules send undeliverable events through an imported reference of the queue, so that CDK does
     // not add one queue-policy statement per rule (SQS allows 20); one statement below covers them all.
@@ -181,6 +218,22 @@ export class IngestStack extends Stack {
       );
     }
 
+    this.operations = new IngestOperations(this, 'Operations', {
+      function: this.function,
+      deadLetterQueues: [this.failedRunsQueue, this.scheduleDeadLetterQueue],
+      instances: [
+        ...config.codecatalyst.spaces.map((space) => ({ source: 'codecatalyst' as const, instance: space })),
+        ...config.resiliencehub.systemArns.map((arn) => ({
+          source: 'resiliencehub' as const,
+          instance: arn,
+        })),
+      ],
+      rate: Duration.minutes(config.schedule.rateMinutes),
+      lagThreshold: Duration.minutes(lagAlarmMinutes(config)),
+      ...(config.alarms?.topicArn ? { topicArn: config.alarms.topicArn } : {}),
+      ...(config.alarms?.email ? { email: config.alarms.email } : {}),
+    });
+
     if (rules.length === 0) {
       Annotations.of(this).addWarningV2(
         'eventlog-archive:noSpaces',
@@ -190,10 +243,18 @@ export class IngestStack extends Stack {
   }
 }
 
-function deadLetterQueue(scope: Construct, id: string): Queue {
-  return new Queue(scope, id, {
-    encryption: QueueEncryption.SQS_MANAGED,
+function deadLetterQueue(scope: Construct, id: string, key: IKey | undefined): Queue {
+  const queue = new Queue(scope, id, {
+    ...(key
+      ? { encryption: QueueEncryption.KMS, encryptionMasterKey: key }
+      : { encryption: QueueEncryption.SQS_MANAGED }),
     enforceSSL: true,
     retentionPeriod: Duration.days(14),
   });
+  Validations.of(queue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason:
+      'This queue is itself a dead-letter queue (failed asynchronous runs, or scheduled events EventBridge could not deliver); a DLQ of a DLQ would only move the same messages again. Its depth alarms.',
+  });
+  return queue;
 }

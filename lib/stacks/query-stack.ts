@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
@@ -163,6 +163,11 @@ export class QueryStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     bindTokenSecret(this.function, this.tokenKey, 'TOKEN_KEY_SECRET_ARN');
+    Validations.of(this.tokenKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'An HMAC key for page tokens, not a credential: rotating it only invalidates outstanding nextToken values (they expire after tokenTtlSeconds anyway). Replace it by hand (put a new random value) if it may have leaked.',
+    });
 
     this.accessLogs = new LogGroup(this, 'ApiAccessLogs', {
       retention: RetentionDays.THREE_MONTHS,
@@ -202,6 +207,8 @@ export class QueryStack extends Stack {
       this.api.root.resourceForPath(route.path).addMethod(route.method, integration);
     }
 
+    this.acknowledgeApiFindings(config.query.apiCloudWatchRole);
+
     // RestApi's own unnamed endpoint output would repeat ApiUrl.
     this.api.node.tryRemoveChild('Endpoint');
     new CfnOutput(this, 'ApiUrl', {
@@ -216,5 +223,34 @@ export class QueryStack extends Stack {
       description: 'Glue database of the archive tables',
       value: props.catalog.databaseName,
     });
+  }
+
+  /** The API's cdk-nag acknowledgments, each with why it is safe here (README "Security"). */
+  private acknowledgeApiFindings(cloudWatchRole: boolean): void {
+    Validations.of(this.api).acknowledge(
+      {
+        id: 'AwsSolutions-APIG2',
+        reason:
+          'The handler validates every parameter against the source APIs’ own rules (lambdas/shared validation, the same messages the services give); API Gateway models would duplicate those rules in a second, weaker form and answer in a different error shape.',
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason:
+          'Every method uses AWS_IAM authorization (SigV4): callers are IAM principals of the account, as for the source APIs; there are no end users for a Cognito user pool.',
+      },
+    );
+    Validations.of(this.api.deploymentStage).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'Unsigned requests are rejected by IAM authorization before the integration, and the stage is throttled; a WAF web ACL (a monthly cost per ACL and rule) can be associated with the stage outside this app where an account policy asks for one.',
+    });
+    const role = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole && role) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'The account-level role API Gateway needs to write access and execution logs, trusted by apigateway.amazonaws.com only; AWS documents this managed policy for it. Set query.apiCloudWatchRole to false where a landing zone already manages the setting.',
+      });
+    }
   }
 }

@@ -68,6 +68,7 @@ describe.skipIf(!existsSync(INGEST_ENTRY))('cdk synth with bundling', () => {
         config,
         bucket: storage.bucket,
         archivePrefix: storage.archivePrefix,
+        digestSigningKey: storage.digestSigningKey,
       }),
     );
     if (existsSync(QUERY_ENTRY)) {

@@ -63,7 +63,7 @@ describe('loadConfig', () => {
       sliceMinutes: 30,
       maxConcurrency: 8,
       retention: {
-        expireNoncurrentVersionsDays: 30,
+        expireNoncurrentVersionsDays: 3650,
         transitionToInfrequentAccessDays: 90,
         accessLogsExpireDays: 90,
       },
@@ -276,7 +276,7 @@ describe('loadConfig', () => {
       [
         'a misspelt setting',
         { sliceMinute: 30 },
-        'eventlogArchive.sliceMinute: is not a known setting (known: codecatalyst, resiliencehub, schedule, lookbackMinutes, backfillDays, sliceMinutes, maxConcurrency, retention, archivePrefix, objectLock, functionTimeoutMinutes, query)',
+        'eventlogArchive.sliceMinute: is not a known setting (known: codecatalyst, resiliencehub, schedule, lookbackMinutes, backfillDays, sliceMinutes, maxConcurrency, retention, archivePrefix, objectLock, functionTimeoutMinutes, query, encryption, integrity, alarms)',
       ],
       [
         'a misspelt query setting',
@@ -367,7 +367,7 @@ describe('loadConfig', () => {
       [
         'a misspelt nested setting',
         { codecatalyst: { space: ['my-space'] } },
-        'eventlogArchive.codecatalyst.space: is not a known setting (known: spaces, tokenSecretName)',
+        'eventlogArchive.codecatalyst.space: is not a known setting (known: spaces, tokenSecretName, tokenSecretKmsKeyArn)',
       ],
       ['settings that are not an object', 42, 'eventlogArchive: 42 must be an object'],
       [

@@ -26,6 +26,20 @@ export function cdkJsonSettings(): unknown {
   return cdkJson.context[CONTEXT_KEY];
 }
 
+/** Every optional feature on: both sources, a prefix, KMS, Object Lock, a topic, the PAT's own key. */
+export const ALL_FEATURES = {
+  codecatalyst: {
+    spaces: ['alpha-space', 'beta.space'],
+    tokenSecretKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  },
+  resiliencehub: { systemArns: ['arn:aws:resiliencehub:us-east-1:123456789012:system/checkout'] },
+  archivePrefix: 'archive/',
+  encryption: { kmsKey: true },
+  objectLock: { mode: 'GOVERNANCE', days: 30 },
+  retention: { expireNoncurrentVersionsDays: 30 },
+  alarms: { email: 'ops@example.com' },
+};
+
 export interface BuiltApp {
   app: App;
   storage: StorageStack;
@@ -68,6 +82,8 @@ function newApp(settings: unknown, options: { encryptionKey?: (app: App) => IKey
     config,
     bucket: storage.bucket,
     archivePrefix: storage.archivePrefix,
+    digestSigningKey: storage.digestSigningKey,
+    ...(storage.encryptionKey ? { encryptionKey: storage.encryptionKey } : {}),
   });
   const query = new QueryStack(app, 'Query', {
     config,

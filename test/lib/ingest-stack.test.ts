@@ -110,6 +110,10 @@ describe('IngestStack', () => {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'eventlog-archive-ingest',
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        POWERTOOLS_METRICS_NAMESPACE: 'EventlogArchive',
+        DIGEST_SIGNING_KEY_ARN: expect.stringMatching(
+          /^<Import:Storage:ExportsOutputFnGetAttDigestSigningKey[0-9A-F]+Arn[0-9A-F]+>$/,
+        ),
       });
     });
 
@@ -399,7 +403,7 @@ describe('IngestStack', () => {
   });
 
   describe('permissions', () => {
-    it('grants exactly the logs, DLQ, archive and secret actions, none with a wildcard', () => {
+    it('grants exactly the logs, DLQ, archive, digest key and secret actions, none with a wildcard', () => {
       // Act
       const { ingest, ingestTemplate } = buildApp(SPACES);
       const roleId = ingest.resolve((ingest.function.role as { roleName: string }).roleName).Ref as string;
@@ -410,11 +414,16 @@ describe('IngestStack', () => {
       expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
       expect(actions).toEqual(
         [
+          'kms:GetPublicKey',
+          'kms:Sign',
           'logs:CreateLogStream',
           'logs:PutLogEvents',
           's3:DeleteObject',
           's3:GetObject',
+          // Again for the digests, which the function writes once and never deletes.
+          's3:GetObject',
           's3:ListBucket',
+          's3:PutObject',
           's3:PutObject',
           'secretsmanager:GetSecretValue',
           'sqs:GetQueueAttributes',
@@ -445,31 +454,41 @@ describe('IngestStack', () => {
     it.each([
       ['no prefix', '', ''],
       ['a prefix', 'tables/v1', 'tables/v1/'],
-    ])('scopes object access and listing to the four folders with %s', (_case, archivePrefix, keyPrefix) => {
-      // Act
-      const { ingest, ingestTemplate } = buildApp({ ...SPACES, archivePrefix });
-      const roleId = ingest.resolve((ingest.function.role as { roleName: string }).roleName).Ref as string;
-      const statements = roleStatements(ingestTemplate, roleId);
-      const bucketArn = bucketArnImport(statements);
-      const folders = ['codecatalyst_event_logs', 'resiliencehub_system_events', '_ledger', '_leases'].map(
-        (f) => `${keyPrefix}${f}/*`,
-      );
+    ])(
+      'scopes object access and listing to the four folders and the digests with %s',
+      (_case, archivePrefix, keyPrefix) => {
+        // Act
+        const { ingest, ingestTemplate } = buildApp({ ...SPACES, archivePrefix });
+        const roleId = ingest.resolve((ingest.function.role as { roleName: string }).roleName).Ref as string;
+        const statements = roleStatements(ingestTemplate, roleId);
+        const bucketArn = bucketArnImport(statements);
+        const folders = ['codecatalyst_event_logs', 'resiliencehub_system_events', '_ledger', '_leases'].map(
+          (f) => `${keyPrefix}${f}/*`,
+        );
 
-      // Assess
-      const objects = statements.filter((s) => actionsOf(s).includes('s3:GetObject'));
-      expect(objects).toHaveLength(1);
-      expect(actionsOf(objects[0]!).sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
-      expect(resourcesOf(objects[0]!).sort()).toEqual(folders.map((f) => `${bucketArn}/${f}`).sort());
-      const list = statements.filter((s) => actionsOf(s).includes('s3:ListBucket'));
-      expect(list).toEqual([
-        {
-          Action: 's3:ListBucket',
-          Condition: { StringLikeIfExists: { 's3:prefix': folders } },
+        // Assess
+        const objects = statements.filter((s) => actionsOf(s).includes('s3:GetObject'));
+        expect(objects).toHaveLength(2);
+        const readWrite = objects.find((s) => actionsOf(s).includes('s3:DeleteObject'))!;
+        expect(actionsOf(readWrite).sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+        expect(resourcesOf(readWrite).sort()).toEqual(folders.map((f) => `${bucketArn}/${f}`).sort());
+        const digests = objects.find((s) => s !== readWrite)!;
+        expect(digests).toEqual({
+          Action: ['s3:GetObject', 's3:PutObject'],
           Effect: 'Allow',
-          Resource: bucketArn,
-        },
-      ]);
-    });
+          Resource: `${bucketArn}/${keyPrefix}_digests/*`,
+        });
+        const list = statements.filter((s) => actionsOf(s).includes('s3:ListBucket'));
+        expect(list).toEqual([
+          {
+            Action: 's3:ListBucket',
+            Condition: { StringLikeIfExists: { 's3:prefix': [...folders, `${keyPrefix}_digests/*`] } },
+            Effect: 'Allow',
+            Resource: bucketArn,
+          },
+        ]);
+      },
+    );
 
     it('reads the token secret only, by name with any ARN suffix', () => {
       // Act
@@ -499,8 +518,9 @@ describe('IngestStack', () => {
         encryptionKey: (app) => new Key(new Stack(app, 'Keys'), 'ArchiveKey'),
       });
       const roleId = ingest.resolve((ingest.function.role as { roleName: string }).roleName).Ref as string;
+      // The digest signing key's statement is the subject of test/lib/security.test.ts.
       const kms = roleStatements(ingestTemplate, roleId).filter((s) =>
-        actionsOf(s).some((a) => a.startsWith('kms:')),
+        actionsOf(s).some((a) => a.startsWith('kms:') && a !== 'kms:Sign' && a !== 'kms:GetPublicKey'),
       );
 
       // Assess

@@ -124,9 +124,14 @@ describe('StorageStack', () => {
     ['GOVERNANCE', 30],
   ])('enables Object Lock with a %s default retention of %i days when configured', (mode, days) => {
     // Act
-    const { archive } = bucketIds({ objectLock: { mode, days } });
+    // Lifecycle keeps noncurrent versions at least as long as they are locked (checked by loadConfig).
+    const { archive } = bucketIds({
+      objectLock: { mode, days },
+      retention: { expireNoncurrentVersionsDays: days },
+    });
 
     // Assess
+    expect(archive.resource.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     expect(archive.resource.Properties.ObjectLockEnabled).toBe(true);
     expect(archive.resource.Properties.ObjectLockConfiguration).toEqual({
       ObjectLockEnabled: 'Enabled',

@@ -1,0 +1,298 @@
+import { createHash } from 'node:crypto';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IAlarm,
+  type IMetric,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/**
+ * The metric contract with the ingest code (Powertools Metrics, EMF): namespace, the `service`
+ * dimension (`POWERTOOLS_SERVICE_NAME`), and one datapoint of each metric per instance per run.
+ */
+export const METRICS_NAMESPACE = 'EventlogArchive';
+export const METRICS_SERVICE = 'eventlog-archive-ingest';
+export const IngestMetric = {
+  /** Count: new events archived. */
+  EVENTS_ARCHIVED: 'EventsArchived',
+  /** Count: pages fetched from the source API. */
+  PAGES_FETCHED: 'PagesFetched',
+  /** Count: throttling answers from the source API. */
+  THROTTLES: 'Throttles',
+  /** Count: retried requests. */
+  RETRIES: 'Retries',
+  /** Count: windows swept again (look-back or repair). */
+  WINDOWS_RESWEPT: 'WindowsReswept',
+  /** Seconds: now minus the end of the last contiguously complete window. */
+  INGESTION_LAG_SECONDS: 'IngestionLagSeconds',
+  /** Count: 1 when the instance failed or left failed days, else 0. */
+  INSTANCE_FAILED: 'InstanceFailed',
+} as const;
+export type IngestMetric = (typeof IngestMetric)[keyof typeof IngestMetric];
+
+/** One archived space or system: the `Source` and `Instance` dimensions. */
+export interface IngestInstance {
+  readonly source: 'codecatalyst' | 'resiliencehub';
+  /** Space name, or system ARN. */
+  readonly instance: string;
+}
+
+/** The dimensions of an instance's metrics, exactly as the ingest code emits them. */
+export function instanceDimensions(instance: IngestInstance): Record<string, string> {
+  return { service: METRICS_SERVICE, Source: instance.source, Instance: instance.instance };
+}
+
+export interface IngestOperationsProps {
+  readonly function: LambdaFunction;
+  /** Queues whose every message is a lost run or event: each alarms at depth 1. */
+  readonly deadLetterQueues: readonly Queue[];
+  readonly instances: readonly IngestInstance[];
+  /** How often each instance runs. */
+  readonly rate: Duration;
+  /** Lag above which an instance alarms; a period without a lag report counts as above it. */
+  readonly lagThreshold: Duration;
+  /** Existing topic for alarm and OK notifications. */
+  readonly topicArn?: string;
+  /** Create an encrypted topic with this address subscribed. */
+  readonly email?: string;
+}
+
+/** Longest period CloudWatch evaluates a single-period alarm over. */
+const MAX_ALARM_PERIOD = Duration.days(1);
+
+/**
+ * Ingest alarms (failed runs, lag, dead letters), their notifications and a small dashboard. What each
+ * alarm means and what to do: README "Alarms and what to do".
+ */
+export class IngestOperations extends Construct {
+  /** Lambda errors of the ingest function. */
+  readonly errorsAlarm: Alarm;
+  /** Per instance (keyed by space name or system ARN): the run failed or left failed days. */
+  readonly instanceFailedAlarms: ReadonlyMap<string, Alarm>;
+  /** Per instance: lag above the threshold, or no lag reported (the schedule is not running). */
+  readonly lagAlarms: ReadonlyMap<string, Alarm>;
+  /** One per dead-letter queue, in the order given. */
+  readonly deadLetterAlarms: readonly Alarm[];
+  /** Where notifications go; absent when neither topicArn nor email is set. */
+  readonly topic?: ITopic;
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: IngestOperationsProps) {
+    super(scope, id);
+    const fn = props.function;
+    const rateMinutes = props.rate.toMinutes();
+
+    this.errorsAlarm = new Alarm(this, 'IngestErrors', {
+      alarmDescription:
+        'eventlog-archive: the ingest function failed (threw or timed out). README: Alarms and what to do / Failed runs.',
+      metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    const failed = new Map<string, Alarm>();
+    const lag = new Map<string, Alarm>();
+    // A period as long as the threshold (at most a day): with missing data breaching, no report for that
+    // long means the instance is at least that far behind.
+    const lagPeriod = Duration.minutes(
+      Math.min(props.lagThreshold.toMinutes(), MAX_ALARM_PERIOD.toMinutes()),
+    );
+    for (const instance of props.instances) {
+      const suffix = instanceIdSuffix(instance);
+      const label = `${instance.source} ${instance.instance}`;
+      failed.set(
+        instance.instance,
+        new Alarm(this, `InstanceFailed-${suffix}`, {
+          alarmDescription: clip(
+            `eventlog-archive: a run of ${label} failed or left failed days. README: Alarms and what to do / Failed runs.`,
+          ),
+          // One period per run, so the state holds until the next run reports.
+          metric: instanceMetric(
+            instance,
+            IngestMetric.INSTANCE_FAILED,
+            'Sum',
+            Duration.minutes(rateMinutes),
+          ),
+          threshold: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      );
+      lag.set(
+        instance.instance,
+        new Alarm(this, `Lag-${suffix}`, {
+          alarmDescription: clip(
+            `eventlog-archive: ${label} is more than ${props.lagThreshold.toMinutes()} minutes behind, or reported no lag at all (schedule not running). README: Alarms and what to do / Lag.`,
+          ),
+          metric: instanceMetric(instance, IngestMetric.INGESTION_LAG_SECONDS, 'Maximum', lagPeriod),
+          threshold: props.lagThreshold.toSeconds(),
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.BREACHING,
+        }),
+      );
+    }
+    this.instanceFailedAlarms = failed;
+    this.lagAlarms = lag;
+
+    this.deadLetterAlarms = props.deadLetterQueues.map(
+      (queue) =>
+        new Alarm(this, `DeadLetters-${queue.node.id}`, {
+          alarmDescription: `eventlog-archive: messages in the dead-letter queue ${queue.node.id}. README: Alarms and what to do / Dead letters.`,
+          metric: queue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(5),
+            statistic: 'Maximum',
+          }),
+          threshold: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+    );
+
+    const alarms: Alarm[] = [this.errorsAlarm, ...failed.values(), ...lag.values(), ...this.deadLetterAlarms];
+    const topic = props.topicArn
+      ? Topic.fromTopicArn(this, 'AlarmTopic', props.topicArn)
+      : props.email
+        ? emailTopic(this, props.email)
+        : undefined;
+    if (topic) {
+      this.topic = topic;
+      const action = new SnsAction(topic);
+      for (const alarm of alarms) {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
+    }
+
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: `${Stack.of(this).stackName}-ingest`,
+      defaultInterval: Duration.days(1),
+    });
+    const perInstance = (name: IngestMetric, statistic: string): IMetric[] =>
+      props.instances.map((instance) =>
+        instanceMetric(instance, name, statistic, Duration.minutes(rateMinutes), shortLabel(instance)),
+      );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Events archived',
+        left: perInstance(IngestMetric.EVENTS_ARCHIVED, 'Sum'),
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Pages fetched',
+        left: perInstance(IngestMetric.PAGES_FETCHED, 'Sum'),
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Throttles (left) and retries (right)',
+        left: perInstance(IngestMetric.THROTTLES, 'Sum'),
+        right: perInstance(IngestMetric.RETRIES, 'Sum'),
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Ingestion lag (seconds)',
+        left: perInstance(IngestMetric.INGESTION_LAG_SECONDS, 'Maximum'),
+        leftAnnotations: [{ value: props.lagThreshold.toSeconds(), label: 'lag alarm' }],
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Ingest function errors (left) and duration (right)',
+        left: [fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' })],
+        right: [fn.metricDuration({ period: Duration.minutes(5), statistic: 'Maximum' })],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Dead-letter queue depth',
+        left: props.deadLetterQueues.map((queue) =>
+          queue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(5),
+            statistic: 'Maximum',
+            label: queue.node.id,
+          }),
+        ),
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new AlarmStatusWidget({ title: 'Alarms', alarms: alarms as IAlarm[], width: 24 }),
+    );
+  }
+}
+
+function instanceMetric(
+  instance: IngestInstance,
+  metricName: IngestMetric,
+  statistic: string,
+  period: Duration,
+  label?: string,
+): Metric {
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: instanceDimensions(instance),
+    statistic,
+    period,
+    ...(label ? { label } : {}),
+  });
+}
+
+/**
+ * A construct id suffix that depends on the instance only: the space name (valid in ids), or for a
+ * system ARN the first 16 hex digits of its SHA-256 (as the schedules do).
+ */
+function instanceIdSuffix(instance: IngestInstance): string {
+  return instance.source === 'codecatalyst'
+    ? `space-${instance.instance}`
+    : `system-${createHash('sha256').update(instance.instance).digest('hex').slice(0, 16)}`;
+}
+
+function shortLabel(instance: IngestInstance): string {
+  return instance.source === 'codecatalyst' ? instance.instance : (instance.instance.split(':').pop() ?? '');
+}
+
+// CloudWatch allows 1024 characters of alarm description.
+function clip(text: string): string {
+  return text.length > 1024 ? `${text.slice(0, 1023)}…` : text;
+}
+
+/**
+ * A topic for the alarms with an email subscription: encrypted with a key of its own that CloudWatch
+ * may use (the AWS-managed SNS key does not let CloudWatch publish), TLS-only.
+ */
+function emailTopic(scope: Construct, email: string): Topic {
+  const key = new Key(scope, 'AlarmTopicKey', {
+    description: 'eventlog-archive: encrypts the alarm topic',
+    enableKeyRotation: true,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey');
+  const topic = new Topic(scope, 'AlarmTopic', {
+    displayName: 'eventlog-archive alarms',
+    masterKey: key,
+    enforceSSL: true,
+  });
+  topic.addSubscription(new EmailSubscription(email));
+  return topic;
+}

@@ -1,0 +1,266 @@
+/** The ingest alarms, their notifications and the dashboard, against the metric contract. */
+import type { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../lib/config';
+import { buildApp, flat, onlyResource } from './helpers';
+
+const SYSTEM_ARN = 'arn:aws:resiliencehub:us-east-1:123456789012:system/checkout';
+const TWO_SPACES_ONE_SYSTEM = {
+  codecatalyst: { spaces: ['alpha-space', 'beta.space'] },
+  resiliencehub: { systemArns: [SYSTEM_ARN] },
+};
+const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:ops-alarms';
+
+interface AlarmProps {
+  Namespace?: string;
+  MetricName?: string;
+  Dimensions?: { Name: string; Value: unknown }[];
+  Statistic?: string;
+  Period?: number;
+  Threshold?: number;
+  ComparisonOperator?: string;
+  TreatMissingData?: string;
+  EvaluationPeriods?: number;
+  AlarmActions?: unknown[];
+  OKActions?: unknown[];
+}
+
+function alarms(template: Template): AlarmProps[] {
+  return Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+    (alarm) => (alarm as { Properties: AlarmProps }).Properties,
+  );
+}
+
+function dimensionsOf(alarm: AlarmProps): Record<string, unknown> {
+  return Object.fromEntries((alarm.Dimensions ?? []).map((d) => [d.Name, d.Value]));
+}
+
+function ofMetric(template: Template, metricName: string): AlarmProps[] {
+  return alarms(template).filter((a) => a.MetricName === metricName);
+}
+
+const INSTANCES = [
+  { Source: 'codecatalyst', Instance: 'alpha-space' },
+  { Source: 'codecatalyst', Instance: 'beta.space' },
+  { Source: 'resiliencehub', Instance: SYSTEM_ARN },
+];
+
+describe('ingest alarms', () => {
+  it('has one failed-run and one lag alarm per instance, one errors alarm and one per dead-letter queue', () => {
+    // Act
+    const { ingestTemplate } = buildApp(TWO_SPACES_ONE_SYSTEM);
+
+    // Assess
+    expect(alarms(ingestTemplate)).toHaveLength(1 + 2 * INSTANCES.length + 2);
+    expect(ofMetric(ingestTemplate, 'InstanceFailed')).toHaveLength(INSTANCES.length);
+    expect(ofMetric(ingestTemplate, 'IngestionLagSeconds')).toHaveLength(INSTANCES.length);
+    expect(ofMetric(ingestTemplate, 'Errors')).toHaveLength(1);
+    expect(ofMetric(ingestTemplate, 'ApproximateNumberOfMessagesVisible')).toHaveLength(2);
+  });
+
+  it.each([['InstanceFailed'], ['IngestionLagSeconds']])(
+    'reads %s in EventlogArchive with exactly the service, Source and Instance dimensions',
+    (metric) => {
+      // Act
+      const { ingestTemplate } = buildApp(TWO_SPACES_ONE_SYSTEM);
+      const found = ofMetric(ingestTemplate, metric);
+
+      // Assess
+      expect(found.map((a) => a.Namespace)).toEqual(INSTANCES.map(() => 'EventlogArchive'));
+      expect(found.map(dimensionsOf)).toEqual(
+        expect.arrayContaining(INSTANCES.map((i) => ({ service: 'eventlog-archive-ingest', ...i }))),
+      );
+      expect(found.map((a) => a.Dimensions?.length)).toEqual(INSTANCES.map(() => 3));
+    },
+  );
+
+  it('alarms on a failed instance at Sum >= 1 per run, missing data not breaching', () => {
+    // Act
+    const { ingestTemplate } = buildApp({ ...TWO_SPACES_ONE_SYSTEM, schedule: { rateMinutes: 10 } });
+
+    // Assess
+    for (const alarm of ofMetric(ingestTemplate, 'InstanceFailed')) {
+      expect(alarm).toMatchObject({
+        Statistic: 'Sum',
+        Period: 600,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+    }
+  });
+
+  it('alarms on lag above 3 × rate + lookback by default, over a period as long, missing data breaching', () => {
+    // Act: 3 × 15 + 120 = 165 minutes.
+    const { ingestTemplate } = buildApp(TWO_SPACES_ONE_SYSTEM);
+
+    // Assess
+    for (const alarm of ofMetric(ingestTemplate, 'IngestionLagSeconds')) {
+      expect(alarm).toMatchObject({
+        Statistic: 'Maximum',
+        Period: 165 * 60,
+        Threshold: 165 * 60,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'breaching',
+      });
+    }
+  });
+
+  it('takes alarms.lagMinutes as the threshold and caps the period at one day', () => {
+    // Act
+    const { ingestTemplate } = buildApp({ ...TWO_SPACES_ONE_SYSTEM, alarms: { lagMinutes: 2000 } });
+
+    // Assess
+    for (const alarm of ofMetric(ingestTemplate, 'IngestionLagSeconds')) {
+      expect(alarm).toMatchObject({ Threshold: 2000 * 60, Period: 86_400 });
+    }
+  });
+
+  it('alarms on Lambda errors of the ingest function and on depth >= 1 of both dead-letter queues', () => {
+    // Act
+    const { ingestTemplate } = buildApp(TWO_SPACES_ONE_SYSTEM);
+    const fn = onlyResource(ingestTemplate, 'AWS::Lambda::Function', { Handler: 'index.handler' });
+    const queues = Object.keys(ingestTemplate.findResources('AWS::SQS::Queue')).sort();
+
+    // Assess
+    expect(ofMetric(ingestTemplate, 'Errors').map((a) => flat(a))).toEqual([
+      expect.objectContaining({
+        Namespace: 'AWS/Lambda',
+        Dimensions: [{ Name: 'FunctionName', Value: `<${fn.id}>` }],
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      }),
+    ]);
+    const depth = ofMetric(ingestTemplate, 'ApproximateNumberOfMessagesVisible').map(
+      (a) => flat(a) as AlarmProps,
+    );
+    expect(depth.map((a) => a.Namespace)).toEqual(['AWS/SQS', 'AWS/SQS']);
+    expect(depth.map((a) => a.Threshold)).toEqual([1, 1]);
+    expect(depth.map((a) => a.Dimensions![0]!.Value).sort()).toEqual(queues.map((q) => `<${q}.QueueName>`));
+  });
+
+  it('sends no notification without a topic', () => {
+    // Act
+    const { ingestTemplate } = buildApp(TWO_SPACES_ONE_SYSTEM);
+
+    // Assess
+    for (const alarm of alarms(ingestTemplate)) {
+      expect(alarm.AlarmActions).toBeUndefined();
+      expect(alarm.OKActions).toBeUndefined();
+    }
+    expect(Object.keys(ingestTemplate.findResources('AWS::SNS::Topic'))).toEqual([]);
+  });
+
+  it('sends alarm and OK notifications of every alarm to an existing topic', () => {
+    // Act
+    const { ingestTemplate } = buildApp({ ...TWO_SPACES_ONE_SYSTEM, alarms: { topicArn: TOPIC_ARN } });
+
+    // Assess
+    const all = alarms(ingestTemplate);
+    expect(all).toHaveLength(9);
+    for (const alarm of all) {
+      expect(alarm.AlarmActions).toEqual([TOPIC_ARN]);
+      expect(alarm.OKActions).toEqual([TOPIC_ARN]);
+    }
+    expect(Object.keys(ingestTemplate.findResources('AWS::SNS::Topic'))).toEqual([]);
+  });
+
+  it('creates a KMS-encrypted, TLS-only topic with the email subscribed when alarms.email is set', () => {
+    // Act
+    const { ingestTemplate } = buildApp({ ...TWO_SPACES_ONE_SYSTEM, alarms: { email: 'ops@example.com' } });
+    const topic = onlyResource(ingestTemplate, 'AWS::SNS::Topic');
+    const key = onlyResource(ingestTemplate, 'AWS::KMS::Key');
+    const subscription = onlyResource(ingestTemplate, 'AWS::SNS::Subscription');
+    const policy = flat(onlyResource(ingestTemplate, 'AWS::SNS::TopicPolicy').resource.Properties) as {
+      PolicyDocument: { Statement: { Effect: string; Condition?: unknown }[] };
+    };
+
+    // Assess
+    expect(flat(topic.resource.Properties.KmsMasterKeyId)).toBe(`<${key.id}.Arn>`);
+    expect(key.resource.Properties.EnableKeyRotation).toBe(true);
+    const keyStatements = flat(key.resource.Properties.KeyPolicy) as {
+      Statement: { Principal: unknown; Action: unknown }[];
+    };
+    expect(keyStatements.Statement).toContainEqual(
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      }),
+    );
+    expect(flat(subscription.resource.Properties)).toMatchObject({
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: `<${topic.id}>`,
+    });
+    expect(policy.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+    for (const alarm of alarms(ingestTemplate)) {
+      expect(flat(alarm.AlarmActions)).toEqual([`<${topic.id}>`]);
+      expect(flat(alarm.OKActions)).toEqual([`<${topic.id}>`]);
+    }
+  });
+});
+
+describe('ingest dashboard', () => {
+  it('shows the run metrics per instance, the function, the queues and every alarm', () => {
+    // Act
+    const { ingestTemplate } = buildApp(TWO_SPACES_ONE_SYSTEM);
+    const dashboard = onlyResource(ingestTemplate, 'AWS::CloudWatch::Dashboard');
+    const body = flat(dashboard.resource.Properties.DashboardBody) as string;
+    const widgets = (JSON.parse(body) as { widgets: { properties: { title: string; alarms?: string[] } }[] })
+      .widgets;
+
+    // Assess
+    expect(widgets.map((w) => w.properties.title)).toEqual([
+      'Events archived',
+      'Pages fetched',
+      'Throttles (left) and retries (right)',
+      'Ingestion lag (seconds)',
+      'Ingest function errors (left) and duration (right)',
+      'Dead-letter queue depth',
+      'Alarms',
+    ]);
+    for (const metric of ['EventsArchived', 'PagesFetched', 'Throttles', 'Retries', 'IngestionLagSeconds']) {
+      expect(body.split(`"${metric}"`).length - 1, metric).toBe(INSTANCES.length);
+    }
+    expect(widgets.at(-1)!.properties.alarms).toHaveLength(9);
+  });
+});
+
+describe('alarms settings', () => {
+  it.each([
+    [
+      'a lag threshold under two schedule rates',
+      { schedule: { rateMinutes: 30 }, alarms: { lagMinutes: 59 } },
+      'eventlogArchive.alarms.lagMinutes: 59 must be at least twice schedule.rateMinutes (60): every run reports its lag once, and a missing report counts as lagging',
+    ],
+    [
+      'both a topic and an email',
+      { alarms: { topicArn: TOPIC_ARN, email: 'ops@example.com' } },
+      'eventlogArchive.alarms.email: "ops@example.com" must not be set together with topicArn (set one: topicArn uses your topic, email creates one)',
+    ],
+    [
+      'a topic that is not an SNS ARN',
+      { alarms: { topicArn: 'ops-alarms' } },
+      'eventlogArchive.alarms.topicArn: "ops-alarms" must be an SNS topic ARN: arn:<partition>:sns:<region>:<account>:<topic name>',
+    ],
+    [
+      'an email without a domain',
+      { alarms: { email: 'ops' } },
+      'eventlogArchive.alarms.email: "ops" must be an email address such as ops@example.com',
+    ],
+    [
+      'a misspelt alarm setting',
+      { alarms: { lagMinute: 100 } },
+      'eventlogArchive.alarms.lagMinute: is not a known setting (known: lagMinutes, topicArn, email)',
+    ],
+  ])('rejects %s', (_name, settings, message) => {
+    expect(() => loadConfig(settings)).toThrow(ConfigError);
+    expect(() => loadConfig(settings)).toThrow(message);
+  });
+});
