@@ -4,7 +4,7 @@
  * `{ "source": "resiliencehub", "instance": "<system ARN>" }`, it archives every window not yet final
  * within its time budget and leaves the rest to the next run.
  */
-import { createLogger } from '@eventlog-archive/shared';
+import { createLogger, publishInstanceMetrics } from '@eventlog-archive/shared';
 import type { Context } from 'aws-lambda';
 import { openArchive } from './archive/store';
 import { allSucceeded, runIngest, settingsFromEnv } from './run';
@@ -65,6 +65,8 @@ export async function handler(event: IngestEvent, context: Context): Promise<Ing
     client: await client,
     settings,
     logger,
+    // One EMF document per instance on stdout, which Lambda sends to CloudWatch Logs (README "Metrics").
+    onFigures: (figures) => publishInstanceMetrics(figures, { logger }),
     softDeadline: now + Math.max(remaining - COMMIT_RESERVE_MS, remaining / 2),
     hardDeadline: now + Math.max(remaining - RETURN_RESERVE_MS, (remaining * 3) / 4),
   });

@@ -15,6 +15,7 @@ import {
   ArchiveError,
   classifyError,
   DAY_MS,
+  daysBetween,
   ErrorClass,
   errorSummary,
   floorTo,
@@ -29,6 +30,8 @@ import {
   utcDay,
   withRetry,
 } from '@eventlog-archive/shared';
+import { type SealResult, sealDigests } from './archive/digest';
+import { type DigestSigner, digestSignerFromEnv } from './archive/digest-signer';
 import { dataKey, type TableLocation } from './archive/layout';
 import { Lease, LeaseBusyError, LeaseLostError } from './archive/lease';
 import {
@@ -85,9 +88,14 @@ export interface IngestRequest {
   retry?: Pick<RetryOptions, 'maxAttempts' | 'baseMs' | 'throttleBaseMs' | 'capMs'>;
   /** Test hook: called at each step of a day's commit; throwing simulates a crash there. */
   onStep?: (step: CommitStep, day: string) => void | Promise<void>;
+  /**
+   * Signs the integrity digests. Default: from the environment (`digestSignerFromEnv`): KMS with
+   * `DIGEST_SIGNING_KEY_ARN`, else a key file; an S3 archive with neither fails before any work.
+   */
+  signer?: DigestSigner;
 }
 
-export type CommitStep = 'fetched' | 'merged' | 'data-written' | 'ledger-written';
+export type CommitStep = 'fetched' | 'merged' | 'data-written' | 'ledger-written' | 'digest-written';
 
 export interface IngestProgress {
   windowsTotal: number;
@@ -118,6 +126,17 @@ export interface IngestResult extends IngestProgress {
   failures: string[];
   /** Set when another run held the lease and this one did nothing. */
   busy?: { holder: string; expiresAt: string };
+  /** Windows swept by this run that the ledger already recorded complete before it (lookback re-sweeps, explicit re-ingest). */
+  windowsReswept: number;
+  /** Start of the backfill period (now minus backfillDays, window-aligned): where coverage is counted from. */
+  backfillFrom: string;
+  /**
+   * End of the last window such that every window from `backfillFrom` up to it is complete in the
+   * ledger after the run; null when the first one is not. Ingestion lag is measured from it.
+   */
+  coveredThrough: string | null;
+  /** The digest chain after the seal step: the last sealed day and how many digests this run wrote. */
+  sealed?: SealResult;
 }
 
 /** A fatal error of the source for this instance (no access, not found): other instances go on. */
@@ -153,7 +172,8 @@ export async function ingestInstance(request: IngestRequest): Promise<IngestResu
     partitionValue: source.partitionValue(instance),
   };
   const explicit = request.from !== undefined;
-  const from = floorTo(request.from ?? started - settings.backfillDays * DAY_MS, settings.sliceMs);
+  const backfillFrom = floorTo(started - settings.backfillDays * DAY_MS, settings.sliceMs);
+  const from = request.from !== undefined ? floorTo(request.from, settings.sliceMs) : backfillFrom;
   const to = request.to ?? floorTo(started, settings.sliceMs);
 
   const progress: IngestProgress = {
@@ -179,14 +199,25 @@ export async function ingestInstance(request: IngestRequest): Promise<IngestResu
     outOfRange: 0,
     windowsRemaining: 0,
     failures: [],
+    windowsReswept: 0,
+    backfillFrom: iso(backfillFrom),
+    coveredThrough: null,
   };
+  // Coverage of the backfill period up to the last window that has ended; ledger days not in
+  // `loaded` are read (an explicit range or an early return has not read them all).
+  const coverage = (loaded: ReadonlyMap<string, LedgerDay>): Promise<string | null> =>
+    coveredThrough(store, table, loaded, backfillFrom, floorTo(now(), settings.sliceMs), settings.sliceMs);
   const finish = (): IngestResult => {
     Object.assign(result, progress, { elapsedMs: now() - started });
     if (result.status !== 'busy' && (result.failures.length > 0 || result.windowsRemaining > 0))
       result.status = 'partial';
     return result;
   };
-  if (from >= to) return finish();
+  if (from >= to) {
+    result.coveredThrough = await coverage(new Map());
+    return finish();
+  }
+  const signer = request.signer ?? (await digestSignerFromEnv(store.uri));
 
   const abort = new AbortController();
   // Every in-flight request and backoff sleep listens to this one signal.
@@ -211,6 +242,8 @@ export async function ingestInstance(request: IngestRequest): Promise<IngestResu
       });
       result.status = 'busy';
       result.busy = { holder: err.holder, expiresAt: err.expiresAt };
+      // Reading the ledger needs no lease: the holder writes whole documents.
+      result.coveredThrough = await coverage(new Map());
       return finish();
     }
     throw err;
@@ -222,10 +255,12 @@ export async function ingestInstance(request: IngestRequest): Promise<IngestResu
       )
     : undefined;
 
+  let ledgerRead: ReadonlyMap<string, LedgerDay> | undefined;
   try {
     const windows = sliceWindows(from, to, settings.sliceMs);
     const days = [...new Set(windows.map((w) => utcDay(w.start)))];
     const ledger = await readLedgerDays(store, table, days);
+    ledgerRead = ledger;
     const todo = windows.filter(
       (w) =>
         explicit ||
@@ -333,7 +368,11 @@ export async function ingestInstance(request: IngestRequest): Promise<IngestResu
       await request.onStep?.('merged', day);
       if (abort.signal.aborted) throw abort.signal.reason;
 
-      const doc: LedgerDay = ledger.get(day) ?? emptyLedgerDay(source.name, instance, day);
+      // A copy: the in-memory ledger changes only once the document is written.
+      const known = ledger.get(day);
+      const doc: LedgerDay = known
+        ? { ...known, windows: { ...known.windows } }
+        : emptyLedgerDay(source.name, instance, day);
       let data = doc.data;
       // Encoding and the window hashes run in a worker thread: paging goes on meanwhile.
       const encoded = await encodeDay({
@@ -362,8 +401,10 @@ export async function ingestInstance(request: IngestRequest): Promise<IngestResu
       if (abort.signal.aborted) throw abort.signal.reason;
 
       const sweptAt = iso(now());
+      let reswept = 0;
       for (const [i, f] of fetched.entries()) {
         const previous = doc.windows[iso(f.window.start)];
+        if (previous?.complete) reswept++;
         const record: WindowRecord = {
           start: iso(f.window.start),
           end: iso(f.window.end),
@@ -384,6 +425,7 @@ export async function ingestInstance(request: IngestRequest): Promise<IngestResu
       ledger.set(day, next);
       await request.onStep?.('ledger-written', day);
       result.newEvents += added;
+      result.windowsReswept += reswept;
       progress.daysDone++;
       logger?.info('day archived', {
         source: source.name,
@@ -454,7 +496,45 @@ export async function ingestInstance(request: IngestRequest): Promise<IngestResu
     if (lease.lost) throw new LeaseLostError();
     result.windowsRemaining = remaining;
     result.failures.push(...failures);
+    // Seal final days into the digest chain. A failure leaves them unsealed; the next run retries.
+    if (!abort.signal.aborted) {
+      try {
+        result.sealed = await sealDigests({
+          store,
+          table,
+          source: source.name,
+          instance,
+          signer,
+          sliceMs: settings.sliceMs,
+          lookbackMs: settings.lookbackMs,
+          now,
+          ledger,
+          touchedDays: [...byDay.keys()],
+          onDigestWritten: (day) => request.onStep?.('digest-written', day),
+        });
+      } catch (err) {
+        result.failures.push(
+          `seal: ${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`,
+        );
+        logger?.warn('digests not written; the next run retries', {
+          source: source.name,
+          instance,
+          error: errorSummary(err),
+        });
+      }
+    }
+    result.coveredThrough = await coverage(ledger);
     return finish();
+  } catch (err) {
+    // What the run did before failing still counts in its metrics (see partialResultOf). Coverage
+    // from the ledger as held in memory: no I/O on a failure path.
+    if (ledgerRead && typeof err === 'object' && err !== null) {
+      result.status = 'partial';
+      const until = floorTo(now(), settings.sliceMs);
+      result.coveredThrough = contiguousCoverage(ledgerRead, backfillFrom, until, settings.sliceMs);
+      partialResults.set(err, finish());
+    }
+    throw err;
   } finally {
     clearTimeout(hardTimer);
     await lease
@@ -463,6 +543,50 @@ export async function ingestInstance(request: IngestRequest): Promise<IngestResu
         logger?.warn('could not release the lease; it expires by itself', { error: errorSummary(err) }),
       );
   }
+}
+
+const partialResults = new WeakMap<object, IngestResult>();
+
+/**
+ * The figures of a run that threw, up to its failure: pages, throttles, retries, events archived by
+ * days committed before it, coverage. Undefined when it failed before reading its ledger (then it
+ * had fetched and archived nothing).
+ */
+export function partialResultOf(err: unknown): IngestResult | undefined {
+  return typeof err === 'object' && err !== null ? partialResults.get(err) : undefined;
+}
+
+/**
+ * End (ISO) of the last window such that every window from `from` up to it is complete in the
+ * ledger, or null when the window at `from` is not. Only windows ending by `until` count.
+ */
+export function contiguousCoverage(
+  ledger: ReadonlyMap<string, LedgerDay>,
+  from: number,
+  until: number,
+  sliceMs: number,
+): string | null {
+  let covered: number | undefined;
+  for (let start = from; start + sliceMs <= until; start += sliceMs) {
+    if (!ledger.get(utcDay(start))?.windows[iso(start)]?.complete) break;
+    covered = start + sliceMs;
+  }
+  return covered === undefined ? null : iso(covered);
+}
+
+/** {@link contiguousCoverage}, reading from the store the ledger days of [from, until) not in `loaded`. */
+export async function coveredThrough(
+  store: ArchiveStore,
+  table: TableLocation,
+  loaded: ReadonlyMap<string, LedgerDay>,
+  from: number,
+  until: number,
+  sliceMs: number,
+): Promise<string | null> {
+  const missing = daysBetween(from, until).filter((day) => !loaded.has(day));
+  if (missing.length === 0) return contiguousCoverage(loaded, from, until, sliceMs);
+  const all = new Map([...loaded, ...(await readLedgerDays(store, table, missing))]);
+  return contiguousCoverage(all, from, until, sliceMs);
 }
 
 function checkSettings(s: IngestSettings): void {

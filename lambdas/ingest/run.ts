@@ -2,7 +2,7 @@
  * Runs the pipeline for a list of instances of one source: the entry point that the Lambda handler
  * and the CLI share. A failing instance is logged and reported; the others still run.
  */
-import { DAY_MS, errorSummary, type Logger, MINUTE_MS } from '@eventlog-archive/shared';
+import { DAY_MS, errorSummary, type InstanceFigures, type Logger, MINUTE_MS } from '@eventlog-archive/shared';
 import type { ArchiveStore } from './archive/store';
 import {
   DEFAULT_SETTINGS,
@@ -11,6 +11,7 @@ import {
   type IngestResult,
   type IngestSettings,
   ingestInstance,
+  partialResultOf,
 } from './pipeline';
 import type { SourceClient, SourceModule } from './sources/types';
 
@@ -19,6 +20,8 @@ export interface RunRequest extends Omit<IngestRequest, 'instance' | 'client' | 
   /** Creates the source client once; an error here (e.g. no token) fails every instance. */
   client: SourceClient;
   onProgress?: (progress: IngestProgress & { instance: string }) => void;
+  /** Called once per instance when it is done, also when it failed: the Lambda publishes these as metrics. */
+  onFigures?: (figures: InstanceFigures) => void;
 }
 
 export interface InstanceOutcome {
@@ -30,6 +33,7 @@ export interface InstanceOutcome {
 export async function runIngest(request: RunRequest): Promise<InstanceOutcome[]> {
   const outcomes: InstanceOutcome[] = [];
   for (const instance of request.instances) {
+    let partial: IngestResult | undefined;
     try {
       const result = await ingestInstance({
         ...request,
@@ -38,6 +42,7 @@ export async function runIngest(request: RunRequest): Promise<InstanceOutcome[]>
       });
       outcomes.push({ instance, result });
     } catch (err) {
+      partial = partialResultOf(err);
       const error = {
         name: (err as Error)?.name ?? 'Error',
         message: (err as Error)?.message ?? String(err),
@@ -49,8 +54,51 @@ export async function runIngest(request: RunRequest): Promise<InstanceOutcome[]>
       });
       outcomes.push({ instance, error });
     }
+    if (request.onFigures) {
+      const outcome = outcomes[outcomes.length - 1]!;
+      try {
+        const endedAt = (request.now ?? Date.now)();
+        request.onFigures(instanceFigures(request.source.name, outcome, endedAt, partial));
+      } catch (err) {
+        request.logger?.warn('instance figures not reported', { instance, error: errorSummary(err) });
+      }
+    }
   }
   return outcomes;
+}
+
+/**
+ * Seconds from the end of the backfill period's contiguously complete windows to `endedAt`; with
+ * no complete window, from the start of the backfill period (about the backfill period's length).
+ */
+export function ingestionLagSeconds(result: IngestResult, endedAt: number): number {
+  const coveredTo = Date.parse(result.coveredThrough ?? result.backfillFrom);
+  return Math.max(0, Math.round((endedAt - coveredTo) / 1000));
+}
+
+/**
+ * An instance's figures for its metrics. A failed instance reports what it did before failing, and
+ * its lag only if it got as far as reading its ledger.
+ */
+export function instanceFigures(
+  source: string,
+  outcome: InstanceOutcome,
+  endedAt: number,
+  /** For a failed instance: {@link partialResultOf} its error. */
+  partial?: IngestResult,
+): InstanceFigures {
+  const result = outcome.result ?? partial;
+  return {
+    source,
+    instance: outcome.instance,
+    eventsArchived: result?.newEvents ?? 0,
+    pagesFetched: result?.pages ?? 0,
+    throttles: result?.throttles ?? 0,
+    retries: result?.retries ?? 0,
+    windowsReswept: result?.windowsReswept ?? 0,
+    ...(result ? { ingestionLagSeconds: ingestionLagSeconds(result, endedAt) } : {}),
+    instanceFailed: outcome.error !== undefined || (outcome.result?.failures.length ?? 0) > 0,
+  };
 }
 
 /** True when no instance failed; a busy lease or a used-up time budget is not a failure. */

@@ -24,6 +24,18 @@ export {
   registerSecret,
 } from './logger';
 export {
+  createMetrics,
+  INGEST_SERVICE_NAME,
+  INSTANCE_METRICS,
+  type InstanceFigures,
+  type InstanceMetricName,
+  ingestMetrics,
+  METRICS_NAMESPACE,
+  type Metrics,
+  type MetricsOptions,
+  publishInstanceMetrics,
+} from './metrics';
+export {
   AdaptiveLimiter,
   type Page,
   type PaginateOptions,
