@@ -6,6 +6,7 @@ import { UsageError } from './commands/args';
 import { coverageCommand } from './commands/coverage';
 import { ingestCommand } from './commands/ingest';
 import { startCommand } from './commands/start';
+import { verifyCommand } from './commands/verify';
 
 const USAGE = `usage: eventlog-archive <command> [options]
 
@@ -24,13 +25,19 @@ commands:
             --archive URI
   start     [--space NAME] [--archive URI (./data)] [--port N (3000)]
             ingest (a real space with CODECATALYST_TOKEN, else a labelled demo), then serve the archive
+  verify    --archive URI [--from T] [--to T] [--source codecatalyst|resiliencehub]
+            [--space NAME | --system-arn ARN] [--public-key FILE | --signing-key-arn ARN]
+            [--seal-grace-minutes N (60)] [--json]
+            checks the signed digest chains and every data object against them; exit 1 on any problem
 
 Times are RFC 3339 (2024-05-01T00:00:00Z). URI is file:///abs/path, a relative path, or s3://bucket/prefix
 (serve and query read folder archives only).
 Environment: CODECATALYST_TOKEN (a personal access token), AWS_ENDPOINT_URL_CODECATALYST, AWS_ENDPOINT_URL_S3;
 for Resilience Hub: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (else the default
 credential chain: profiles, SSO, instance roles), AWS_ENDPOINT_URL_RESILIENCEHUBV2 (endpoint override),
-RESILIENCEHUB_SIGNING_NAME (SigV4 signing name, default resiliencehub).`;
+RESILIENCEHUB_SIGNING_NAME (SigV4 signing name, default resiliencehub).
+Digests: DIGEST_SIGNING_KEY_ARN (a KMS ECC_NIST_P256 key; AWS_ENDPOINT_URL_KMS) or DIGEST_SIGNING_KEY_FILE
+(a PEM EC P-256 key; default for folder archives: <archive>/_keys/digest-signing-key.pem).`;
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   ingest: ingestCommand,
@@ -39,6 +46,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   serve: async (args) => (await import('./commands/serve')).serveCommand(args),
   query: async (args) => (await import('./commands/query')).queryCommand(args),
   start: startCommand,
+  verify: verifyCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,8 +1,13 @@
 /** `ingest`: exactly the code the ingest Lambda runs, with progress at a terminal. */
 import { createLogger } from '@eventlog-archive/shared';
 import { openArchive } from '../../lambdas/ingest/archive/store';
-import { DEFAULT_SETTINGS, type IngestProgress, type IngestSettings } from '../../lambdas/ingest/pipeline';
-import { allSucceeded, type InstanceOutcome, runIngest } from '../../lambdas/ingest/run';
+import {
+  type CommitStep,
+  DEFAULT_SETTINGS,
+  type IngestProgress,
+  type IngestSettings,
+} from '../../lambdas/ingest/pipeline';
+import { allSucceeded, type InstanceOutcome, ingestionLagSeconds, runIngest } from '../../lambdas/ingest/run';
 import type { SourceModule } from '../../lambdas/ingest/sources/types';
 import {
   archiveOption,
@@ -94,6 +99,7 @@ export async function archiveInstance(options: ArchiveInstanceOptions): Promise<
     ...(from !== undefined ? { from } : {}),
     ...(to !== undefined ? { to } : {}),
     ...(tty ? { onProgress: show } : {}),
+    ...testKillHook(process.env.EVENTLOG_ARCHIVE_TEST_KILL_AT),
   });
   if (tty) process.stderr.write('\n');
   if (options.json) {
@@ -112,7 +118,10 @@ export async function archiveInstance(options: ArchiveInstanceOptions): Promise<
       process.stdout.write(
         `${r.status}: ${source.title} of ${source.instanceOption} ${instance}, ${r.from} → ${r.to}: ` +
           `${r.windowsDone}/${r.windowsTotal} windows, ${r.daysDone} days, ${r.events} events fetched (${r.newEvents} new), ` +
-          `${r.pages} pages, ${r.throttles} throttles, ${r.retries} retries, ${(r.elapsedMs / 1000).toFixed(1)} s\n`,
+          `${r.pages} pages, ${r.throttles} throttles, ${r.retries} retries, ${(r.elapsedMs / 1000).toFixed(1)} s; ` +
+          // The figures the Lambda publishes as metrics (README "Metrics"); the CLI prints no EMF.
+          `${r.windowsReswept} windows re-swept, lag ${ingestionLagSeconds(r, Date.now()).toLocaleString('en-US')} s ` +
+          `(complete through ${r.coveredThrough ?? 'no window yet'})\n`,
       );
       for (const failure of r.failures) process.stderr.write(`  failed: ${failure}\n`);
       if (r.windowsRemaining > 0)
@@ -120,4 +129,20 @@ export async function archiveInstance(options: ArchiveInstanceOptions): Promise<
     }
   }
   return outcome && allSucceeded([outcome]) ? 0 : 1;
+}
+
+/**
+ * Test-only crash switch, never set in normal use: `EVENTLOG_ARCHIVE_TEST_KILL_AT=<step>:<n>` makes
+ * the process SIGKILL itself at the n-th (default first) commit step `<step>` of the pipeline, so the
+ * fault tests (test/integration/faults) can crash a real CLI run between its writes and rerun it.
+ */
+function testKillHook(spec: string | undefined): { onStep?: (step: CommitStep) => void } {
+  if (!spec) return {};
+  const [step, nth = '1'] = spec.split(':');
+  let seen = 0;
+  return {
+    onStep: (current) => {
+      if (current === step && ++seen === Number(nth)) process.kill(process.pid, 'SIGKILL');
+    },
+  };
 }

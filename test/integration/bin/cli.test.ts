@@ -157,6 +157,8 @@ describe('eventlog-archive CLI', () => {
         AWS_ENDPOINT_URL_S3: s3.endpoint,
         AWS_ACCESS_KEY_ID: 'S3RVER',
         AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        // An S3 archive's digests must be signed: a key file stands in for the KMS key here.
+        DIGEST_SIGNING_KEY_FILE: path.join(work, 's3-digest-signing-key.pem'),
       };
       const run = await cli(
         [

@@ -16,6 +16,7 @@ import { lambdaNodeBinary } from '../../helpers/lambda-node';
 import { type ProcessResult, runProcess } from '../../helpers/run-process';
 import { type SecretsManagerStub, startSecretsManagerStub } from '../../helpers/secrets-manager-stub';
 import { type CodeCatalystServer, startCodeCatalystServer } from '../../support/codecatalyst-server';
+import { type KmsServer, startKmsServer } from '../../support/kms-server';
 import { type S3TestServer, startS3Server } from '../../support/s3-server';
 import { generateEvents } from '../../support/sample-events';
 
@@ -27,6 +28,7 @@ let bundle: string;
 let cc: CodeCatalystServer;
 let s3: S3TestServer;
 let secrets: SecretsManagerStub;
+let kms: KmsServer;
 
 beforeAll(async () => {
   // Under the OS temp folder, far from the repo's node_modules: nothing resolves by accident.
@@ -51,10 +53,11 @@ beforeAll(async () => {
   });
   s3 = await startS3Server({ buckets: ['archive-bucket'], faults: { internalError: 0.05, slowDown: 0.05 } });
   secrets = await startSecretsManagerStub(SECRET_ARN, JSON.stringify({ token: TOKEN }));
+  kms = await startKmsServer();
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([cc?.close(), s3?.close(), secrets?.close()]);
+  await Promise.all([cc?.close(), s3?.close(), secrets?.close(), kms?.close()]);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -83,6 +86,9 @@ const lambdaEnv = (): Record<string, string> => ({
   AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
   AWS_ENDPOINT_URL_CODECATALYST: cc.url,
   AWS_ENDPOINT_URL_S3: s3.endpoint,
+  // Digests are signed by the KMS key, as the CDK stack configures the function.
+  DIGEST_SIGNING_KEY_ARN: kms.keyArn,
+  AWS_ENDPOINT_URL_KMS: kms.url,
   AWS_ACCESS_KEY_ID: 'S3RVER',
   AWS_SECRET_ACCESS_KEY: 'S3RVER',
   AWS_SESSION_TOKEN: 'session-token-that-must-not-be-logged',
@@ -146,6 +152,9 @@ describe('ingest handler as deployed', () => {
       failures: [],
     });
     expect(secrets.requests).toBe(1);
+    // Every sealed day was signed by KMS (the private key never left it).
+    expect(result.outcomes[0].result.sealed?.digests).toBeGreaterThan(0);
+    expect(kms.requests.Sign).toBe(result.outcomes[0].result.sealed.digests);
 
     const diff = diffArchive(
       await readCodeCatalystArchive(await downloadArchive('audit/')),
