@@ -70,14 +70,24 @@ export class Lease {
       const current = await store.get(key);
       if (!current) return Lease.acquire(store, table, options);
       const doc = decode(current.body);
-      if (Date.parse(doc.expiresAt) > now()) throw new LeaseBusyError(doc.owner, doc.expiresAt);
-      try {
-        ({ etag } = await store.put(key, body(), { ifMatch: current.etag, contentType: 'application/json' }));
-      } catch (takeoverErr) {
-        if (!isPreconditionFailed(takeoverErr)) throw takeoverErr;
-        const winner = await store.get(key);
-        const winnerDoc = winner ? decode(winner.body) : doc;
-        throw new LeaseBusyError(winnerDoc.owner, winnerDoc.expiresAt);
+      // Our own write took effect but its answer was lost (a dropped connection), and the SDK's
+      // retry met our lease: it is ours, not another run's (else it would block us and the next runs).
+      if (doc.owner === owner) etag = current.etag;
+      else {
+        if (Date.parse(doc.expiresAt) > now()) throw new LeaseBusyError(doc.owner, doc.expiresAt);
+        try {
+          ({ etag } = await store.put(key, body(), {
+            ifMatch: current.etag,
+            contentType: 'application/json',
+          }));
+        } catch (takeoverErr) {
+          if (!isPreconditionFailed(takeoverErr)) throw takeoverErr;
+          const winner = await store.get(key);
+          const winnerDoc = winner ? decode(winner.body) : doc;
+          if (!winner || winnerDoc.owner !== owner)
+            throw new LeaseBusyError(winnerDoc.owner, winnerDoc.expiresAt);
+          etag = winner.etag;
+        }
       }
     }
     const lease = new Lease(store, key, owner, etag, ttlMs, now);
@@ -111,11 +121,15 @@ export class Lease {
         contentType: 'application/json',
       }));
     } catch (err) {
-      if (isPreconditionFailed(err)) {
-        this.#lost = true;
-        throw new LeaseLostError();
+      if (!isPreconditionFailed(err)) throw err;
+      // A retried renewal whose first attempt took effect meets our own newer lease: still ours.
+      const current = await this.store.get(this.key);
+      if (current && decode(current.body).owner === this.owner) {
+        this.#etag = current.etag;
+        return;
       }
-      throw err;
+      this.#lost = true;
+      throw new LeaseLostError();
     }
   }
 

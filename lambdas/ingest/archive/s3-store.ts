@@ -19,10 +19,18 @@ import {
  * The S3 client the archive uses. `AWS_ENDPOINT_URL_S3` (read by the SDK itself) points it at an
  * S3-compatible server; such servers want path-style addressing.
  */
+/**
+ * How long a socket may stay silent (connect, or between bytes of an answer) before the attempt is
+ * cut and retried. Without it a stalled S3 call would hang until the Lambda timeout; 30 s of silence
+ * is far beyond S3's normal pauses even for the largest day object.
+ */
+export const S3_IDLE_TIMEOUT_MS = 30_000;
+
 export function createS3Client(config: S3ClientConfig = {}): S3Client {
   const custom = Boolean(config.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
   return new S3Client({
     maxAttempts: 6,
+    requestHandler: { socketTimeout: S3_IDLE_TIMEOUT_MS, connectionTimeout: 5_000 },
     ...(custom ? { forcePathStyle: true } : {}),
     ...config,
   });
