@@ -1,5 +1,7 @@
 /** Runs a child process to completion and collects what it printed. */
 import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface ProcessResult {
   code: number | null;
@@ -24,5 +26,24 @@ export function runProcess(
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The CLI entry as users run it (`node bin/eventlog-archive.js`), from the sources. */
+export const CLI_ENTRY = path.resolve(
+  fileURLToPath(new URL('../../bin/eventlog-archive.js', import.meta.url)),
+);
+
+/**
+ * Runs the CLI in `cwd` with a clean environment: only `PATH`, `HOME` (= `cwd`), `AWS_REGION`
+ * (us-east-1) and `env`, so nothing from the developer's shell (tokens, profiles) leaks in.
+ */
+export function runCli(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<ProcessResult> {
+  return runProcess(process.execPath, [CLI_ENTRY, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: options.cwd, AWS_REGION: 'us-east-1', ...options.env },
   });
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemPartitionValue } from '../../../lambdas/ingest/sources/resiliencehub';
 import { DAY_MS, HOUR_MS } from '../../../lambdas/shared/src/time';
 import { readArchiveTable } from '../../helpers/archive-reader-generic';
-import { type ProcessResult, runProcess } from '../../helpers/run-process';
+import { type ProcessResult, runCli } from '../../helpers/run-process';
 import {
   type ResilienceHubServer,
   startResilienceHubServer,
@@ -14,7 +14,6 @@ import {
 } from '../../support/resiliencehub-server';
 import { generateSystemEvents } from '../../support/sample-system-events';
 
-const CLI = path.resolve('bin/eventlog-archive.js');
 const ARN = 'arn:aws:resiliencehub:eu-west-1:123456789012:system/cli-system:0f1e2d';
 const KEY = TEST_CREDENTIALS[0]!;
 let rh: ResilienceHubServer;
@@ -43,12 +42,9 @@ afterAll(async () => {
 });
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<ProcessResult> {
-  return runProcess(process.execPath, [CLI, ...args], {
+  return runCli(args, {
     cwd: work,
     env: {
-      PATH: process.env.PATH ?? '',
-      HOME: work,
-      AWS_REGION: 'us-east-1',
       AWS_ENDPOINT_URL_RESILIENCEHUBV2: rh.url,
       AWS_ACCESS_KEY_ID: KEY.accessKeyId,
       AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey,

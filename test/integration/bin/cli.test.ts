@@ -6,12 +6,11 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS } from '../../../lambdas/shared/src/time';
 import { diffArchive, readCodeCatalystArchive } from '../../helpers/archive-reader';
-import { type ProcessResult, runProcess } from '../../helpers/run-process';
+import { type ProcessResult, runCli } from '../../helpers/run-process';
 import { type CodeCatalystServer, startCodeCatalystServer } from '../../support/codecatalyst-server';
 import { type S3TestServer, startS3Server } from '../../support/s3-server';
 import { generateEvents } from '../../support/sample-events';
 
-const CLI = path.resolve('bin/eventlog-archive.js');
 const TOKEN = 'pat-cli-test-0123456789';
 let cc: CodeCatalystServer;
 let work: string;
@@ -38,12 +37,9 @@ afterAll(async () => {
 });
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<ProcessResult> {
-  return runProcess(process.execPath, [CLI, ...args], {
+  return runCli(args, {
     cwd: work,
     env: {
-      PATH: process.env.PATH ?? '',
-      HOME: work,
-      AWS_REGION: 'us-east-1',
       AWS_ENDPOINT_URL_CODECATALYST: cc.url,
       CODECATALYST_TOKEN: TOKEN,
       ...env,

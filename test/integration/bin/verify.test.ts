@@ -12,13 +12,12 @@ import { type DigestDocument, serializeDigest, signDigest } from '../../../lambd
 import { LocalDigestSigner } from '../../../lambdas/ingest/archive/digest-signer';
 import { DAY_MS, HOUR_MS, utcDay } from '../../../lambdas/shared/src/time';
 import { diffArchive, readCodeCatalystArchive } from '../../helpers/archive-reader';
-import { type ProcessResult, runProcess } from '../../helpers/run-process';
+import { type ProcessResult, runCli } from '../../helpers/run-process';
 import { type CodeCatalystServer, startCodeCatalystServer } from '../../support/codecatalyst-server';
 import { type KmsServer, startKmsServer } from '../../support/kms-server';
 import { type S3TestServer, startS3Server } from '../../support/s3-server';
 import { generateEvents } from '../../support/sample-events';
 
-const CLI = path.resolve('bin/eventlog-archive.js');
 const TOKEN = 'pat-verify-test-0123456789';
 const SPACE = 'verify-space';
 const DIGESTS = `_digests/codecatalyst_event_logs/space=${SPACE}`;
@@ -36,12 +35,9 @@ const digestFile = (dir: string, sequence: number): string =>
   path.join(dir, DIGESTS, `${String(sequence).padStart(10, '0')}.json`);
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<ProcessResult> {
-  return runProcess(process.execPath, [CLI, ...args], {
+  return runCli(args, {
     cwd: work,
     env: {
-      PATH: process.env.PATH ?? '',
-      HOME: work,
-      AWS_REGION: 'us-east-1',
       AWS_ENDPOINT_URL_CODECATALYST: cc.url,
       CODECATALYST_TOKEN: TOKEN,
       ...env,

@@ -22,13 +22,12 @@ import { type CommitStep, ingestInstance } from '../../../lambdas/ingest/pipelin
 import { codecatalyst } from '../../../lambdas/ingest/sources/codecatalyst';
 import type { SourceClient } from '../../../lambdas/ingest/sources/types';
 import { DAY_MS, floorTo, HOUR_MS } from '../../../lambdas/shared/src/time';
-import { runProcess } from '../../helpers/run-process';
+import { runCli } from '../../helpers/run-process';
 import { type CodeCatalystServer, startCodeCatalystServer } from '../../support/codecatalyst-server';
 import { type S3TestServer, startS3Server } from '../../support/s3-server';
 import { type EventLogEntryWire, generateEvents } from '../../support/sample-events';
 import { downloadS3Archive, expectArchiveEqualsSource, expectNoGap } from './archive-checks';
 
-const CLI = path.resolve('bin/eventlog-archive.js');
 const TOKEN = 'pat-kill-steps-0123456789';
 const SPACE = 'kill-space';
 const BUCKET = 'kill-bucket';
@@ -102,10 +101,8 @@ describe.each(['file', 's3'] as const)(
       'at the second "%s": a rerun after the lease TTL completes, equal to the source',
       async (step) => {
         const archive = target(kind, step);
-        const killed = await runProcess(
-          process.execPath,
+        const killed = await runCli(
           [
-            CLI,
             'ingest',
             '--source',
             'codecatalyst',
@@ -119,9 +116,6 @@ describe.each(['file', 's3'] as const)(
           {
             cwd: work,
             env: {
-              PATH: process.env.PATH ?? '',
-              HOME: work,
-              AWS_REGION: 'us-east-1',
               AWS_ENDPOINT_URL_CODECATALYST: cc.url,
               AWS_ENDPOINT_URL_S3: s3.endpoint,
               AWS_ACCESS_KEY_ID: 'S3RVER',
