@@ -2,6 +2,7 @@
  * `eventlog-archive <command>`: the archive on one machine. Each command lives in bin/commands/;
  * bad arguments print one line naming the argument and the rule, and exit with code 2.
  */
+import { type Clock, clockFromEnv, isApiError } from '@eventlog-archive/shared';
 import { UsageError } from './commands/args';
 import { coverageCommand } from './commands/coverage';
 import { ingestCommand } from './commands/ingest';
@@ -39,17 +40,18 @@ RESILIENCEHUB_SIGNING_NAME (SigV4 signing name, default resiliencehub).
 Digests: DIGEST_SIGNING_KEY_ARN (a KMS ECC_NIST_P256 key; AWS_ENDPOINT_URL_KMS) or DIGEST_SIGNING_KEY_FILE
 (a PEM EC P-256 key; default for folder archives: <archive>/_keys/digest-signing-key.pem).`;
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+// Every command reads the time from the one clock it is given (EVENTLOG_ARCHIVE_NOW pins it).
+const COMMANDS: Record<string, (args: string[], clock: Clock) => Promise<number>> = {
   ingest: ingestCommand,
   coverage: coverageCommand,
   // Loaded on use: they load DuckDB's native module, which the other commands do not need.
-  serve: async (args) => (await import('./commands/serve')).serveCommand(args),
-  query: async (args) => (await import('./commands/query')).queryCommand(args),
+  serve: async (args, clock) => (await import('./commands/serve')).serveCommand(args, clock),
+  query: async (args, clock) => (await import('./commands/query')).queryCommand(args, clock),
   start: startCommand,
   verify: verifyCommand,
 };
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(`${USAGE}\n`);
@@ -64,8 +66,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  let clock: Clock;
   try {
-    return await run(rest);
+    clock = clockFromEnv(env);
+  } catch (err) {
+    process.stderr.write(`eventlog-archive: ${isApiError(err) ? err.message : String(err)}\n`);
+    return 2;
+  }
+  try {
+    return await run(rest, clock);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`eventlog-archive ${command}: ${err.message}\n`);

@@ -1,5 +1,5 @@
 /** `coverage`: which windows the archive holds completely, which it will sweep again, which are gaps. */
-import { DAY_MS, floorTo } from '@eventlog-archive/shared';
+import { type Clock, DAY_MS, floorTo } from '@eventlog-archive/shared';
 import { coverageOf, listLedgerDays, readLedgerDays } from '../../lambdas/ingest/archive/ledger';
 import { openArchive } from '../../lambdas/ingest/archive/store';
 import { SOURCES } from '../../lambdas/ingest/sources';
@@ -16,7 +16,7 @@ import {
   UsageError,
 } from './args';
 
-export async function coverageCommand(args: string[]): Promise<number> {
+export async function coverageCommand(args: string[], clock: Clock): Promise<number> {
   const values = parse(args, {
     source: { type: 'string' },
     ...INSTANCE_OPTIONS,
@@ -30,7 +30,7 @@ export async function coverageCommand(args: string[]): Promise<number> {
   const sources = values.source === undefined ? Object.values(SOURCES) : [sourceOption(values)];
   const { sliceMs, lookbackMs } = tuning(values);
   const store = await openArchive(archive);
-  const now = Date.now();
+  const now = clock();
   const reports = [];
   for (const source of sources) {
     const only = instanceOption(values, source, false);

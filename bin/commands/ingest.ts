@@ -1,5 +1,5 @@
 /** `ingest`: exactly the code the ingest Lambda runs, with progress at a terminal. */
-import { createLogger } from '@eventlog-archive/shared';
+import { type Clock, createLogger } from '@eventlog-archive/shared';
 import { openArchive } from '../../lambdas/ingest/archive/store';
 import {
   type CommitStep,
@@ -32,9 +32,11 @@ export interface ArchiveInstanceOptions {
   /** Environment the source client reads (tokens, endpoints); process.env by default. */
   env?: NodeJS.ProcessEnv;
   json?: boolean;
+  /** The run's clock: windows, leases, deadlines and the printed lag all read it. */
+  clock: Clock;
 }
 
-export async function ingestCommand(args: string[]): Promise<number> {
+export async function ingestCommand(args: string[], clock: Clock): Promise<number> {
   const values = parse(args, {
     source: { type: 'string' },
     ...INSTANCE_OPTIONS,
@@ -65,6 +67,7 @@ export async function ingestCommand(args: string[]): Promise<number> {
     archive,
     settings,
     json: values.json === true,
+    clock,
     ...(from !== undefined ? { from } : {}),
     ...(to !== undefined ? { to } : {}),
   });
@@ -96,6 +99,7 @@ export async function archiveInstance(options: ArchiveInstanceOptions): Promise<
     client,
     settings,
     logger,
+    now: options.clock,
     ...(from !== undefined ? { from } : {}),
     ...(to !== undefined ? { to } : {}),
     ...(tty ? { onProgress: show } : {}),
@@ -120,7 +124,7 @@ export async function archiveInstance(options: ArchiveInstanceOptions): Promise<
           `${r.windowsDone}/${r.windowsTotal} windows, ${r.daysDone} days, ${r.events} events fetched (${r.newEvents} new), ` +
           `${r.pages} pages, ${r.throttles} throttles, ${r.retries} retries, ${(r.elapsedMs / 1000).toFixed(1)} s; ` +
           // The figures the Lambda publishes as metrics (README "Metrics"); the CLI prints no EMF.
-          `${r.windowsReswept} windows re-swept, lag ${ingestionLagSeconds(r, Date.now()).toLocaleString('en-US')} s ` +
+          `${r.windowsReswept} windows re-swept, lag ${ingestionLagSeconds(r, options.clock()).toLocaleString('en-US')} s ` +
           `(complete through ${r.coveredThrough ?? 'no window yet'})\n`,
       );
       for (const failure of r.failures) process.stderr.write(`  failed: ${failure}\n`);

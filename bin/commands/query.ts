@@ -4,7 +4,7 @@
  * a table, JSON (an array of events exactly as ListEventLogs returns them) or CSV (RFC 4180, nested
  * fields as dotted columns).
  */
-import { checkLength, isApiError } from '@eventlog-archive/shared';
+import { type Clock, checkLength, isApiError } from '@eventlog-archive/shared';
 import { LocalStore } from '../../lambdas/ingest/archive/local-store';
 import { type ArchiveRecord, type FieldSpec, toWire } from '../../lambdas/ingest/archive/records';
 import { codecatalyst } from '../../lambdas/ingest/sources/codecatalyst';
@@ -28,7 +28,7 @@ const FILTER_OPTIONS: Record<string, ExtraFilter> = {
 // Rows asked of the engine at a time.
 const PAGE = 1000;
 
-export async function queryCommand(args: string[]): Promise<number> {
+export async function queryCommand(args: string[], clock: Clock): Promise<number> {
   const values = parse(args, {
     space: { type: 'string' },
     from: { type: 'string' },
@@ -43,7 +43,7 @@ export async function queryCommand(args: string[]): Promise<number> {
   const space = instanceOption(values, source, true)!;
   required(values, 'from');
   const from = timeOption(values, 'from')!;
-  const to = timeOption(values, 'to') ?? Date.now();
+  const to = timeOption(values, 'to') ?? clock();
   if (from >= to) throw new UsageError('--to: must be later than --from');
   const equals: Record<string, string> = {};
   if (values['event-name'] !== undefined) equals.eventName = required(values, 'event-name');

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, DAY_MS, type Logger } from '@eventlog-archive/shared';
+import { type Clock, createLogger, DAY_MS, type Logger } from '@eventlog-archive/shared';
 import { LocalStore } from '../../lambdas/ingest/archive/local-store';
 import { parseArchiveUri } from '../../lambdas/ingest/archive/store';
 import { codecatalyst } from '../../lambdas/ingest/sources/codecatalyst';
@@ -33,6 +33,8 @@ export interface ServeOptions {
   tokenTtlSeconds?: number;
   /** Request and error log (default: the project's logger, level from POWERTOOLS_LOG_LEVEL). */
   logger?: Logger;
+  /** Clock for nextToken expiry and the banner's example range (default: the system clock). */
+  clock?: Clock;
 }
 
 export interface RunningServer {
@@ -78,6 +80,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         (keys) =>
           new NextTokenCodec({
             keys,
+            ...(options.clock ? { now: options.clock } : {}),
             ...(options.tokenTtlSeconds !== undefined ? { ttlSeconds: options.tokenTtlSeconds } : {}),
           }),
       );
@@ -87,6 +90,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return tokens;
     },
     logger,
+    ...(options.clock ? { now: options.clock } : {}),
   };
 
   const server = createServer((req, res) => {
@@ -231,7 +235,7 @@ export async function serveUntilSignal(options: ServeOptions & { space?: string 
     );
     if ((options.host ?? DEFAULT_HOST) !== DEFAULT_HOST && options.host !== 'localhost')
       process.stdout.write(`WARNING: listening on ${options.host} without authentication.\n\n`);
-    process.stdout.write(`${serveBanner(server.url, space)}\n`);
+    process.stdout.write(`${serveBanner(server.url, space, (options.clock ?? Date.now)())}\n`);
     const signal = await untilSignal();
     process.stdout.write(`\n${signal}: stopping\n`);
   } finally {
@@ -240,7 +244,7 @@ export async function serveUntilSignal(options: ServeOptions & { space?: string 
   return 0;
 }
 
-export async function serveCommand(args: string[]): Promise<number> {
+export async function serveCommand(args: string[], clock: Clock): Promise<number> {
   const values = parse(args, {
     archive: { type: 'string' },
     port: { type: 'string' },
@@ -256,6 +260,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     host,
     port: intOption(values, 'port', DEFAULT_PORT, 0, 65535),
     tokenTtlSeconds: intOption(values, 'token-ttl-seconds', 24 * 3600, 60, 30 * 24 * 3600),
+    clock,
   });
 }
 

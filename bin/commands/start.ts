@@ -5,7 +5,7 @@
  * ingest, with the real CodeCatalyst SDK client. Then it serves the archive's query API
  * (`serve`, port 3000 or `--port`) until interrupted, printing the URL, a `curl` and the SDK setup.
  */
-import { DAY_MS, HOUR_MS } from '@eventlog-archive/shared';
+import { type Clock, DAY_MS, HOUR_MS } from '@eventlog-archive/shared';
 import { codecatalyst } from '../../lambdas/ingest/sources/codecatalyst';
 import { archiveOption, intOption, parse, UsageError } from './args';
 import { coverageCommand } from './coverage';
@@ -13,7 +13,7 @@ import { archiveInstance } from './ingest';
 
 export const DEMO_SPACE = 'demo-space';
 
-export async function startCommand(args: string[]): Promise<number> {
+export async function startCommand(args: string[], clock: Clock): Promise<number> {
   const values = parse(args, {
     space: { type: 'string' },
     archive: { type: 'string' },
@@ -29,28 +29,34 @@ export async function startCommand(args: string[]): Promise<number> {
 
   if (space && token) {
     process.stdout.write(`Archiving CodeCatalyst space ${space} into ${archive}\n`);
-    const code = await archiveInstance({ source: codecatalyst, instance: space, archive, settings: {} });
+    const code = await archiveInstance({
+      source: codecatalyst,
+      instance: space,
+      archive,
+      settings: {},
+      clock,
+    });
     if (code !== 0) return code;
-    const coverage = await coverageCommand(['--archive', archive, '--space', space]);
+    const coverage = await coverageCommand(['--archive', archive, '--space', space], clock);
     if (coverage !== 0) return coverage;
     process.stdout.write('\n');
-    return serveUntilSignal({ archive, port, space });
+    return serveUntilSignal({ archive, port, space, clock });
   }
   if (space && !token)
     throw new UsageError(
       '--space: needs CODECATALYST_TOKEN (a personal access token) to pull a real space; without both, npm start runs the demo',
     );
-  const code = await demo(archive);
+  const code = await demo(archive, clock);
   if (code !== 0) return code;
   process.stdout.write('\n');
-  return serveUntilSignal({ archive, port, space: DEMO_SPACE });
+  return serveUntilSignal({ archive, port, space: DEMO_SPACE, clock });
 }
 
-async function demo(archive: string): Promise<number> {
+async function demo(archive: string, clock: Clock): Promise<number> {
   // The sample source is the same local ListEventLogs server the tests use (test/support/).
   const { startCodeCatalystServer } = await import('../../test/support/codecatalyst-server');
   const { generateEvents } = await import('../../test/support/sample-events');
-  const now = Date.now();
+  const now = clock();
   const demoToken = 'demo-token-not-a-secret';
   const events = generateEvents({
     count: 20_000,
@@ -62,6 +68,7 @@ async function demo(archive: string): Promise<number> {
     spaces: { [DEMO_SPACE]: events },
     tokens: [demoToken],
     latencyMs: 20,
+    now: clock,
   });
   process.stdout.write(
     [
@@ -80,6 +87,7 @@ async function demo(archive: string): Promise<number> {
       instance: DEMO_SPACE,
       archive,
       settings: {},
+      clock,
       env: {
         ...process.env,
         CODECATALYST_TOKEN: demoToken,
@@ -91,5 +99,5 @@ async function demo(archive: string): Promise<number> {
   } finally {
     await server.close();
   }
-  return coverageCommand(['--archive', archive, '--space', DEMO_SPACE]);
+  return coverageCommand(['--archive', archive, '--space', DEMO_SPACE], clock);
 }

@@ -6,7 +6,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
-import { MINUTE_MS, utcDay } from '@eventlog-archive/shared';
+import { type Clock, MINUTE_MS, utcDay } from '@eventlog-archive/shared';
 import {
   DIGEST_ROOT,
   type DigestDocument,
@@ -52,7 +52,7 @@ export interface InstanceVerification {
   notes: Finding[];
 }
 
-export async function verifyCommand(args: string[]): Promise<number> {
+export async function verifyCommand(args: string[], clock: Clock): Promise<number> {
   const values = parse(args, {
     archive: { type: 'string' },
     from: { type: 'string' },
@@ -90,7 +90,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
     signingKeyArn,
   );
   const store = await openArchive(archive);
-  const now = Date.now();
+  const now = clock();
 
   const reports: InstanceVerification[] = [];
   for (const source of sources) {

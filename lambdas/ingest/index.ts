@@ -4,7 +4,7 @@
  * `{ "source": "resiliencehub", "instance": "<system ARN>" }`, it archives every window not yet final
  * within its time budget and leaves the rest to the next run.
  */
-import { createLogger, publishInstanceMetrics } from '@eventlog-archive/shared';
+import { clockFromEnv, createLogger, publishInstanceMetrics } from '@eventlog-archive/shared';
 import type { Context } from 'aws-lambda';
 import { openArchive } from './archive/store';
 import { allSucceeded, runIngest, settingsFromEnv } from './run';
@@ -56,7 +56,9 @@ export async function handler(event: IngestEvent, context: Context): Promise<Ing
     client.catch(() => clients.delete(source.name));
   }
 
-  const now = Date.now();
+  // The system clock, unless EVENTLOG_ARCHIVE_NOW pins it (tests of the deployed bundle do).
+  const clock = clockFromEnv(process.env);
+  const now = clock();
   const remaining = context.getRemainingTimeInMillis();
   const outcomes = await runIngest({
     source,
@@ -65,6 +67,7 @@ export async function handler(event: IngestEvent, context: Context): Promise<Ing
     client: await client,
     settings,
     logger,
+    now: clock,
     // One EMF document per instance on stdout, which Lambda sends to CloudWatch Logs (README "Metrics").
     onFigures: (figures) => publishInstanceMetrics(figures, { logger }),
     softDeadline: now + Math.max(remaining - COMMIT_RESERVE_MS, remaining / 2),

@@ -10,7 +10,7 @@
  * - `TOKEN_TTL_SECONDS` (optional, default 86400): how long a nextToken stays valid
  * - `QUERY_TIMEOUT_MS` (optional): how long one Athena query may run (below API Gateway's 29 s)
  */
-import { ArchiveError, createLogger } from '@eventlog-archive/shared';
+import { ArchiveError, clockFromEnv, createLogger } from '@eventlog-archive/shared';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type ApiDeps, type ApiRequest, handleApiRequest } from './api';
 import { createAthenaEngine } from './athena-engine';
@@ -67,14 +67,15 @@ const KEY_REFRESH_MS = 10 * 60_000;
 
 /** The dependencies of the API in AWS, built once per execution environment. */
 export function depsFromConfig(config: QueryConfig, env: NodeJS.ProcessEnv = process.env): ApiDeps {
+  const clock = clockFromEnv(env);
   let engine: Promise<QueryEngine> | undefined;
   let codec: { value: NextTokenCodec; at: number } | undefined;
   let loading: Promise<NextTokenCodec> | undefined;
   const loadCodec = (): Promise<NextTokenCodec> => {
     loading ??= loadSecretTokenKeys(config.tokenSecretArn, env)
       .then((keys) => {
-        const value = new NextTokenCodec({ keys, ttlSeconds: config.tokenTtlSeconds });
-        codec = { value, at: Date.now() };
+        const value = new NextTokenCodec({ keys, ttlSeconds: config.tokenTtlSeconds, now: clock });
+        codec = { value, at: clock() };
         return value;
       })
       .finally(() => {
@@ -103,14 +104,14 @@ export function depsFromConfig(config: QueryConfig, env: NodeJS.ProcessEnv = pro
     catalog: s3Catalog({ bucket: config.bucket, prefix: config.prefix, env }),
     tokens: async () => {
       if (!codec) return loadCodec();
-      if (Date.now() - codec.at > KEY_REFRESH_MS) {
+      if (clock() - codec.at > KEY_REFRESH_MS) {
         // Refresh in the background; a failed refresh keeps the keys in hand (logged).
         loadCodec().catch((err) => logger.warn('token keys not refreshed', { error: String(err) }));
       }
       return codec.value;
     },
     logger,
-    now: Date.now,
+    now: clock,
   };
 }
 

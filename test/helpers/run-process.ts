@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fakedSystemClockEnv } from './clock';
 
 export interface ProcessResult {
   code: number | null;
@@ -15,7 +16,10 @@ export function runProcess(
   options: { cwd: string; env: NodeJS.ProcessEnv },
 ): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: { ...fakedSystemClockEnv(), ...options.env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {

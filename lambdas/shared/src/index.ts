@@ -44,7 +44,11 @@ export {
 } from './pagination';
 export { backoffDelay, type RetryOptions, sleep, withRetry } from './retry';
 export {
+  CLOCK_ENV,
+  type Clock,
   ceilTo,
+  clockFrom,
+  clockFromEnv,
   DAY_MS,
   dayStart,
   daysBetween,

@@ -1,4 +1,6 @@
-/** UTC time arithmetic for windows and date partitions. All values are epoch milliseconds. */
+/** UTC time arithmetic for windows and date partitions, and the clock. All values are epoch milliseconds. */
+
+import { parseRfc3339 } from './validation';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
@@ -53,4 +55,36 @@ export function sliceWindows(fromMs: number, toMs: number, sliceMs: number): Tim
     windows.push({ start, end: start + sliceMs });
   }
   return windows;
+}
+
+/** Where code reads "now" from, in epoch milliseconds. Everything that depends on the time takes one. */
+export type Clock = () => number;
+
+/**
+ * The environment variable that sets the process clock: an RFC 3339 instant that the clock reads
+ * when it is created and from which it then advances in real time. For reproducible runs ("ingest as
+ * of …") and for tests that must not depend on the hour they run at.
+ */
+export const CLOCK_ENV = 'EVENTLOG_ARCHIVE_NOW';
+
+/**
+ * A clock that reads `startMs` now and then advances with the monotonic clock, so deadlines and
+ * lease expiries still pass in real time while the instant itself is fixed.
+ */
+export function clockFrom(startMs: number): Clock {
+  const anchor = performance.now();
+  return () => startMs + Math.round(performance.now() - anchor);
+}
+
+/**
+ * The process clock: the system clock, or {@link clockFrom} the instant in {@link CLOCK_ENV}.
+ * A malformed value is a `ValidationException` naming the variable, never a silent fallback.
+ *
+ * @example
+ * const now = clockFromEnv(process.env);
+ * const to = floorTo(now(), HOUR_MS);
+ */
+export function clockFromEnv(env: NodeJS.ProcessEnv): Clock {
+  const value = env[CLOCK_ENV];
+  return value === undefined || value === '' ? Date.now : clockFrom(parseRfc3339(value, CLOCK_ENV));
 }

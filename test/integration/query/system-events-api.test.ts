@@ -20,6 +20,7 @@ import { LIST_SYSTEM_EVENTS_PATH } from '../../../lambdas/query/list-system-even
 import { LOCAL_TOKEN_KEY, NextTokenCodec, requestBinding } from '../../../lambdas/query/next-token';
 import { createLogger } from '../../../lambdas/shared/src';
 import { DAY_MS, HOUR_MS } from '../../../lambdas/shared/src/time';
+import { pinnedClock } from '../../helpers/clock';
 import { startResilienceHubServer, TEST_CREDENTIALS } from '../../support/resiliencehub-server';
 import {
   generateSystemEvents,
@@ -32,6 +33,8 @@ const NOW = Date.UTC(2026, 10, 20, 12, 0, 0);
 const ARN = 'arn:aws:resiliencehub:us-west-2:123456789012:system/checkout:abc123';
 const OTHER_ARN = 'arn:aws:resiliencehub:us-west-2:123456789012:system/never-archived';
 const FROM = NOW - 3 * DAY_MS;
+// serve's clock (token expiry, the end of the archive) and coverage's: the instant the archive was made at.
+const clock = pinnedClock(NOW);
 const RANGE = { startTime: new Date(FROM).toISOString(), endTime: new Date(NOW).toISOString() };
 let source: SystemEventWire[];
 let dir: string;
@@ -90,7 +93,12 @@ beforeAll(async () => {
   } finally {
     await rh.close();
   }
-  server = await startServer({ archive: dir, port: 0, logger: createLogger({ logLevel: 'CRITICAL' }) });
+  server = await startServer({
+    archive: dir,
+    port: 0,
+    logger: createLogger({ logLevel: 'CRITICAL' }),
+    clock,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -411,9 +419,9 @@ describe('nextToken guarantees', () => {
       Date.parse(RANGE.endTime),
       [],
     ]);
-    const past = new NextTokenCodec({ keys: [key], now: () => Date.now() - 36 * HOUR_MS });
+    const past = new NextTokenCodec({ keys: [key], now: () => clock() - 36 * HOUR_MS });
     const stale = past.sign(binding, { time: FROM, id: 'x' });
-    const fresh = new NextTokenCodec({ keys: [key] }).sign(binding, { time: FROM, id: 'x' });
+    const fresh = new NextTokenCodec({ keys: [key], now: clock }).sign(binding, { time: FROM, id: 'x' });
     expect((await get({ systemArn: ARN, ...RANGE, nextToken: fresh })).status).toBe(200);
     expectTokenError(await get({ systemArn: ARN, ...RANGE, nextToken: stale }), /^nextToken: has expired/);
   });
@@ -466,9 +474,12 @@ describe('coverage over the same archive', () => {
       return true;
     });
     try {
-      expect(await coverageCommand(['--archive', dir, '--source', 'resiliencehub', '--json'])).toBe(0);
+      expect(await coverageCommand(['--archive', dir, '--source', 'resiliencehub', '--json'], clock)).toBe(0);
       expect(
-        await coverageCommand(['--archive', dir, '--system-arn', ARN, '--source', 'resiliencehub', '--json']),
+        await coverageCommand(
+          ['--archive', dir, '--system-arn', ARN, '--source', 'resiliencehub', '--json'],
+          clock,
+        ),
       ).toBe(0);
     } finally {
       write.mockRestore();

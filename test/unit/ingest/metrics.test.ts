@@ -20,6 +20,7 @@ import { type RunRequest, runIngest } from '../../../lambdas/ingest/run';
 import { codecatalyst } from '../../../lambdas/ingest/sources/codecatalyst';
 import type { InstanceFigures } from '../../../lambdas/shared/src/metrics';
 import { DAY_MS, HOUR_MS, iso, MINUTE_MS } from '../../../lambdas/shared/src/time';
+import { clockEnv, pinnedClock } from '../../helpers/clock';
 import { startCodeCatalystServer } from '../../support/codecatalyst-server';
 import { generateEvents } from '../../support/sample-events';
 import { FakeSource, record } from './fake-source';
@@ -269,9 +270,12 @@ describe('ingest Lambda metrics', () => {
   } as unknown as Context;
 
   it('writes one EMF document per instance to stdout, also for the instance that failed', async () => {
-    const now = Date.now();
+    // Just after midnight: the one-day backfill and the lag both reach into the previous day.
+    const clock = pinnedClock(Date.UTC(2026, 2, 10, 0, 22));
+    const now = clock();
     const spaceEvents = generateEvents({ count: 300, fromMs: now - 20 * HOUR_MS, toMs: now - 3 * HOUR_MS });
     const server = await startCodeCatalystServer({
+      now: clock,
       tokens: ['metrics-token-0123456789'],
       spaces: { 'acme-corp': spaceEvents, 'denied-space': [] },
       deniedSpaces: ['denied-space'],
@@ -284,6 +288,7 @@ describe('ingest Lambda metrics', () => {
       vi.stubEnv('AWS_ENDPOINT_URL_CODECATALYST', server.url);
       vi.stubEnv('AWS_REGION', 'us-east-1');
       vi.stubEnv('BACKFILL_DAYS', '1');
+      for (const [name, value] of Object.entries(clockEnv(clock))) vi.stubEnv(name, value);
       vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'eventlog-archive-ingest');
       vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', undefined);
       vi.stubEnv('POWERTOOLS_DEV', 'false');
@@ -336,8 +341,10 @@ describe('ingest Lambda metrics', () => {
   });
 
   it('the CLI writes no EMF document and shows re-sweeps and lag in its summary', async () => {
-    const now = Date.now();
+    const clock = pinnedClock(Date.UTC(2026, 2, 10, 0, 22));
+    const now = clock();
     const server = await startCodeCatalystServer({
+      now: clock,
       tokens: ['metrics-token-0123456789'],
       spaces: {
         'acme-corp': generateEvents({ count: 50, fromMs: now - 20 * HOUR_MS, toMs: now - 3 * HOUR_MS }),
@@ -357,6 +364,7 @@ describe('ingest Lambda metrics', () => {
         instance: 'acme-corp',
         archive: dir,
         settings: { backfillDays: 1 },
+        clock,
         env: { CODECATALYST_TOKEN: 'metrics-token-0123456789', AWS_ENDPOINT_URL_CODECATALYST: server.url },
       });
       expect(code).toBe(0);
