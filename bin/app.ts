@@ -6,6 +6,7 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { clockFromEnv } from '../lambdas/shared/src/time';
 import { type ArchiveConfig, CONTEXT_KEY, ConfigError, loadConfig } from '../lib/config';
 import { IngestStack } from '../lib/stacks/ingest-stack';
 import { QueryStack } from '../lib/stacks/query-stack';
@@ -14,7 +15,7 @@ import { StorageStack } from '../lib/stacks/storage-stack';
 const app = new App();
 let config: ArchiveConfig;
 try {
-  config = loadConfig(app.node.tryGetContext(CONTEXT_KEY));
+  config = loadConfig(app.node.tryGetContext(CONTEXT_KEY), clockFromEnv(process.env));
 } catch (err) {
   // A settings mistake is the user's to fix: say which field and rule, without a stack trace.
   if (!(err instanceof ConfigError)) throw err;

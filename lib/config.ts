@@ -2,6 +2,7 @@
  * The deployment's settings: `cdk.json` context key `eventlogArchive`, validated at synth so that a
  * bad value fails `cdk synth` with a message naming the field and the rule, never a broken deploy.
  */
+import type { Clock } from '../lambdas/shared/src/time';
 import { checkSpaceName, checkSystemArn } from '../lambdas/shared/src/validation';
 
 /** The context key the settings live under in `cdk.json` (or `cdk synth -c eventlogArchive=...`). */
@@ -165,7 +166,7 @@ export const MIN_BYTES_SCANNED_CUTOFF_MB = 10;
  * @example
  * const config = loadConfig(app.node.tryGetContext(CONTEXT_KEY));
  */
-export function loadConfig(context: unknown): ArchiveConfig {
+export function loadConfig(context: unknown, clock: Clock = Date.now): ArchiveConfig {
   const root = CONTEXT_KEY;
   const raw = context === undefined || context === null ? {} : object(fromCommandLine(context, root), root);
   known(raw, root, [
@@ -302,7 +303,7 @@ export function loadConfig(context: unknown): ArchiveConfig {
     15,
   );
 
-  const query = queryConfig(raw['query'], `${root}.query`);
+  const query = queryConfig(raw['query'], `${root}.query`, clock);
   const encryption = encryptionConfig(raw['encryption'], `${root}.encryption`);
   const integrity = integrityConfig(raw['integrity'], `${root}.integrity`);
   const alarms = alarmsConfig(raw['alarms'], `${root}.alarms`, rateMinutes);
@@ -411,7 +412,7 @@ function alarmsConfig(value: unknown, path: string, rateMinutes: number): Alarms
   };
 }
 
-function queryConfig(value: unknown, path: string): QueryConfig {
+function queryConfig(value: unknown, path: string, clock: Clock): QueryConfig {
   const defaults = DEFAULT_CONFIG.query;
   const raw = optionalObject(value, path);
   known(raw, path, [
@@ -439,6 +440,7 @@ function queryConfig(value: unknown, path: string): QueryConfig {
   const projectionStartDate = pastDate(
     raw['projectionStartDate'] ?? defaults.projectionStartDate,
     `${path}.projectionStartDate`,
+    clock(),
   );
   const bytesScannedCutoffMb = int(
     raw['bytesScannedCutoffMb'] ?? defaults.bytesScannedCutoffMb,
@@ -497,17 +499,12 @@ function matching(value: unknown, path: string, pattern: RegExp, rule: string): 
 
 // A calendar date in the past: projection's range runs from it to NOW, and Athena rejects a range
 // whose start lies after its end.
-function pastDate(value: unknown, path: string): string {
+function pastDate(value: unknown, path: string, nowMs: number): string {
   const rule = 'must be a date YYYY-MM-DD from 1970-01-01 to today (UTC)';
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value))
     throw new ConfigError(path, value, rule);
   const ms = Date.parse(`${value}T00:00:00Z`);
-  if (
-    !Number.isFinite(ms) ||
-    new Date(ms).toISOString().slice(0, 10) !== value ||
-    ms < 0 ||
-    ms > Date.now()
-  ) {
+  if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== value || ms < 0 || ms > nowMs) {
     throw new ConfigError(path, value, rule);
   }
   return value;

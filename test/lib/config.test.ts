@@ -108,9 +108,13 @@ describe('loadConfig', () => {
     });
   });
 
-  it("accepts today's date (UTC) as the projection start", () => {
-    const today = new Date().toISOString().slice(0, 10);
-    expect(loadConfig({ query: { projectionStartDate: today } }).query.projectionStartDate).toBe(today);
+  it("accepts today's date (UTC) as the projection start, and refuses tomorrow's, just after midnight", () => {
+    const now = Date.UTC(2028, 1, 29, 0, 5);
+    const at = (projectionStartDate: string) => loadConfig({ query: { projectionStartDate } }, () => now);
+    expect(at('2028-02-29').query.projectionStartDate).toBe('2028-02-29');
+    expect(() => at('2028-03-01')).toThrow(
+      /projectionStartDate: "2028-03-01" must be a date YYYY-MM-DD from 1970-01-01 to today/,
+    );
   });
 
   it('normalises the archive prefix to end in one slash', () => {
