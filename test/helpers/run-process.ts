@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fakedSystemClockEnv } from './clock';
+import { type Clock, clockEnv, fakedSystemClockEnv } from './clock';
 
 export interface ProcessResult {
   code: number | null;
@@ -40,14 +40,21 @@ export const CLI_ENTRY = path.resolve(
 
 /**
  * Runs the CLI in `cwd` with a clean environment: only `PATH`, `HOME` (= `cwd`), `AWS_REGION`
- * (us-east-1) and `env`, so nothing from the developer's shell (tokens, profiles) leaks in.
+ * (us-east-1) and `env`, so nothing from the developer's shell (tokens, profiles) leaks in. With
+ * `clock`, the CLI's clock starts where that clock reads at the spawn.
  */
 export function runCli(
   args: string[],
-  options: { cwd: string; env?: Record<string, string> },
+  options: { cwd: string; env?: Record<string, string>; clock?: Clock },
 ): Promise<ProcessResult> {
   return runProcess(process.execPath, [CLI_ENTRY, ...args], {
     cwd: options.cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: options.cwd, AWS_REGION: 'us-east-1', ...options.env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: options.cwd,
+      AWS_REGION: 'us-east-1',
+      ...(options.clock ? clockEnv(options.clock) : {}),
+      ...options.env,
+    },
   });
 }

@@ -22,6 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_TOKEN_KEY } from '../../lambdas/query/next-token';
 import { DAY_MS, HOUR_MS } from '../../lambdas/shared/src/time';
+import { clockEnv, fakedSystemClockEnv, pinnedClock } from '../helpers/clock';
 import { type ProcessResult, runProcess } from '../helpers/run-process';
 import { type SecretsManagerStub, startSecretsManagerStub } from '../helpers/secrets-manager-stub';
 import { type CodeCatalystServer, startCodeCatalystServer } from '../support/codecatalyst-server';
@@ -140,11 +141,14 @@ let rhProxy: RecordingProxy;
 let s3Proxy: RecordingProxy;
 let smProxy: RecordingProxy;
 const outputs: Record<string, string> = {};
+// Every run (CLI, handler, serve) and the sources read this clock: 00:05 UTC, a day boundary behind.
+const clock = pinnedClock(Date.UTC(2026, 11, 6, 0, 5));
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'secrets-in-logs-'));
-  const now = Date.now();
+  const now = clock();
   cc = await startCodeCatalystServer({
+    now: clock,
     tokens: [PAT, LAMBDA_PAT],
     spaces: {
       [SPACE]: generateEvents({ count: 1_500, fromMs: now - 2 * DAY_MS, toMs: now - 3 * HOUR_MS, seed: 13 }),
@@ -153,6 +157,7 @@ beforeAll(async () => {
     seed: 3,
   });
   rh = await startResilienceHubServer({
+    now: clock,
     systems: {
       [ARN]: generateSystemEvents({
         count: 300,
@@ -188,6 +193,8 @@ const debugEnv = (): NodeJS.ProcessEnv => ({
   POWERTOOLS_LOG_LEVEL: 'DEBUG',
   LOG_LEVEL: 'DEBUG',
   AWS_REGION: 'us-east-1',
+  ...fakedSystemClockEnv(),
+  ...clockEnv(clock),
 });
 
 const all = (r: ProcessResult): string => `${r.stdout}\n${r.stderr}`;

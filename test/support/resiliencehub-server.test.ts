@@ -33,7 +33,8 @@ afterAll(async () => {
 });
 
 async function start(options: ResilienceHubServerOptions = {}): Promise<ResilienceHubServer> {
-  const server = await startResilienceHubServer({ now: () => NOW, ...options });
+  // Both clocks pinned: requests are signed at NOW too (see call), so no answer depends on the hour.
+  const server = await startResilienceHubServer({ now: () => NOW, signatureNow: () => NOW, ...options });
   servers.push(server);
   return server;
 }
@@ -101,7 +102,7 @@ async function call(server: ResilienceHubServer, query: Query, options: CallOpti
         query,
         headers,
       },
-      options.signingDate ? { signingDate: options.signingDate } : {},
+      { signingDate: options.signingDate ?? new Date(NOW) },
     );
     headers = signed.headers as Record<string, string>;
   }
@@ -220,13 +221,13 @@ describe('SigV4 verification', () => {
     ],
     [
       'a date 20 minutes old',
-      { signingDate: new Date(Date.now() - 20 * 60_000) },
+      { signingDate: new Date(NOW - 20 * 60_000) },
       'InvalidSignatureException',
       /Signature expired/,
     ],
     [
       'a date 20 minutes ahead',
-      { signingDate: new Date(Date.now() + 20 * 60_000) },
+      { signingDate: new Date(NOW + 20 * 60_000) },
       'InvalidSignatureException',
       /Signature not yet current/,
     ],
@@ -273,9 +274,9 @@ describe('SigV4 verification', () => {
 
   it('uses its own signature clock, separate from the event clock', async () => {
     const server = await start({ systems: { [ARN]: [] } });
-    server.setSignatureNow(Date.now() + 30 * 60_000);
+    server.setSignatureNow(NOW + 30 * 60_000);
     expect((await call(server, { systemArn: ARN })).body.message).toMatch(/Signature expired/);
-    server.setSignatureNow(Date.now);
+    server.setSignatureNow(NOW);
     expect((await call(server, { systemArn: ARN })).status).toBe(200);
   });
 });

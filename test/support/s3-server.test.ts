@@ -265,9 +265,9 @@ describe('s3-server', () => {
     it('delays a request when a slow fault is injected', async () => {
       server.faults = { slowMs: 150 };
       server.failNext('slow');
-      const started = Date.now();
+      const started = performance.now();
       await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'f/retry' }));
-      expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(140);
       expect(server.stats.faults.slow).toBe(1);
     });
 

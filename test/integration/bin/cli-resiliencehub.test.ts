@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemPartitionValue } from '../../../lambdas/ingest/sources/resiliencehub';
 import { DAY_MS, HOUR_MS } from '../../../lambdas/shared/src/time';
 import { readArchiveTable } from '../../helpers/archive-reader-generic';
+import { pinnedClock } from '../../helpers/clock';
 import { type ProcessResult, runCli } from '../../helpers/run-process';
 import {
   type ResilienceHubServer,
@@ -16,12 +17,16 @@ import { generateSystemEvents } from '../../support/sample-system-events';
 
 const ARN = 'arn:aws:resiliencehub:eu-west-1:123456789012:system/cli-system:0f1e2d';
 const KEY = TEST_CREDENTIALS[0]!;
+// 23:55 UTC: the run's last whole window ends at 23:00 and the next day begins inside its lookback.
+// SigV4 signing keeps the system clock, as the stand-in's signature check does.
+const clock = pinnedClock(Date.UTC(2026, 11, 6, 23, 55));
 let rh: ResilienceHubServer;
 let work: string;
 
 beforeAll(async () => {
-  const now = Date.now();
+  const now = clock();
   rh = await startResilienceHubServer({
+    now: clock,
     region: 'eu-west-1',
     systems: {
       [ARN]: generateSystemEvents({
@@ -44,6 +49,7 @@ afterAll(async () => {
 function cli(args: string[], env: Record<string, string> = {}): Promise<ProcessResult> {
   return runCli(args, {
     cwd: work,
+    clock,
     env: {
       AWS_ENDPOINT_URL_RESILIENCEHUBV2: rh.url,
       AWS_ACCESS_KEY_ID: KEY.accessKeyId,

@@ -4,20 +4,24 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DAY_MS, HOUR_MS } from '../../../lambdas/shared/src/time';
+import { DAY_MS, HOUR_MS, utcDay } from '../../../lambdas/shared/src/time';
 import { diffArchive, readCodeCatalystArchive } from '../../helpers/archive-reader';
+import { pinnedClock } from '../../helpers/clock';
 import { type ProcessResult, runCli } from '../../helpers/run-process';
 import { type CodeCatalystServer, startCodeCatalystServer } from '../../support/codecatalyst-server';
 import { type S3TestServer, startS3Server } from '../../support/s3-server';
 import { generateEvents } from '../../support/sample-events';
 
 const TOKEN = 'pat-cli-test-0123456789';
+// 00:22 UTC: the backfill's first and the lookback's last windows both lie in other days than now.
+const clock = pinnedClock(Date.UTC(2026, 11, 6, 0, 22));
 let cc: CodeCatalystServer;
 let work: string;
 
 beforeAll(async () => {
-  const now = Date.now();
+  const now = clock();
   cc = await startCodeCatalystServer({
+    now: clock,
     tokens: [TOKEN],
     spaces: {
       'cli-space': generateEvents({
@@ -39,6 +43,7 @@ afterAll(async () => {
 function cli(args: string[], env: Record<string, string> = {}): Promise<ProcessResult> {
   return runCli(args, {
     cwd: work,
+    clock,
     env: {
       AWS_ENDPOINT_URL_CODECATALYST: cc.url,
       CODECATALYST_TOKEN: TOKEN,
@@ -178,7 +183,13 @@ describe('eventlog-archive CLI', () => {
           Prefix: 'a/b/codecatalyst_event_logs/space=cli-space/',
         }),
       );
-      expect((listed.Contents ?? []).length).toBeGreaterThanOrEqual(4);
+      // One day object per UTC day the source's events fall on: three at 00:22, from 00:22 three days
+      // back to 21:22 the day before (the backfill's four days reach one further, which has none).
+      const days = new Set(cc.events('cli-space').map((e) => utcDay(Date.parse(String(e.eventTime)))));
+      expect(days.size).toBe(3);
+      expect((listed.Contents ?? []).map((o) => o.Key!.split('/')[4]).sort()).toEqual(
+        [...days].sort().map((day) => `dt=${day}`),
+      );
       const coverage = await cli(['coverage', '--archive', 's3://cli-bucket/a/b', '--json'], env);
       expect(JSON.parse(coverage.stdout)[0]).toMatchObject({ instance: 'cli-space', events: 2_500 });
     } finally {

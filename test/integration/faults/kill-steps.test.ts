@@ -22,6 +22,7 @@ import { type CommitStep, ingestInstance } from '../../../lambdas/ingest/pipelin
 import { codecatalyst } from '../../../lambdas/ingest/sources/codecatalyst';
 import type { SourceClient } from '../../../lambdas/ingest/sources/types';
 import { DAY_MS, floorTo, HOUR_MS } from '../../../lambdas/shared/src/time';
+import { pinnedClock } from '../../helpers/clock';
 import { runCli } from '../../helpers/run-process';
 import { type CodeCatalystServer, startCodeCatalystServer } from '../../support/codecatalyst-server';
 import { type S3TestServer, startS3Server } from '../../support/s3-server';
@@ -33,6 +34,9 @@ const SPACE = 'kill-space';
 const BUCKET = 'kill-bucket';
 const BACKFILL_DAYS = 3;
 const STEPS: CommitStep[] = ['fetched', 'merged', 'data-written', 'ledger-written'];
+// 01:59 UTC: inside the default two-hour lookback after midnight, so the run re-sweeps yesterday's last
+// windows while it writes today's first. The CLI runs, the source and the reruns share this clock.
+const clock = pinnedClock(Date.UTC(2026, 11, 6, 1, 59));
 const TABLE = {
   table: codecatalyst.table,
   partitionKey: codecatalyst.partitionKey,
@@ -46,15 +50,14 @@ let source: EventLogEntryWire[];
 let work: string;
 
 beforeAll(async () => {
-  // The child process runs on the real clock, so the source does too.
-  const now = Date.now();
+  const now = clock();
   source = generateEvents({
     count: 3_000,
     fromMs: now - BACKFILL_DAYS * DAY_MS + 2 * HOUR_MS,
     toMs: now - 3 * HOUR_MS,
     seed: 77,
   });
-  cc = await startCodeCatalystServer({ tokens: [TOKEN], spaces: { [SPACE]: source } });
+  cc = await startCodeCatalystServer({ now: clock, tokens: [TOKEN], spaces: { [SPACE]: source } });
   client = await codecatalyst.createClient({
     env: { CODECATALYST_TOKEN: TOKEN, AWS_ENDPOINT_URL_CODECATALYST: cc.url, AWS_REGION: 'us-east-1' },
   });
@@ -115,6 +118,7 @@ describe.each(['file', 's3'] as const)(
           ],
           {
             cwd: work,
+            clock,
             env: {
               AWS_ENDPOINT_URL_CODECATALYST: cc.url,
               AWS_ENDPOINT_URL_S3: s3.endpoint,
@@ -136,12 +140,12 @@ describe.each(['file', 's3'] as const)(
         expect(recorded.length).toBeLessThan(BACKFILL_DAYS + 1);
         if (step === 'ledger-written') expect(recorded.length).toBeGreaterThanOrEqual(2);
 
-        // The dead run's lease is still there, and holds a run on the real clock off …
+        // The dead run's lease is still there, and holds a run on the same clock off …
         const lease = await archive.store.get(leaseKey(TABLE));
         expect(lease, 'the killed run left its lease').toBeDefined();
         const expiresAt = Date.parse(JSON.parse(Buffer.from(lease!.body).toString('utf8')).expiresAt);
-        expect(expiresAt - Date.now()).toBeLessThanOrEqual(5 * 60_000);
-        const to = floorTo(Date.now(), HOUR_MS);
+        expect(expiresAt - clock()).toBeLessThanOrEqual(5 * 60_000);
+        const to = floorTo(clock(), HOUR_MS);
         // The digest key the CLI run signed with.
         const signer = await digestSignerFromEnv(archive.uri, { DIGEST_SIGNING_KEY_FILE: digestKeyFile() });
         const rerun = (now: () => number) =>
@@ -155,11 +159,11 @@ describe.each(['file', 's3'] as const)(
             settings: { backfillDays: BACKFILL_DAYS },
             signer,
           });
-        expect((await rerun(Date.now)).status).toBe('busy');
+        expect((await rerun(clock)).status).toBe('busy');
 
         // … but not beyond its TTL: a run whose clock is past the expiry takes it over and completes.
-        const shift = expiresAt - Date.now() + 1_000;
-        const result = await rerun(() => Date.now() + shift);
+        const shift = expiresAt - clock() + 1_000;
+        const result = await rerun(() => clock() + shift);
         expect(result.status).toBe('complete');
         expect(result.failures).toEqual([]);
         // Days whose data the killed run had written are unioned, not duplicated: fewer new events.

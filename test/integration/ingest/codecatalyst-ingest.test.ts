@@ -165,6 +165,7 @@ describe('CodeCatalyst ingest over the wire', () => {
 
   it('fails a denied space with AccessDeniedException and archives nothing for it', async () => {
     const denied = await startCodeCatalystServer({
+      now: () => NOW,
       tokens: ['pat-for-tests-0123456789'],
       deniedSpaces: [SPACE],
       spaces: { [SPACE]: [] },

@@ -3,15 +3,16 @@
  * layer built into its `nodejs/node_modules` layout and found only through NODE_PATH (as the Lambda
  * runtime does), the token read from Secrets Manager, the archive written to S3 (s3rver).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../../lambdas/build';
 import { buildSharedLayer } from '../../../lambdas/shared/build';
 import { DAY_MS, HOUR_MS } from '../../../lambdas/shared/src/time';
 import { diffArchive, readCodeCatalystArchive } from '../../helpers/archive-reader';
+import { clockEnv, pinnedClock } from '../../helpers/clock';
 import { lambdaNodeBinary } from '../../helpers/lambda-node';
 import { type ProcessResult, runProcess } from '../../helpers/run-process';
 import { type SecretsManagerStub, startSecretsManagerStub } from '../../helpers/secrets-manager-stub';
@@ -19,6 +20,7 @@ import { type CodeCatalystServer, startCodeCatalystServer } from '../../support/
 import { type KmsServer, startKmsServer } from '../../support/kms-server';
 import { type S3TestServer, startS3Server } from '../../support/s3-server';
 import { generateEvents } from '../../support/sample-events';
+import { downloadS3Archive } from '../faults/archive-checks';
 
 const TOKEN = 'pat-lambda-runtime-test-0123456789';
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:eventlog-archive/pat-AbCdEf';
@@ -29,6 +31,8 @@ let cc: CodeCatalystServer;
 let s3: S3TestServer;
 let secrets: SecretsManagerStub;
 let kms: KmsServer;
+// 23:55 UTC on New Year's Eve: the backfill's days and the lookback span a change of year.
+const clock = pinnedClock(Date.UTC(2026, 11, 31, 23, 55));
 
 beforeAll(async () => {
   // Under the OS temp folder, far from the repo's node_modules: nothing resolves by accident.
@@ -38,8 +42,9 @@ beforeAll(async () => {
     path.resolve('lambdas/ingest/index.ts'),
     path.join(work, 'function', 'index.js'),
   ).outFile;
-  const now = Date.now();
+  const now = clock();
   cc = await startCodeCatalystServer({
+    now: clock,
     tokens: [TOKEN],
     spaces: {
       'acme-corp': generateEvents({
@@ -75,7 +80,7 @@ handler(${JSON.stringify(event)}, context).then(
   );
   return runProcess(lambdaNodeBinary(), [runner], {
     cwd: work,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', ...clockEnv(clock), ...env },
   });
 }
 
@@ -97,27 +102,6 @@ const lambdaEnv = (): Record<string, string> => ({
   POWERTOOLS_LOG_LEVEL: 'INFO',
   POWERTOOLS_SERVICE_NAME: 'eventlog-archive-ingest',
 });
-
-async function downloadArchive(prefix: string): Promise<string> {
-  const dir = path.join(work, `download-${Date.now()}`);
-  const client = s3.client();
-  let token: string | undefined;
-  do {
-    const page = await client.send(
-      new ListObjectsV2Command({ Bucket: 'archive-bucket', Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) {
-      const body = await (
-        await client.send(new GetObjectCommand({ Bucket: 'archive-bucket', Key: object.Key }))
-      ).Body!.transformToByteArray();
-      const file = path.join(dir, object.Key!.slice(prefix.length));
-      mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, body);
-    }
-    token = page.NextContinuationToken;
-  } while (token);
-  return dir;
-}
 
 describe('ingest handler as deployed', () => {
   it('cannot load without the layer: the shared package is not in the bundle', async () => {
@@ -156,10 +140,10 @@ describe('ingest handler as deployed', () => {
     expect(result.outcomes[0].result.sealed?.digests).toBeGreaterThan(0);
     expect(kms.requests.Sign).toBe(result.outcomes[0].result.sealed.digests);
 
-    const diff = diffArchive(
-      await readCodeCatalystArchive(await downloadArchive('audit/')),
-      cc.events('acme-corp') as never,
-    );
+    const copy = await downloadS3Archive(s3.client(), 'archive-bucket', 'audit/');
+    const archived = await readCodeCatalystArchive(copy);
+    rmSync(copy, { recursive: true, force: true });
+    const diff = diffArchive(archived, cc.events('acme-corp') as never);
     expect({
       missing: diff.missing.length,
       duplicates: diff.duplicates.length,

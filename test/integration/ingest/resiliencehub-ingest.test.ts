@@ -621,6 +621,7 @@ describe('Resilience Hub client', () => {
 
   it('takes the signing name from RESILIENCEHUB_SIGNING_NAME', async () => {
     const custom = await startResilienceHubServer({
+      now: () => NOW,
       signingName: 'resiliencehub-beta',
       systems: { [ARN]: [] },
     });

@@ -12,10 +12,13 @@ import { EXTRA_FILTERS } from '../../../lambdas/query/list-event-logs';
 import { LOCAL_TOKEN_KEY, NextTokenCodec, requestBinding } from '../../../lambdas/query/next-token';
 import { createLogger } from '../../../lambdas/shared/src';
 import { DAY_MS, HOUR_MS } from '../../../lambdas/shared/src/time';
+import { pinnedClock } from '../../helpers/clock';
 import { generateEvents, mulberry32 } from '../../support/sample-events';
 import { buildArchive } from './api-fixture';
 
 const NOW = Date.UTC(2026, 6, 1, 12);
+// serve's clock (token expiry, the end of the archive): the instant the archive was built at.
+const clock = pinnedClock(NOW);
 const SPACE = 'acme-corp';
 const RANGE = { startTime: new Date(NOW - 2 * DAY_MS).toISOString(), endTime: new Date(NOW).toISOString() };
 let dir: string;
@@ -28,7 +31,12 @@ beforeAll(async () => {
     { [SPACE]: generateEvents({ count: 300, fromMs: NOW - 2 * DAY_MS, toMs: NOW - HOUR_MS, seed: 41 }) },
     NOW,
   );
-  server = await startServer({ archive: dir, port: 0, logger: createLogger({ logLevel: 'CRITICAL' }) });
+  server = await startServer({
+    archive: dir,
+    port: 0,
+    logger: createLogger({ logLevel: 'CRITICAL' }),
+    clock,
+  });
 });
 
 afterAll(async () => {
@@ -205,7 +213,7 @@ describe('nextToken over the wire', () => {
   it('is refused once expired, with a message that says to start again', async () => {
     // A token this archive's key signed a day and a half ago for exactly this request.
     const key = new Uint8Array(readFileSync(path.join(dir, LOCAL_TOKEN_KEY)));
-    const past = new NextTokenCodec({ keys: [key], now: () => Date.now() - 36 * HOUR_MS });
+    const past = new NextTokenCodec({ keys: [key], now: () => clock() - 36 * HOUR_MS });
     const binding = requestBinding([
       'codecatalyst',
       SPACE,
@@ -215,7 +223,10 @@ describe('nextToken over the wire', () => {
       {},
     ]);
     const stale = past.sign(binding, { time: NOW - DAY_MS, id: 'x' });
-    const fresh = new NextTokenCodec({ keys: [key] }).sign(binding, { time: NOW - DAY_MS, id: 'x' });
+    const fresh = new NextTokenCodec({ keys: [key], now: clock }).sign(binding, {
+      time: NOW - DAY_MS,
+      id: 'x',
+    });
     expect((await send({ ...RANGE, nextToken: fresh })).status).toBe(200);
     const { status, type, json } = await send({ ...RANGE, nextToken: stale });
     expect({ status, type }).toEqual({ status: 400, type: 'ValidationException' });

@@ -16,10 +16,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../../bin/commands/serve';
 import { createLogger } from '../../../lambdas/shared/src';
 import { DAY_MS, HOUR_MS } from '../../../lambdas/shared/src/time';
+import { pinnedClock } from '../../helpers/clock';
 import { type EventLogEntryWire, generateEvents } from '../../support/sample-events';
 import { buildArchive, inArchiveOrder, withTimeTies } from './api-fixture';
 
 const NOW = Date.UTC(2026, 5, 15, 12);
+// serve's clock (token expiry, the end of the archive): the instant the archive was built at.
+const clock = pinnedClock(NOW);
 const SPACE = 'acme-corp';
 const OTHER = 'other.space_2';
 let dir: string;
@@ -41,7 +44,7 @@ beforeAll(async () => {
     idPrefix: 'o-',
   });
   await buildArchive(dir, { [SPACE]: events, [OTHER]: other }, NOW);
-  server = await startServer({ archive: dir, port: 0, logger: createLogger({ logLevel: 'ERROR' }) });
+  server = await startServer({ archive: dir, port: 0, logger: createLogger({ logLevel: 'ERROR' }), clock });
   client = new CodeCatalystClient({ endpoint: server.url, region: 'us-east-1', token: { token: 'local' } });
 });
 

@@ -26,6 +26,7 @@ import { resiliencehub } from '../../../lambdas/ingest/sources/resiliencehub';
 import { LOCAL_TOKEN_KEY, NextTokenCodec, requestBinding } from '../../../lambdas/query/next-token';
 import { createLogger } from '../../../lambdas/shared/src';
 import { DAY_MS, HOUR_MS } from '../../../lambdas/shared/src/time';
+import { pinnedClock } from '../../helpers/clock';
 import { startResilienceHubServer, TEST_CREDENTIALS } from '../../support/resiliencehub-server';
 import { type EventLogEntryWire, generateEvents } from '../../support/sample-events';
 import {
@@ -36,6 +37,8 @@ import {
 import { buildArchive, inArchiveOrder } from './api-fixture';
 
 const NOW = Date.UTC(2026, 6, 1, 12);
+// serve's clock (token expiry, the end of the archive): the instant the archive was built at.
+const clock = pinnedClock(NOW);
 const SPACE = 'fuzz-space';
 const UNKNOWN_SPACE = 'never-archived-space';
 const ARN = 'arn:aws:resiliencehub:us-west-2:123456789012:system/fuzz-checkout';
@@ -164,7 +167,12 @@ beforeAll(async () => {
   } finally {
     await rh.close();
   }
-  server = await startServer({ archive: dir, port: 0, logger: createLogger({ logLevel: 'CRITICAL' }) });
+  server = await startServer({
+    archive: dir,
+    port: 0,
+    logger: createLogger({ logLevel: 'CRITICAL' }),
+    clock,
+  });
   // A first paged answer creates the token key; tests sign expired tokens with it.
   const paged = await send('POST', `/v1/spaces/${SPACE}/eventLogs`, {
     body: JSON.stringify({ startTime: iso(FROM), endTime: iso(NOW), maxResults: 1 }),
@@ -535,12 +543,15 @@ function nextTokenFaultArb(
   binding: (when: number) => string,
 ): fc.Arbitrary<string> {
   const expired = (): string =>
-    new NextTokenCodec({ keys: [tokenKey], now: () => Date.now() - 3 * DAY_MS }).sign(binding(0), {
+    new NextTokenCodec({ keys: [tokenKey], now: () => clock() - 3 * DAY_MS }).sign(binding(0), {
       time: FROM,
       id: 'x',
     });
   const otherKey = (): string =>
-    new NextTokenCodec({ keys: [new Uint8Array(32).fill(7)] }).sign(binding(0), { time: FROM, id: 'x' });
+    new NextTokenCodec({ keys: [new Uint8Array(32).fill(7)], now: clock }).sign(binding(0), {
+      time: FROM,
+      id: 'x',
+    });
   return fc.oneof(
     fc.string({ minLength: 1, maxLength: 200 }).filter((s) => s.trim() !== ''),
     fc.base64String({ minLength: 4, maxLength: 400 }),

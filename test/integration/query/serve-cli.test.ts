@@ -8,12 +8,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS } from '../../../lambdas/shared/src/time';
+import { clockEnv, fakedSystemClockEnv, pinnedClock } from '../../helpers/clock';
 import { type ProcessResult, runProcess } from '../../helpers/run-process';
 import { type EventLogEntryWire, generateEvents } from '../../support/sample-events';
 import { buildArchive, inArchiveOrder } from './api-fixture';
 
 const CLI = path.resolve('bin/eventlog-archive.js');
-const NOW = Date.now();
+// The archive is built, and every CLI child's clock starts, at this instant (noon: the printed
+// 30-day curl and the demo's month of events lie wholly in the past).
+const clock = pinnedClock(Date.UTC(2026, 11, 6, 12, 0));
+const NOW = clock();
 const SPACE = 'cli-query-space';
 let work: string;
 let archive: string;
@@ -27,7 +31,12 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const childEnv = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH ?? '', HOME: work });
+const childEnv = (): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH ?? '',
+  HOME: work,
+  ...fakedSystemClockEnv(),
+  ...clockEnv(clock),
+});
 
 function cli(args: string[]): Promise<ProcessResult> {
   return runProcess(process.execPath, [CLI, ...args], { cwd: work, env: childEnv() });
@@ -293,7 +302,7 @@ describe('npm start', () => {
       expect(json.items).toHaveLength(5);
       expect(json.nextToken).toBeDefined();
       for (const item of json.items)
-        expect(Date.parse(item.eventTime)).toBeGreaterThan(Date.now() - 31 * DAY_MS);
+        expect(Date.parse(item.eventTime)).toBeGreaterThan(clock() - 31 * DAY_MS);
     } finally {
       child.kill('SIGINT');
     }

@@ -7,6 +7,9 @@ import { NextTokenCodec } from '../../../lambdas/query/next-token';
 import { record } from '../ingest/fake-source';
 import { MemoryEngine, memoryCatalog } from './api-memory-engine';
 
+// The handler's clock: the day after the archived events.
+const NOW = Date.UTC(2026, 4, 2);
+
 const BODY = JSON.stringify({ startTime: '2026-05-01T00:00:00Z', endTime: '2026-05-02T00:00:00Z' });
 
 function event(overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
@@ -33,7 +36,8 @@ function deps(): ApiDeps {
   return {
     engine,
     catalog: memoryCatalog(['acme-corp']),
-    tokens: new NextTokenCodec({ keys: [new Uint8Array(32).fill(7)] }),
+    tokens: new NextTokenCodec({ keys: [new Uint8Array(32).fill(7)], now: () => NOW }),
+    now: () => NOW,
   };
 }
 

@@ -527,7 +527,7 @@ describe('errors from below', () => {
     expect(keys.status).toBe(500);
     expect(keys.json.message).not.toContain('arn:');
     deps.catalog = { hasInstance: () => Promise.reject(new Error('ENOENT /data/_ledger')) };
-    deps.tokens = new NextTokenCodec({ keys: [KEY] });
+    deps.tokens = new NextTokenCodec({ keys: [KEY], now: () => now });
     expect((await call(post(RANGE))).status).toBe(500);
   });
 });

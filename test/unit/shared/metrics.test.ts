@@ -70,10 +70,14 @@ const figures = (overrides: Partial<InstanceFigures> = {}): InstanceFigures => (
 describe('publishInstanceMetrics', () => {
   it('writes one EMF document with the namespace, exactly three dimensions, units and values', () => {
     const metrics = createMetrics();
-    // Powertools stamps the document with the system clock when it flushes: bracket that reading.
-    const before = Date.now();
-    expect(publishInstanceMetrics(figures(), { metrics })).toBe(true);
-    const after = Date.now();
+    // Powertools stamps the document with Date.now() when it flushes: pin that reading.
+    const at = Date.UTC(2026, 11, 6, 0, 5);
+    vi.useFakeTimers({ toFake: ['Date'], now: at });
+    try {
+      expect(publishInstanceMetrics(figures(), { metrics })).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
     const docs = emfDocuments();
     expect(docs).toHaveLength(1);
     const doc = docs[0]!;
@@ -103,8 +107,7 @@ describe('publishInstanceMetrics', () => {
       IngestionLagSeconds: 3_720,
       InstanceFailed: 0,
     });
-    expect(_aws.Timestamp).toBeGreaterThanOrEqual(before);
-    expect(_aws.Timestamp).toBeLessThanOrEqual(after);
+    expect(_aws.Timestamp).toBe(at);
   });
 
   it('keeps an instance string as given (a system ARN) and reports a failed instance as 1', () => {
