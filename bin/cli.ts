@@ -38,7 +38,8 @@ for Resilience Hub: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKE
 credential chain: profiles, SSO, instance roles), AWS_ENDPOINT_URL_RESILIENCEHUBV2 (endpoint override),
 RESILIENCEHUB_SIGNING_NAME (SigV4 signing name, default resiliencehub).
 Digests: DIGEST_SIGNING_KEY_ARN (a KMS ECC_NIST_P256 key; AWS_ENDPOINT_URL_KMS) or DIGEST_SIGNING_KEY_FILE
-(a PEM EC P-256 key; default for folder archives: <archive>/_keys/digest-signing-key.pem).`;
+(a PEM EC P-256 key; default for folder archives: <archive>/_keys/digest-signing-key.pem).
+Clock: EVENTLOG_ARCHIVE_NOW (RFC 3339) starts the commands' clock at that instant, for a reproducible run.`;
 
 // Every command reads the time from the one clock it is given (EVENTLOG_ARCHIVE_NOW pins it).
 const COMMANDS: Record<string, (args: string[], clock: Clock) => Promise<number>> = {

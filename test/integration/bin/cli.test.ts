@@ -220,6 +220,33 @@ describe('eventlog-archive CLI', () => {
     expect(stdout + stderr).not.toContain('    at ');
   });
 
+  it('runs "as of" the instant in EVENTLOG_ARCHIVE_NOW, and exits 2 naming it when malformed', async () => {
+    const asOf = await cli([
+      'ingest',
+      '--source',
+      'codecatalyst',
+      '--space',
+      'cli-space',
+      '--archive',
+      './as-of',
+      '--backfill-days',
+      '1',
+      '--json',
+    ]);
+    expect(asOf.code, asOf.stderr).toBe(0);
+    // The CLI's clock started at this test's clock (00:22): the run ends at the last whole window, midnight,
+    // and the one-day backfill starts 24 hours before the clock, floored to its window.
+    expect(JSON.parse(asOf.stdout).result).toMatchObject({
+      status: 'complete',
+      from: '2026-12-05T00:00:00.000Z',
+      to: '2026-12-06T00:00:00.000Z',
+    });
+
+    const bad = await cli(['coverage', '--archive', './as-of'], { EVENTLOG_ARCHIVE_NOW: 'tomorrow' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^eventlog-archive: EVENTLOG_ARCHIVE_NOW: must be an RFC 3339 timestamp/);
+  });
+
   it('says how to provide a token when none is set', async () => {
     const { code, stderr } = await cli(
       ['ingest', '--source', 'codecatalyst', '--space', 'abc', '--archive', './x'],
