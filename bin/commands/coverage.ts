@@ -15,6 +15,7 @@ import {
   tuning,
   UsageError,
 } from './args';
+import { writeLine } from './terminal';
 
 export async function coverageCommand(args: string[], clock: Clock): Promise<number> {
   const values = parse(args, {
@@ -66,7 +67,7 @@ export async function coverageCommand(args: string[], clock: Clock): Promise<num
     return 0;
   }
   if (reports.length === 0) {
-    process.stdout.write(`nothing archived yet in ${archive}\n`);
+    writeLine(process.stdout, `nothing archived yet in ${archive}`);
     return 0;
   }
   const label = {
@@ -74,14 +75,17 @@ export async function coverageCommand(args: string[], clock: Clock): Promise<num
     provisional: 're-sweep pending (inside lookback)',
     missing: 'GAP',
   } as const;
+  // The instance name is the ledger's (archive text): printable, never raw.
   for (const r of reports) {
-    process.stdout.write(
+    writeLine(
+      process.stdout,
       `${r.source} ${r.instance}: ${r.from} → ${r.to} in ${r.sliceMinutes}-minute windows: ` +
-        `${r.windows.final} covered, ${r.windows.provisional} to re-sweep, ${r.windows.missing} gaps; ${r.events} events\n`,
+        `${r.windows.final} covered, ${r.windows.provisional} to re-sweep, ${r.windows.missing} gaps; ${r.events} events`,
     );
     for (const run of r.runs) {
-      process.stdout.write(
-        `  ${run.start} → ${run.end}  ${label[run.status].padEnd(36)} ${String(run.windows).padStart(5)} windows ${String(run.events).padStart(9)} events\n`,
+      writeLine(
+        process.stdout,
+        `  ${run.start} → ${run.end}  ${label[run.status].padEnd(36)} ${String(run.windows).padStart(5)} windows ${String(run.events).padStart(9)} events`,
       );
     }
   }

@@ -21,6 +21,7 @@ import {
   tuning,
   UsageError,
 } from './args';
+import { writeLine } from './terminal';
 
 export interface ArchiveInstanceOptions {
   source: SourceModule;
@@ -109,27 +110,31 @@ export async function archiveInstance(options: ArchiveInstanceOptions): Promise<
   if (options.json) {
     process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
   } else if (outcome?.error) {
-    process.stderr.write(
-      `eventlog-archive: ${source.instanceOption} ${instance} failed: ${outcome.error.name}: ${outcome.error.message}\n`,
+    // Human-readable lines below carry archive and source text (lease contents, error messages).
+    writeLine(
+      process.stderr,
+      `eventlog-archive: ${source.instanceOption} ${instance} failed: ${outcome.error.name}: ${outcome.error.message}`,
     );
   } else if (outcome?.result) {
     const r = outcome.result;
     if (r.status === 'busy') {
-      process.stdout.write(
-        `another run is ingesting ${source.instanceOption} ${instance} (lease held until ${r.busy?.expiresAt}); nothing done\n`,
+      writeLine(
+        process.stdout,
+        `another run is ingesting ${source.instanceOption} ${instance} (lease held until ${r.busy?.expiresAt}); nothing done`,
       );
     } else {
-      process.stdout.write(
+      writeLine(
+        process.stdout,
         `${r.status}: ${source.title} of ${source.instanceOption} ${instance}, ${r.from} → ${r.to}: ` +
           `${r.windowsDone}/${r.windowsTotal} windows, ${r.daysDone} days, ${r.events} events fetched (${r.newEvents} new), ` +
           `${r.pages} pages, ${r.throttles} throttles, ${r.retries} retries, ${(r.elapsedMs / 1000).toFixed(1)} s; ` +
           // The figures the Lambda publishes as metrics (README "Metrics"); the CLI prints no EMF.
           `${r.windowsReswept} windows re-swept, lag ${ingestionLagSeconds(r, options.clock()).toLocaleString('en-US')} s ` +
-          `(complete through ${r.coveredThrough ?? 'no window yet'})\n`,
+          `(complete through ${r.coveredThrough ?? 'no window yet'})`,
       );
-      for (const failure of r.failures) process.stderr.write(`  failed: ${failure}\n`);
+      for (const failure of r.failures) writeLine(process.stderr, `  failed: ${failure}`);
       if (r.windowsRemaining > 0)
-        process.stderr.write(`  ${r.windowsRemaining} windows left for the next run\n`);
+        writeLine(process.stderr, `  ${r.windowsRemaining} windows left for the next run`);
     }
   }
   return outcome && allSucceeded([outcome]) ? 0 : 1;

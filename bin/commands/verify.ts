@@ -10,6 +10,8 @@ import { type Clock, MINUTE_MS, utcDay } from '@eventlog-archive/shared';
 import {
   DIGEST_ROOT,
   type DigestDocument,
+  digestPrefix,
+  dueSealFindings,
   type Finding,
   FindingKind,
   readStoredDigests,
@@ -39,6 +41,7 @@ import {
   tuning,
   UsageError,
 } from './args';
+import { writeLine } from './terminal';
 
 export interface InstanceVerification {
   source: string;
@@ -98,7 +101,11 @@ export async function verifyCommand(args: string[], clock: Clock): Promise<numbe
     const partitions = only ? [source.partitionValue(only)] : await instancePartitions(store, source);
     for (const partitionValue of partitions) {
       const table: TableLocation = { table: source.table, partitionKey: source.partitionKey, partitionValue };
-      const chain = await verifyChain(await readStoredDigests(store, table), publicKeyFor);
+      const chain = await verifyChain(await readStoredDigests(store, table), publicKeyFor, {
+        table,
+        source: source.name,
+        partitionValueOf: (instance) => source.partitionValue(instance),
+      });
       const data = await verifyData(store, table, chain, range);
       const ledgerDays = await listLedgerDays(store, table);
       const ledger = await readLedgerDays(store, table, ledgerDays);
@@ -106,7 +113,7 @@ export async function verifyCommand(args: string[], clock: Clock): Promise<numbe
         (f) => f.day === undefined || inRange(f.day, range),
       );
       // Unsealed data of a day the ledger never recorded was not written by an ingest run: added.
-      const dataFindings = data.findings.map((f) =>
+      const recorded = data.findings.map((f) =>
         f.kind === FindingKind.NotYetSealed && f.day !== undefined && !ledger.has(f.day)
           ? {
               ...f,
@@ -116,11 +123,20 @@ export async function verifyCommand(args: string[], clock: Clock): Promise<numbe
             }
           : f,
       );
+      // The rest is judged by its day alone, never by the (unsigned) ledger: data old enough that a
+      // run must have sealed it, and no digest covers, is a problem.
+      const dataFindings = dueSealFindings(recorded, chain, {
+        now,
+        lookbackMs,
+        graceMs,
+        digestFolder: digestPrefix(table),
+      });
       const findings = [...chain.findings, ...dataFindings, ...tail];
       const someDigest = chain.governing.values().next().value as DigestDocument | undefined;
       reports.push({
         source: source.name,
-        instance: only ?? someDigest?.instance ?? ledger.get(ledgerDays[0] ?? '')?.instance ?? partitionValue,
+        // The ledger's name first: a digest may have been copied in from another instance's folder.
+        instance: only ?? ledger.get(ledgerDays[0] ?? '')?.instance ?? someDigest?.instance ?? partitionValue,
         partition: `${source.partitionKey}=${partitionValue}`,
         digests: chain.digests,
         firstSealedDay: chain.firstSealedDay ?? null,
@@ -139,16 +155,19 @@ export async function verifyCommand(args: string[], clock: Clock): Promise<numbe
     );
     return problems === 0 ? 0 : 1;
   }
+  // Instance names, days, keys and messages come from the archive: printable, never raw.
   for (const r of reports) {
     for (const p of r.problems)
-      process.stdout.write(
-        `${p.kind.toUpperCase()} ${r.source} ${r.instance} ${p.day ?? '-'}: ${p.message}\n`,
+      writeLine(
+        process.stdout,
+        `${p.kind.toUpperCase()} ${r.source} ${r.instance} ${p.day ?? '-'}: ${p.message}`,
       );
     const sealed = r.lastSealedDay ? `sealed ${r.firstSealedDay} to ${r.lastSealedDay}` : 'nothing sealed';
     const unsealed = r.notes.length > 0 ? `, ${r.notes.length} data objects not covered by a digest yet` : '';
-    process.stdout.write(
+    writeLine(
+      process.stdout,
       `${r.source} ${r.instance}: ${r.digests} digests, ${sealed}, ${r.dataObjectsChecked} data objects checked${unsealed}: ` +
-        `${r.problems.length === 0 ? 'ok' : `${r.problems.length} problems`}\n`,
+        `${r.problems.length === 0 ? 'ok' : `${r.problems.length} problems`}`,
     );
   }
   const checked = reports.reduce((n, r) => n + r.dataObjectsChecked, 0);

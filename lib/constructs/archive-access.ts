@@ -27,6 +27,19 @@ export const S3_READ_ACTIONS = ['s3:GetObject'] as const;
 export const S3_READ_WRITE_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'] as const;
 /** Objects written once and kept (the digests): no s3:DeleteObject. */
 export const S3_WRITE_ONCE_ACTIONS = ['s3:GetObject', 's3:PutObject'] as const;
+/**
+ * The condition on `s3:PutObject` into a write-once folder: the request must carry
+ * `If-None-Match: *`, so S3 creates the object only where none exists and refuses to overwrite one
+ * (412). `Null: false` requires the header; `StringEquals: *` its only create-only value.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes-enforce.html
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+ * Only PutObject is granted (no multipart upload actions): digests are small single PUTs, and
+ * CreateMultipartUpload / UploadPart cannot carry the header.
+ */
+export const CREATE_ONLY_CONDITION = {
+  Null: { 's3:if-none-match': 'false' },
+  StringEquals: { 's3:if-none-match': '*' },
+} as const;
 const FOLDER_GRANT_REASON =
   'Object keys are written per partition and day at run time, so the grant names a folder (<prefix><folder>/*) of the one archive bucket, never the whole bucket; the actions are listed one by one.';
 
@@ -44,8 +57,9 @@ export interface BindArchiveOptions {
    */
   readonly forAthena?: boolean;
   /**
-   * More folders the function reads and writes but never deletes in (`S3_WRITE_ONCE_ACTIONS`); they
-   * share the one `s3:ListBucket` grant.
+   * More folders the function reads and creates objects in, but never overwrites or deletes in
+   * (`S3_WRITE_ONCE_ACTIONS`, the PUT under {@link CREATE_ONLY_CONDITION}); they share the one
+   * `s3:ListBucket` grant.
    */
   readonly writeOnceFolders?: readonly string[];
 }
@@ -82,11 +96,17 @@ export function bindArchive(
   );
   const writeOnceArns = writeOnce.map((folder) => bucket.arnForObjects(keyPrefixOf(folder)));
   if (writeOnceArns.length > 0) {
+    // Read and create-only write, in two statements: the condition key is absent from a GET, so one
+    // statement with the condition would deny reading the chain.
+    fn.addToRolePolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['s3:GetObject'], resources: writeOnceArns }),
+    );
     fn.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
-        actions: [...S3_WRITE_ONCE_ACTIONS],
+        actions: ['s3:PutObject'],
         resources: writeOnceArns,
+        conditions: CREATE_ONLY_CONDITION,
       }),
     );
   }

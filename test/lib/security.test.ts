@@ -128,6 +128,57 @@ describe('digest signing key', () => {
   });
 });
 
+describe('digests are created once: IAM allows no overwrite', () => {
+  it.each([
+    ['no prefix', SPACES, ''],
+    ['a prefix and every option on', ALL_FEATURES, 'archive/'],
+  ])(
+    'puts into _digests/* only with If-None-Match: * (%s); reading it and the other folders are unconditioned',
+    (_name, settings, keyPrefix) => {
+      // Act
+      const statements = roleOf(buildApp(settings), 'ingest');
+      const objectStatements = statements.filter((s) =>
+        actionsOf(s).some((a) => ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].includes(a)),
+      );
+      const onDigests = (s: Statement): boolean =>
+        resourcesOf(s).some((r) => r.endsWith(`/${keyPrefix}_digests/*`));
+
+      // Assess: every grant on the digests is one of these two; a PUT without the header is denied.
+      const digests = objectStatements.filter(onDigests);
+      expect(digests).toEqual([
+        {
+          Action: 's3:GetObject',
+          Effect: 'Allow',
+          Resource: expect.stringMatching(/_digests\/\*$/),
+        },
+        {
+          Action: 's3:PutObject',
+          Condition: { Null: { 's3:if-none-match': 'false' }, StringEquals: { 's3:if-none-match': '*' } },
+          Effect: 'Allow',
+          Resource: expect.stringMatching(/_digests\/\*$/),
+        },
+      ]);
+      for (const s of digests) expect(resourcesOf(s)).toHaveLength(1);
+      // The other folders keep their read-write grant, without conditions, and never name the digests.
+      const others = objectStatements.filter((s) => !onDigests(s));
+      expect(others).toHaveLength(1);
+      expect(others[0]).not.toHaveProperty('Condition');
+      expect(actionsOf(others[0]!).sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+      expect(
+        resourcesOf(others[0]!)
+          .map((r) => r.replace(/^.*?>\//, ''))
+          .sort(),
+      ).toEqual(
+        ['_leases/*', '_ledger/*', 'codecatalyst_event_logs/*', 'resiliencehub_system_events/*'].map(
+          (f) => `${keyPrefix}${f}`,
+        ),
+      );
+      // No statement anywhere lets the function delete a digest.
+      for (const s of statements.filter(onDigests)) expect(actionsOf(s)).not.toContain('s3:DeleteObject');
+    },
+  );
+});
+
 describe('customer-managed KMS key', () => {
   it('is absent by default: SSE-S3 buckets, SQS-managed queues, SSE_S3 results, no symmetric key', () => {
     // Act

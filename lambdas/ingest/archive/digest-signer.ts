@@ -19,11 +19,18 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ArchiveError, withRetry } from '@eventlog-archive/shared';
 import { endpointFor, signedJsonRequest } from '../aws-request';
+import {
+  ensurePrivateDir,
+  KEYS_FOLDER,
+  PRIVATE_DIR_MODE,
+  PRIVATE_FILE_MODE,
+  tightenMode,
+} from './local-store';
 import { parseArchiveUri } from './store';
 
 export const DIGEST_SIGNING_ALGORITHM = 'ECDSA_SHA_256';
 /** Where a folder archive keeps its signing key unless `DIGEST_SIGNING_KEY_FILE` names another file. */
-export const LOCAL_DIGEST_KEY = '_keys/digest-signing-key.pem';
+export const LOCAL_DIGEST_KEY = `${KEYS_FOLDER}/digest-signing-key.pem`;
 
 /**
  * Signs digests. `sign` returns the DER ECDSA_SHA_256 signature of `message` (the canonical digest
@@ -77,20 +84,32 @@ export class LocalDigestSigner implements DigestSigner {
 }
 
 /**
- * Reads the PEM key file, or creates it (EC P-256, mode 0600) when absent. Created with an exclusive
- * open, so two processes starting at once both end up with the key of whichever wrote first.
+ * Reads the PEM key file, or creates it (EC P-256, mode 0600, its folder 0700 when created) when
+ * absent. Created with an exclusive open, so two processes starting at once both end up with the key
+ * of whichever wrote first. `archiveKeysFolder`: the file is the archive's own `_keys/` file, so an
+ * existing `_keys/` and key file are tightened to 0700 / 0600 too (the same rules as LocalStore's).
  */
-export async function loadOrCreateKeyFile(file: string): Promise<LocalDigestSigner> {
+export async function loadOrCreateKeyFile(
+  file: string,
+  options: { archiveKeysFolder?: boolean } = {},
+): Promise<LocalDigestSigner> {
+  const tighten = options.archiveKeysFolder === true;
   try {
-    return new LocalDigestSigner(await fs.readFile(file, 'utf8'));
+    const pem = await fs.readFile(file, 'utf8');
+    if (tighten) {
+      await ensurePrivateDir(path.dirname(file), { tightenExisting: true });
+      await tightenMode(file, PRIVATE_FILE_MODE);
+    }
+    return new LocalDigestSigner(pem);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw keyFileError(file, err);
   }
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  if (tighten) await ensurePrivateDir(path.dirname(file), { tightenExisting: true });
+  else await fs.mkdir(path.dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
   try {
-    await fs.writeFile(file, pem, { mode: 0o600, flag: 'wx' });
+    await fs.writeFile(file, pem, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
@@ -203,7 +222,8 @@ export async function digestSignerFromEnv(
   if (env.DIGEST_SIGNING_KEY_ARN) return new KmsDigestSigner(env.DIGEST_SIGNING_KEY_ARN, env);
   if (env.DIGEST_SIGNING_KEY_FILE) return loadOrCreateKeyFile(path.resolve(env.DIGEST_SIGNING_KEY_FILE));
   const location = parseArchiveUri(archiveUri);
-  if (location.kind === 'file') return loadOrCreateKeyFile(path.join(location.dir, LOCAL_DIGEST_KEY));
+  if (location.kind === 'file')
+    return loadOrCreateKeyFile(path.join(location.dir, LOCAL_DIGEST_KEY), { archiveKeysFolder: true });
   throw new DigestSigningConfigError(
     `${archiveUri}: digests must be signed: set DIGEST_SIGNING_KEY_ARN (an ECC_NIST_P256 SIGN_VERIFY KMS key) or DIGEST_SIGNING_KEY_FILE (a PEM EC P-256 key file)`,
   );

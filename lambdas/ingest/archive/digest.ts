@@ -364,6 +364,8 @@ export const FindingKind = {
   UnsignedDigest: 'unsigned-digest',
   BadSignature: 'bad-signature',
   InvalidDigest: 'invalid-digest',
+  /** Data of a day that a run must have sealed by now (see {@link lastDayDueSealed}) that no digest covers. */
+  UnsealedData: 'unsealed-data',
   /** Informational: data of days the chain does not seal yet, or of a day whose digest is missing. */
   NotYetSealed: 'not-yet-sealed',
   NotCovered: 'not-covered',
@@ -397,7 +399,14 @@ export interface StoredDigest {
   bytes: Uint8Array;
 }
 
-/** Every digest object of an instance, in sequence order, as stored. */
+/**
+ * Every digest object of an instance, in sequence order, as stored. Reads the current (latest)
+ * version of each key, which is sound because a digest key never gets a second version from the
+ * ingest role: its only PUT to `_digests/` requires `If-None-Match: *` (IAM, archive-access.ts), so
+ * the latest version is the one first written; a principal with broader rights who adds a version or
+ * a delete marker changes what is read here, which breaks the signature, the link of the next digest
+ * or the sequence, and with Object Lock the original version stays retained underneath.
+ */
 export async function readStoredDigests(store: ArchiveStore, table: TableLocation): Promise<StoredDigest[]> {
   const out: StoredDigest[] = [];
   for await (const listed of store.list(digestPrefix(table))) {
@@ -418,15 +427,52 @@ export interface ChainReport {
   lastSealedDay?: string;
 }
 
+/** Where a chain is stored: every digest in it must name this table, partition and instance. */
+export interface ChainLocation {
+  table: TableLocation;
+  /** The source name digests must carry (`codecatalyst`, `resiliencehub`). */
+  source?: string;
+  /** The partition value of an instance (a system ARN is hashed into `<slug>-<hash>`). */
+  partitionValueOf?: (instance: string) => string;
+}
+
+/**
+ * What a digest names when that is not the folder it sits in; undefined when it belongs there. The
+ * signature covers these fields, so a digest copied into another instance's folder (where it would
+ * verify and link as well as at home) is caught here.
+ */
+function misplacement(doc: DigestDocument, location: ChainLocation): string | undefined {
+  const t = location.table;
+  let partitionOfInstance: string | undefined = t.partitionValue;
+  if (location.partitionValueOf) {
+    try {
+      partitionOfInstance =
+        typeof doc.instance === 'string' ? location.partitionValueOf(doc.instance) : undefined;
+    } catch {
+      partitionOfInstance = undefined;
+    }
+  }
+  const matches =
+    doc.table === t.table &&
+    doc.partition?.key === t.partitionKey &&
+    doc.partition?.value === t.partitionValue &&
+    (location.source === undefined || doc.source === location.source) &&
+    partitionOfInstance === t.partitionValue;
+  if (matches) return undefined;
+  return `${String(doc.source)} ${String(doc.instance)} (${String(doc.table)}/${String(doc.partition?.key)}=${String(doc.partition?.value)})`;
+}
+
 /**
  * Checks a chain: each digest parses and sits at the key its sequence names, is signed by the
  * trusted key (the same key for the whole chain), links to the stored bytes of its predecessor,
  * sequences run from 1 without gaps, and days follow each other without gaps (a superseding digest
- * re-seals an earlier day).
+ * re-seals an earlier day). With `location`, each digest must also name the table, partition and
+ * instance of the folder it is in.
  */
 export async function verifyChain(
   digests: readonly StoredDigest[],
   publicKeyFor: (doc: DigestDocument) => Promise<KeyObject>,
+  location?: ChainLocation,
 ): Promise<ChainReport> {
   const findings: Finding[] = [];
   const governing = new Map<string, DigestDocument>();
@@ -467,6 +513,15 @@ export async function verifyChain(
       continue;
     }
     const where = { key, sequence, day: doc.day };
+    const elsewhere = location ? misplacement(doc, location) : undefined;
+    if (elsewhere)
+      findings.push(
+        finding(
+          FindingKind.ReorderedDigest,
+          `${key}: is a digest of ${elsewhere}, not of the folder it is in (copied or moved from another chain)`,
+          where,
+        ),
+      );
 
     if (typeof doc.signature !== 'string' || doc.signature === '') {
       findings.push(finding(FindingKind.UnsignedDigest, `${key}: has no signature`, where));
@@ -693,4 +748,57 @@ export function tailFindings(
     notBefore = undefined;
   }
   return findings;
+}
+
+/**
+ * The last UTC day a run must have sealed by `now`. A day's windows are all final once its last one
+ * is past the lookback (the day's end plus `lookbackMs`), and the next run seals it; `graceMs` is the
+ * time allowed for that run. Derived from the clock alone: the ledger is unsigned, so whoever can
+ * rewrite it (mark windows incomplete) must not be able to decide which days need a digest.
+ */
+export function lastDayDueSealed(now: number, options: { lookbackMs: number; graceMs: number }): string {
+  return utcDay(now - options.lookbackMs - options.graceMs - DAY_MS);
+}
+
+/**
+ * Data no digest covers, judged by its day alone: an object of a day up to {@link lastDayDueSealed}
+ * that is not sealed (after the chain's last day, before its first, or in a gap of it) is a problem,
+ * `UNSEALED-DATA`, whatever the ledger says; newer unsealed data stays a note. An instance with such
+ * data and no digest at all (its digest folder empty or deleted) gets one `MISSING-DIGEST` finding
+ * for the whole chain. `findings` are {@link verifyData}'s; the others pass through unchanged.
+ */
+export function dueSealFindings(
+  findings: readonly Finding[],
+  chain: Pick<ChainReport, 'digests'>,
+  options: { now: number; lookbackMs: number; graceMs: number; digestFolder: string },
+): Finding[] {
+  const due = lastDayDueSealed(options.now, options);
+  const out: Finding[] = [];
+  const dueDays = new Set<string>();
+  for (const f of findings) {
+    const unsealed = f.kind === FindingKind.NotYetSealed || f.kind === FindingKind.NotCovered;
+    if (!unsealed || f.day === undefined || f.day > due) {
+      out.push(f);
+      continue;
+    }
+    dueDays.add(f.day);
+    out.push(
+      finding(
+        FindingKind.UnsealedData,
+        `${f.key}: no digest covers its day ${f.day}, which was due to be sealed by ${iso(dayStart(f.day) + DAY_MS + options.lookbackMs + options.graceMs)} (digests deleted, or no run has sealed since)`,
+        { day: f.day, ...(f.key !== undefined ? { key: f.key } : {}) },
+      ),
+    );
+  }
+  if (chain.digests === 0 && dueDays.size > 0) {
+    const days = [...dueDays].sort();
+    out.unshift(
+      finding(
+        FindingKind.MissingDigest,
+        `no digest chain: ${options.digestFolder} holds no digest, but the instance has data of ${days.length} day${days.length === 1 ? '' : 's'} (${days[0]}${days.length > 1 ? ` to ${days.at(-1)}` : ''}) that must be sealed by now`,
+        { day: days[0]! },
+      ),
+    );
+  }
+  return out;
 }

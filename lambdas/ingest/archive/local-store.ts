@@ -16,6 +16,57 @@ export function etagOf(body: Uint8Array): string {
   return `"${createHash('md5').update(body).digest('hex')}"`;
 }
 
+/**
+ * The archive folder of key material: the query API's token key (`_keys/next-token.key`) and the
+ * local digest signing key (`_keys/digest-signing-key.pem`). Owner-only, whoever writes into it:
+ * folder 0700, files 0600 (an HMAC or signing key readable by other users of the machine would let
+ * them forge page tokens or re-sign a chain).
+ */
+export const KEYS_FOLDER = '_keys';
+export const PRIVATE_DIR_MODE = 0o700;
+export const PRIVATE_FILE_MODE = 0o600;
+
+/** Whether an archive key names key material (something under {@link KEYS_FOLDER}). */
+export function isKeyMaterial(key: string): boolean {
+  return key.split('/')[0] === KEYS_FOLDER;
+}
+
+/**
+ * Makes `dir` exist as an owner-only (0700) folder; missing parents get the default mode (the archive
+ * folder itself stays readable). An existing `dir` is tightened to 0700 when `tightenExisting` and
+ * this process's user owns it (an archive's own `_keys/`, perhaps created 0755 by an earlier
+ * version); a folder named by the user (`DIGEST_SIGNING_KEY_FILE`'s) is left as it is.
+ */
+export async function ensurePrivateDir(dir: string, options: { tightenExisting: boolean }): Promise<void> {
+  await fs.mkdir(path.dirname(dir), { recursive: true });
+  let created = false;
+  try {
+    await fs.mkdir(dir, { mode: PRIVATE_DIR_MODE });
+    created = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  // mkdir's mode is filtered by the umask, which may take bits away but never adds any: set it exactly.
+  if (created || options.tightenExisting) await tightenMode(dir, PRIVATE_DIR_MODE);
+}
+
+/**
+ * Sets `file`'s permission bits to `mode` when they differ and this process's user owns it (chmod
+ * would fail otherwise). Symbolic links are left alone: chmod would change their target.
+ */
+export async function tightenMode(file: string, mode: number): Promise<void> {
+  let stat: import('node:fs').Stats;
+  try {
+    stat = await fs.lstat(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (stat.isSymbolicLink() || (stat.mode & 0o777) === mode) return;
+  if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) return;
+  await fs.chmod(file, mode);
+}
+
 export class LocalStore implements ArchiveStore {
   readonly uri: string;
   readonly #root: string;
@@ -34,7 +85,10 @@ export class LocalStore implements ArchiveStore {
 
   async get(key: string): Promise<StoredObject | undefined> {
     try {
-      const body = new Uint8Array(await fs.readFile(this.#path(key)));
+      const file = this.#path(key);
+      // A key file written before keys were owner-only is tightened when next read.
+      if (isKeyMaterial(key)) await this.#securePrivate(file);
+      const body = new Uint8Array(await fs.readFile(file));
       return { body, etag: etagOf(body) };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -44,9 +98,13 @@ export class LocalStore implements ArchiveStore {
 
   async put(key: string, body: Uint8Array, options: PutOptions = {}): Promise<{ etag: string }> {
     const target = this.#path(key);
-    await fs.mkdir(path.dirname(target), { recursive: true });
+    const secret = isKeyMaterial(key);
+    if (secret) await ensurePrivateDir(path.dirname(target), { tightenExisting: true });
+    else await fs.mkdir(path.dirname(target), { recursive: true });
     const tmp = `${target}.${randomUUID()}.tmp`;
-    await fs.writeFile(tmp, body, { flush: true });
+    // The mode is the temporary file's from its creation, and rename/link keep it: a key is never
+    // readable by others, not even between the write and a chmod.
+    await fs.writeFile(tmp, body, { flush: true, ...(secret ? { mode: PRIVATE_FILE_MODE } : {}) });
     try {
       if (options.ifNoneMatch) {
         // link() fails with EEXIST when the target exists: an atomic create-if-absent with full content.
@@ -70,6 +128,17 @@ export class LocalStore implements ArchiveStore {
       await fs.rm(tmp, { force: true });
     }
     return { etag: etagOf(body) };
+  }
+
+  /** Tightens an existing key file and the `_keys/` folders above it (best effort: reads still work). */
+  async #securePrivate(file: string): Promise<void> {
+    try {
+      for (let dir = path.dirname(file); dir.startsWith(this.#root + path.sep); dir = path.dirname(dir))
+        await tightenMode(dir, PRIVATE_DIR_MODE);
+      await tightenMode(file, PRIVATE_FILE_MODE);
+    } catch {
+      // Not ours to change (a read-only copy, another user's archive): reading it is still allowed.
+    }
   }
 
   async delete(key: string): Promise<void> {

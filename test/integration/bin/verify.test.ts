@@ -10,9 +10,9 @@ import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DigestDocument, serializeDigest, signDigest } from '../../../lambdas/ingest/archive/digest';
 import { LocalDigestSigner } from '../../../lambdas/ingest/archive/digest-signer';
-import { DAY_MS, HOUR_MS, utcDay } from '../../../lambdas/shared/src/time';
+import { DAY_MS, HOUR_MS, MINUTE_MS, utcDay } from '../../../lambdas/shared/src/time';
 import { diffArchive, readCodeCatalystArchive } from '../../helpers/archive-reader';
-import { pinnedClock } from '../../helpers/clock';
+import { clockEnv, pinnedClock } from '../../helpers/clock';
 import { type ProcessResult, runCli } from '../../helpers/run-process';
 import { type CodeCatalystServer, startCodeCatalystServer } from '../../support/codecatalyst-server';
 import { type KmsServer, startKmsServer } from '../../support/kms-server';
@@ -211,9 +211,12 @@ describe('eventlog-archive verify on a folder archive', () => {
     const dir = path.join(work, 'killed');
     const killed = await ingest(dir, { EVENTLOG_ARCHIVE_TEST_KILL_AT: 'digest-written:2' });
     expect(killed.code).toBeNull();
-    const rerun = await ingest(dir);
+    // The killed run's lease holds for five minutes: the rerun (and verify) run six minutes later.
+    const later = clockEnv(() => clock() + 6 * MINUTE_MS);
+    const rerun = await ingest(dir, later);
+    expect(rerun.stdout).toMatch(/^complete: /);
     expect(rerun.code).toBe(0);
-    const verify = await cli(['verify', '--archive', dir]);
+    const verify = await cli(['verify', '--archive', dir], later);
     expect(verify.stdout).toMatch(/^verified: /m);
     expect(verify.code).toBe(0);
     const diff = diffArchive(await readCodeCatalystArchive(dir), cc.events(SPACE) as never);

@@ -17,13 +17,46 @@ export class MissingTokenError extends ArchiveError {
   }
 }
 
+/** The token secret is not a token: the message names the rule and never quotes the secret. */
+export class TokenSecretFormatError extends ArchiveError {
+  constructor() {
+    super(
+      'CodeCatalyst token secret: must be the token string or JSON {"token": "<personal access token>"} (its value is not shown)',
+    );
+    this.name = 'TokenSecretFormatError';
+  }
+}
+
+/**
+ * The PAT from a secret's string: the token itself, or JSON `{"token": …}`. A parse error is replaced
+ * by a {@link TokenSecretFormatError} without a cause: V8's SyntaxError quotes the text it could not
+ * parse (part of the token), and that error would be logged by the Lambda runtime or printed by the
+ * CLI, while redaction only masks the whole registered value, not a fragment of it.
+ */
+export function tokenFromSecretString(secret: string): string {
+  const raw = secret.trim();
+  if (!raw.startsWith('{')) return raw;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new TokenSecretFormatError();
+  }
+  const token = (parsed as { token?: unknown } | null)?.token;
+  if (typeof token !== 'string' || token.trim() === '') throw new TokenSecretFormatError();
+  return token;
+}
+
 /** Reads the PAT: from the environment locally, from Secrets Manager in Lambda (plain text or `{"token": …}`). */
 export async function resolveCodeCatalystToken(env: NodeJS.ProcessEnv = process.env): Promise<string> {
   let token = env.CODECATALYST_TOKEN;
   const secretArn = env.CODECATALYST_TOKEN_SECRET_ARN;
   if (!token && secretArn) {
-    const raw = (await getSecretString(secretArn, env)).trim();
-    token = raw.startsWith('{') ? String((JSON.parse(raw) as { token?: unknown }).token ?? '') : raw;
+    const secret = await getSecretString(secretArn, env);
+    // Masked before anything can fail on it, whatever its shape.
+    registerSecret(secret);
+    registerSecret(secret.trim());
+    token = tokenFromSecretString(secret);
   }
   if (!token) throw new MissingTokenError();
   registerSecret(token);
