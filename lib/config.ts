@@ -56,6 +56,8 @@ export interface ArchiveConfig {
   readonly objectLock?: { readonly mode: ObjectLockMode; readonly days: number };
   /** Timeout of the ingest function (minutes, 1 to 15). */
   readonly functionTimeoutMinutes: number;
+  /** Memory of the ingest function (MB, 128 to 10240); Lambda's CPU share grows with it. */
+  readonly functionMemoryMb: number;
   readonly query: QueryConfig;
   /**
    * A customer-managed KMS key for the archive, the query results and the dead-letter queues: absent
@@ -95,8 +97,9 @@ export interface QueryConfig {
   /** API Gateway stage throttling: steady requests per second and burst. */
   readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
   /**
-   * Whether this app sets the region's API Gateway CloudWatch Logs role (needed for access logs). Turn
-   * off in accounts where a landing zone already manages that account-wide setting.
+   * Whether this app creates a role and makes it the region's API Gateway CloudWatch Logs role (an
+   * account-wide setting that access and execution logs need once per region). Off by default: it
+   * overwrites whatever role the region has, and outlives the stack. Turn on for a region that has none.
    */
   readonly apiCloudWatchRole: boolean;
 }
@@ -112,6 +115,11 @@ export const DEFAULT_CONFIG: ArchiveConfig = {
   retention: { expireNoncurrentVersionsDays: 365, accessLogsExpireDays: 365 },
   archivePrefix: '',
   functionTimeoutMinutes: 15,
+  // The most every account accepts: new accounts are often capped at 3,008 MB until a quota increase.
+  // Lambda gives one vCPU per 1,769 MB, so this is about 1.7 vCPUs, most of the second core the
+  // Parquet worker thread encodes on beside the paging main thread
+  // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+  functionMemoryMb: 3008,
   query: {
     databaseName: 'eventlog_archive',
     workGroupName: 'eventlog-archive',
@@ -120,7 +128,8 @@ export const DEFAULT_CONFIG: ArchiveConfig = {
     resultsExpireDays: 7,
     tokenTtlSeconds: 86_400,
     throttling: { rateLimit: 5, burstLimit: 10 },
-    apiCloudWatchRole: true,
+    // Region-wide and shared with every other API of the account: opt in, never overwrite by default.
+    apiCloudWatchRole: false,
   },
 };
 
@@ -157,6 +166,9 @@ const PREFIX_SEGMENT = /^[A-Za-z0-9!_.*'()-]+$/;
 const DATABASE_NAME = /^[a-z0-9_]{1,255}$/;
 // Athena workgroup names: 1 to 128 of these characters.
 const WORKGROUP_NAME = /^[A-Za-z0-9._-]{1,128}$/;
+/** Lambda's memory range (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html). */
+export const MIN_FUNCTION_MEMORY_MB = 128;
+export const MAX_FUNCTION_MEMORY_MB = 10_240;
 /** Athena refuses a bytes-scanned cutoff under 10 MB. */
 export const MIN_BYTES_SCANNED_CUTOFF_MB = 10;
 
@@ -181,6 +193,7 @@ export function loadConfig(context: unknown, clock: Clock = Date.now): ArchiveCo
     'archivePrefix',
     'objectLock',
     'functionTimeoutMinutes',
+    'functionMemoryMb',
     'query',
     'encryption',
     'integrity',
@@ -303,6 +316,14 @@ export function loadConfig(context: unknown, clock: Clock = Date.now): ArchiveCo
     15,
   );
 
+  // Lambda's own range for a function's memory.
+  const functionMemoryMb = int(
+    raw['functionMemoryMb'] ?? DEFAULT_CONFIG.functionMemoryMb,
+    `${root}.functionMemoryMb`,
+    MIN_FUNCTION_MEMORY_MB,
+    MAX_FUNCTION_MEMORY_MB,
+  );
+
   const query = queryConfig(raw['query'], `${root}.query`, clock);
   const encryption = encryptionConfig(raw['encryption'], `${root}.encryption`);
   const integrity = integrityConfig(raw['integrity'], `${root}.integrity`);
@@ -324,6 +345,7 @@ export function loadConfig(context: unknown, clock: Clock = Date.now): ArchiveCo
     archivePrefix,
     ...(objectLock ? { objectLock } : {}),
     functionTimeoutMinutes,
+    functionMemoryMb,
     query,
     ...(encryption ? { encryption } : {}),
     ...(integrity ? { integrity } : {}),
@@ -374,15 +396,15 @@ function alarmsConfig(value: unknown, path: string, rateMinutes: number): Alarms
   if (value === undefined) return undefined;
   const raw = object(value, path);
   known(raw, path, ['lagMinutes', 'topicArn', 'email']);
-  // The lag alarm reads a period without the metric as breaching and a run reports once per rate, so a
-  // threshold under two rates would alarm between two healthy runs.
+  // A run reports once per rate and the lag alarm needs every report over a threshold-long window to
+  // be above it: under two rates that window is a single run, which alone would decide the alarm.
   const lagMinutes =
     raw['lagMinutes'] === undefined ? undefined : int(raw['lagMinutes'], `${path}.lagMinutes`, 1, 43_200);
   if (lagMinutes !== undefined && lagMinutes < 2 * rateMinutes) {
     throw new ConfigError(
       `${path}.lagMinutes`,
       lagMinutes,
-      `must be at least twice schedule.rateMinutes (${2 * rateMinutes}): every run reports its lag once, and a missing report counts as lagging`,
+      `must be at least twice schedule.rateMinutes (${2 * rateMinutes}): every run reports its lag once, and the alarm needs at least two reports above the threshold`,
     );
   }
   if (raw['topicArn'] !== undefined && raw['email'] !== undefined) {

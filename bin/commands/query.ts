@@ -4,15 +4,21 @@
  * a table, JSON (an array of events exactly as ListEventLogs returns them) or CSV (RFC 4180, nested
  * fields as dotted columns).
  */
-import { type Clock, checkLength, isApiError } from '@eventlog-archive/shared';
+import { type Clock, isApiError } from '@eventlog-archive/shared';
 import { LocalStore } from '../../lambdas/ingest/archive/local-store';
 import { type ArchiveRecord, type FieldSpec, toWire } from '../../lambdas/ingest/archive/records';
 import { codecatalyst } from '../../lambdas/ingest/sources/codecatalyst';
 import { archivedInstances, storeCatalog } from '../../lambdas/query/catalog';
 import { createDuckDbEngine } from '../../lambdas/query/duckdb-engine';
-import { EXTRA_FILTERS, type ExtraFilter, FILTER_MAX_LENGTH } from '../../lambdas/query/list-event-logs';
+import {
+  checkFilter,
+  checkFilterBytes,
+  EXTRA_FILTERS,
+  type ExtraFilter,
+} from '../../lambdas/query/list-event-logs';
 import { archiveOption, instanceOption, intOption, parse, required, timeOption, UsageError } from './args';
 import { localArchiveDir } from './serve';
+import { printable } from './terminal';
 
 export const QUERY_FORMATS = ['table', 'json', 'csv'] as const;
 export type QueryFormat = (typeof QUERY_FORMATS)[number];
@@ -46,15 +52,22 @@ export async function queryCommand(args: string[], clock: Clock): Promise<number
   const to = timeOption(values, 'to') ?? clock();
   if (from >= to) throw new UsageError('--to: must be later than --from');
   const equals: Record<string, string> = {};
-  if (values['event-name'] !== undefined) equals.eventName = required(values, 'event-name');
-  for (const [option, field] of Object.entries(FILTER_OPTIONS)) {
-    const raw = values[option];
-    if (raw === undefined) continue;
+  // The API's own filter rules, so the CLI accepts exactly the values the API does.
+  const asUsage = (check: () => string): string => {
     try {
-      equals[EXTRA_FILTERS[field]] = checkLength(raw, `--${option}`, 1, FILTER_MAX_LENGTH);
+      return check();
     } catch (err) {
       throw new UsageError(isApiError(err) ? err.message : String(err));
     }
+  };
+  if (values['event-name'] !== undefined) {
+    const eventName = required(values, 'event-name');
+    equals.eventName = asUsage(() => checkFilterBytes(eventName, '--event-name'));
+  }
+  for (const [option, field] of Object.entries(FILTER_OPTIONS)) {
+    const raw = values[option];
+    if (raw === undefined) continue;
+    equals[EXTRA_FILTERS[field]] = asUsage(() => checkFilter(raw, `--${option}`));
   }
   // Default: every matching event.
   const limit = intOption(values, 'limit', Number.POSITIVE_INFINITY, 1, 100_000_000);
@@ -71,7 +84,8 @@ export async function queryCommand(args: string[], clock: Clock): Promise<number
     const known = await archivedInstances(store, source);
     throw new UsageError(
       `--space: ${space} has never been archived in ${archive}` +
-        (known.length > 0 ? ` (archived: ${known.join(', ')})` : ' (nothing archived yet)'),
+        // Folder names of the archive, printed by the CLI at a terminal.
+        (known.length > 0 ? ` (archived: ${known.map(printable).join(', ')})` : ' (nothing archived yet)'),
     );
   }
 
@@ -200,8 +214,13 @@ const TABLE_COLUMNS: { title: string; width: number; get: (r: ArchiveRecord) => 
   { title: 'id', width: 0, get: (r) => r.id },
 ];
 
+/**
+ * One table cell: line breaks and tabs as spaces (the row stays one line), every other control or
+ * bidi character as a visible escape (event fields are archive text). CSV and JSON stay byte-exact.
+ */
 function cell(value: unknown, width: number): string {
-  const text = value === null || value === undefined ? '-' : String(value).replace(/[\r\n\t]/g, ' ');
+  const text =
+    value === null || value === undefined ? '-' : printable(String(value).replace(/[\r\n\t]/g, ' '));
   if (width === 0) return text;
   return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
 }

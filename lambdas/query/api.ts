@@ -55,6 +55,8 @@ export interface ApiDeps {
   tokens: Provider<NextTokenCodec>;
   logger?: Logger;
   now?: () => number;
+  /** Byte budget of a page (list-event-logs.ts `DEFAULT_PAGE_BYTES`, below Lambda's 6 MB response). */
+  pageBytes?: number;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
@@ -143,6 +145,7 @@ async function listEventLogsRoute(segment: string, request: ApiRequest, deps: Ap
     catalog,
     tokens: () => resolve(deps.tokens, 'nextToken keys'),
     ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.pageBytes !== undefined ? { pageBytes: deps.pageBytes } : {}),
   });
   return {
     ...json(200, nextToken === undefined ? { items } : { items, nextToken }),
@@ -161,6 +164,7 @@ async function listSystemEventsRoute(request: ApiRequest, deps: ApiDeps): Promis
     catalog,
     tokens: () => resolve(deps.tokens, 'nextToken keys'),
     ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.pageBytes !== undefined ? { pageBytes: deps.pageBytes } : {}),
   });
   return {
     statusCode: 200,

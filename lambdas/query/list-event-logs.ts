@@ -24,6 +24,7 @@ import type { SourceDefinition } from '../ingest/sources/types';
 import type { ArchiveCatalog } from './catalog';
 import type { EventQuery, QueryEngine, QueryStats } from './engine';
 import { type NextTokenCodec, requestBinding } from './next-token';
+import { MAX_STRING_PARAMETER_BYTES } from './sql';
 
 /** Page size when the request has no `maxResults` (CodeCatalyst documents no default). */
 export const DEFAULT_MAX_RESULTS = 50;
@@ -31,6 +32,26 @@ export const MAX_RESULTS = 250;
 export const NEXT_TOKEN_MAX_LENGTH = 10_000;
 /** Length limits of the extra filters. */
 export const FILTER_MAX_LENGTH = 256;
+/**
+ * The most UTF-8 bytes of any filter value (`eventName` and the extra filters): each is bound as one
+ * Athena execution parameter, which has a length limit (sql.ts). Checked here, where the request is
+ * validated, so that every engine (DuckDB in `serve`, Athena in AWS) refuses the same values with
+ * the same 400 instead of Athena failing the query. 256 characters fit unless they are non-ASCII.
+ */
+export const FILTER_MAX_BYTES = MAX_STRING_PARAMETER_BYTES;
+
+/** A filter value's byte rule: `<field>: must be at most N bytes in UTF-8 (got M)`. */
+export function checkFilterBytes(value: string, field: string): string {
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > FILTER_MAX_BYTES)
+    throw validationError(field, `must be at most ${FILTER_MAX_BYTES} bytes in UTF-8 (got ${bytes})`);
+  return value;
+}
+
+/** An extra filter's rules: 1–256 characters, and at most {@link FILTER_MAX_BYTES} bytes in UTF-8. */
+export function checkFilter(value: unknown, field: string): string {
+  return checkFilterBytes(checkLength(value, field, 1, FILTER_MAX_LENGTH), field);
+}
 
 /** Extra body fields (not in ListEventLogs) → the event field each one must equal. */
 export const EXTRA_FILTERS = {
@@ -44,6 +65,51 @@ export type ExtraFilter = keyof typeof EXTRA_FILTERS;
 
 // Events after this much past "now" cannot be in the archive (ingest stops at the present).
 const FUTURE_SLACK_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Default byte budget of one page's response body, as the Lambda proxy response carries it (a JSON
+ * string: quotes and backslashes escaped, see {@link carriedBytes}). Lambda refuses a synchronous
+ * response over 6 MB (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html) and
+ * API Gateway then answers 502. 5 MiB (5,242,880 bytes) leaves over 700 KB below even a decimal
+ * 6,000,000 for the proxy envelope (status, headers, `isBase64Encoded`: under 1 KB) and the
+ * nextToken (reserved at its maximum length). `serve` pages by the same measure, so both answer alike.
+ */
+export const DEFAULT_PAGE_BYTES = 5 * 1024 * 1024;
+/** The smallest budget accepted: room for the envelope and the longest nextToken. */
+export const MIN_PAGE_BYTES = 16 * 1024;
+
+/**
+ * Bytes of a piece of the response body inside the Lambda proxy response, where the body is a JSON
+ * string: UTF-8 length after JSON escaping (a `"` or `\` costs two bytes, a raw control character six).
+ */
+export function carriedBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
+}
+
+/**
+ * How many of `items` (each one's JSON text, in page order) fit in `budget` bytes next to
+ * `fixedBytes` (envelope and nextToken), measured by {@link carriedBytes} with the commas between
+ * them. Never fewer than one: a single item larger than the budget is still answered alone, because
+ * the alternatives stall paging (an empty page whose token points where it started, forever) or make
+ * that item and everything after it unreachable. The budget keeps ~0.7 MB of headroom below Lambda's
+ * limit for such an item; only one larger still (escaped) would fail its page in AWS, as any page did.
+ */
+export function itemsWithinBudget(items: readonly string[], budget: number, fixedBytes: number): number {
+  let used = fixedBytes;
+  for (const [i, item] of items.entries()) {
+    used += carriedBytes(item) + (i > 0 ? 1 : 0);
+    if (used > budget && i > 0) return i;
+  }
+  return items.length;
+}
+
+/** A page byte budget from deps: the default, or a checked integer. */
+export function pageBytesOf(deps: { pageBytes?: number }): number {
+  const budget = deps.pageBytes ?? DEFAULT_PAGE_BYTES;
+  if (!Number.isSafeInteger(budget) || budget < MIN_PAGE_BYTES)
+    throw new RangeError(`pageBytes must be an integer of at least ${MIN_PAGE_BYTES}`);
+  return budget;
+}
 
 /** A validated ListEventLogs request. */
 export interface ListEventLogsInput {
@@ -69,6 +135,8 @@ export interface ListEventLogsDeps {
   /** Asked for only when a token is to be checked or made: a one-page answer never needs the key. */
   tokens: () => Promise<NextTokenCodec>;
   now?: () => number;
+  /** Byte budget of a page's body ({@link DEFAULT_PAGE_BYTES}): fewer items and a nextToken beyond it. */
+  pageBytes?: number;
 }
 
 const absent = (value: unknown): boolean => value === undefined || value === null;
@@ -90,10 +158,10 @@ export function parseListEventLogs(spaceName: string, body: Record<string, unkno
     input.nextToken = checkLength(body.nextToken, 'nextToken', 1, NEXT_TOKEN_MAX_LENGTH);
   if (!absent(body.eventName)) {
     if (typeof body.eventName !== 'string') throw validationError('eventName', 'must be a string');
-    input.eventName = body.eventName;
+    input.eventName = checkFilterBytes(body.eventName, 'eventName');
   }
   for (const name of Object.keys(EXTRA_FILTERS) as ExtraFilter[]) {
-    if (!absent(body[name])) input.filters[name] = checkLength(body[name], name, 1, FILTER_MAX_LENGTH);
+    if (!absent(body[name])) input.filters[name] = checkFilter(body[name], name);
   }
   return input;
 }
@@ -143,11 +211,18 @@ export async function listEventLogs(
     limit: input.maxResults + 1,
     ...(after ? { after } : {}),
   };
+  const budget = pageBytesOf(deps);
   const { records, stats } = await deps.engine.listEvents(query);
-  const page = records.slice(0, input.maxResults);
-  const items = page.map((record) => toWire(source.fields, record));
-  const last = page.at(-1);
-  if (records.length > input.maxResults && last) {
+  const wire = records.slice(0, input.maxResults).map((record) => toWire(source.fields, record));
+  // Bounded by bytes as well as by count: the body is JSON.stringify({items, nextToken}).
+  const fit = itemsWithinBudget(
+    wire.map((item) => JSON.stringify(item)),
+    budget,
+    carriedBytes('{"items":[],"nextToken":""}') + NEXT_TOKEN_MAX_LENGTH,
+  );
+  const items = wire.slice(0, fit);
+  const last = records[fit - 1];
+  if (records.length > fit && last) {
     return { items, nextToken: (await deps.tokens()).sign(binding, cursorOf(source, last)), stats };
   }
   return { items, stats };

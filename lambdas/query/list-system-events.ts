@@ -41,7 +41,7 @@ import { resiliencehubDefinition } from '../ingest/sources/resiliencehub/definit
 import type { SourceDefinition } from '../ingest/sources/types';
 import type { ArchiveCatalog } from './catalog';
 import type { EventQuery, QueryEngine, QueryStats } from './engine';
-import { cursorOf } from './list-event-logs';
+import { carriedBytes, cursorOf, itemsWithinBudget, pageBytesOf } from './list-event-logs';
 import { type NextTokenCodec, requestBinding } from './next-token';
 
 export const LIST_SYSTEM_EVENTS_PATH = '/v2/list-system-events';
@@ -77,6 +77,8 @@ export interface ListSystemEventsDeps {
   /** Asked for only when a token is to be checked or made. */
   tokens: () => Promise<NextTokenCodec>;
   now?: () => number;
+  /** Byte budget of a page's body (as for ListEventLogs): fewer events and a nextToken beyond it. */
+  pageBytes?: number;
 }
 
 export interface ListSystemEventsResult {
@@ -190,12 +192,22 @@ export async function listSystemEvents(
     limit: input.maxResults + 1,
     ...(after ? { after } : {}),
   };
+  const budget = pageBytesOf(deps);
   const { records, stats } = await deps.engine.listEvents(query);
-  const page = records.slice(0, input.maxResults);
-  const events = page.map((record) => toWireJson(source.fields, record, epochSecondsJson));
+  const all = records
+    .slice(0, input.maxResults)
+    .map((record) => toWireJson(source.fields, record, epochSecondsJson));
+  // Bounded by bytes as well as by count, as ListEventLogs pages are.
+  const fit = itemsWithinBudget(
+    all,
+    budget,
+    carriedBytes('{"events":[],"nextToken":""}') + SYSTEM_EVENTS_NEXT_TOKEN_MAX_LENGTH,
+  );
+  const events = all.slice(0, fit);
+  const page = records.slice(0, fit);
   const last = page.at(-1);
   let nextToken: string | undefined;
-  if (records.length > input.maxResults && last) {
+  if (records.length > fit && last) {
     nextToken = (await deps.tokens()).sign(binding, cursorOf(source, last));
     // Holds for any eventId of sane length; a longer token would break the seed's response contract.
     if (nextToken.length > SYSTEM_EVENTS_NEXT_TOKEN_MAX_LENGTH)

@@ -392,14 +392,41 @@ export function isoMillis(ms: number): string {
 }
 
 /**
+ * Athena's limit on the length of each `ExecutionParameters` value
+ * (https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html): a longer
+ * one fails StartQueryExecution with an InvalidRequestException.
+ */
+export const ATHENA_PARAMETER_MAX_LENGTH = 1024;
+
+/** A string parameter as Athena gets it: the hex digits of its UTF-8 bytes, quoted. */
+function athenaStringParameter(value: string): string {
+  return `'${Buffer.from(value, 'utf8').toString('hex').toUpperCase()}'`;
+}
+
+/**
+ * The most UTF-8 bytes a string parameter may have, derived from the encoding above rather than
+ * written down: its fixed overhead (the quotes) and its characters per byte (two hex digits), so a
+ * change of encoding moves the limit with it. 511 for quoted hex.
+ */
+export const MAX_STRING_PARAMETER_BYTES: number = (() => {
+  const overhead = athenaStringParameter('').length;
+  const perByte = athenaStringParameter('\0').length - overhead;
+  return Math.floor((ATHENA_PARAMETER_MAX_LENGTH - overhead) / perByte);
+})();
+
+/**
  * `ExecutionParameters` of a rendered Athena query, in `?` order: a string as the hex digits of its
  * UTF-8 bytes (decoded in SQL by `from_utf8(from_hex(?))`), a time as ISO 8601 text, each quoted as
- * the single string literal Athena expects. Neither form can contain a quote or a backslash.
+ * the single string literal Athena expects. Neither form can contain a quote or a backslash. A value
+ * over Athena's length limit is a bug of the caller (the API layer refuses longer filters with a 400).
  */
 export function athenaExecutionParameters(params: readonly QueryParam[]): string[] {
-  return params.map((p) =>
-    p.type === 'timestamp'
-      ? `'${isoMillis(p.value)}'`
-      : `'${Buffer.from(p.value, 'utf8').toString('hex').toUpperCase()}'`,
-  );
+  return params.map((p) => {
+    const text = p.type === 'timestamp' ? `'${isoMillis(p.value)}'` : athenaStringParameter(p.value);
+    if (text.length > ATHENA_PARAMETER_MAX_LENGTH)
+      throw new QueryPlanError(
+        `execution parameter of ${text.length} characters (Athena allows ${ATHENA_PARAMETER_MAX_LENGTH})`,
+      );
+    return text;
+  });
 }

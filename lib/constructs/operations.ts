@@ -63,7 +63,10 @@ export interface IngestOperationsProps {
   readonly instances: readonly IngestInstance[];
   /** How often each instance runs. */
   readonly rate: Duration;
-  /** Lag above which an instance alarms; a period without a lag report counts as above it. */
+  /**
+   * Lag above which an instance alarms, once every report over a window this long (at most a day) is
+   * above it. A missing report is not lag: {@link IngestOperations.noRunsAlarms} watches for those.
+   */
   readonly lagThreshold: Duration;
   /** Existing topic for alarm and OK notifications. */
   readonly topicArn?: string;
@@ -71,8 +74,20 @@ export interface IngestOperationsProps {
   readonly email?: string;
 }
 
-/** Longest period CloudWatch evaluates a single-period alarm over. */
-const MAX_ALARM_PERIOD = Duration.days(1);
+/**
+ * Longest span this app lets an alarm evaluate (periods × period): one day, within what CloudWatch
+ * accepts for EvaluationPeriods × Period at any period length
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+ */
+const MAX_ALARM_WINDOW = Duration.days(1);
+/** Schedule periods without any report from an instance before `NoRuns-*` fires. */
+export const MISSED_RUNS_TO_ALARM = 3;
+
+/** How many periods of `periodMinutes` cover `minutes` (at least one, at most a day's worth). */
+export function periodsCovering(minutes: number, periodMinutes: number): number {
+  const most = Math.max(1, Math.floor(MAX_ALARM_WINDOW.toMinutes() / periodMinutes));
+  return Math.min(most, Math.max(1, Math.ceil(minutes / periodMinutes)));
+}
 
 /**
  * Ingest alarms (failed runs, lag, dead letters), their notifications and a small dashboard. What each
@@ -83,8 +98,10 @@ export class IngestOperations extends Construct {
   readonly errorsAlarm: Alarm;
   /** Per instance (keyed by space name or system ARN): the run failed or left failed days. */
   readonly instanceFailedAlarms: ReadonlyMap<string, Alarm>;
-  /** Per instance: lag above the threshold, or no lag reported (the schedule is not running). */
+  /** Per instance: every lag report over a threshold-long window above the threshold. */
   readonly lagAlarms: ReadonlyMap<string, Alarm>;
+  /** Per instance: no run reported anything for {@link MISSED_RUNS_TO_ALARM} schedule periods. */
+  readonly noRunsAlarms: ReadonlyMap<string, Alarm>;
   /** One per dead-letter queue, in the order given. */
   readonly deadLetterAlarms: readonly Alarm[];
   /** Where notifications go; absent when neither topicArn nor email is set. */
@@ -108,11 +125,21 @@ export class IngestOperations extends Construct {
 
     const failed = new Map<string, Alarm>();
     const lag = new Map<string, Alarm>();
-    // A period as long as the threshold (at most a day): with missing data breaching, no report for that
-    // long means the instance is at least that far behind.
-    const lagPeriod = Duration.minutes(
-      Math.min(props.lagThreshold.toMinutes(), MAX_ALARM_PERIOD.toMinutes()),
-    );
+    const noRuns = new Map<string, Alarm>();
+    // Two alarms per instance, so that neither starts in ALARM after a deploy nor hides a dead schedule:
+    // - Lag: one period per run, and ALARM only when EVERY report over a window as long as the threshold
+    //   (at most a day) is above it, missing data not breaching. Right after a deploy nothing has
+    //   reported (quiet, not "behind"), and a first backfill reports ~backfillDays of lag that shrinks
+    //   run by run: it stays quiet as long as the backfill catches up within that window (usually one
+    //   run: bench/README.md backfills a million events in about 90 s; the default window is 11 runs).
+    //   An archive that stays behind for the whole window still alarms, at about twice the threshold.
+    // - NoRuns: the heartbeat. Every run writes InstanceFailed once per instance (also when it failed or
+    //   found the lease taken), so its SampleCount is the number of runs that reported; missing data is
+    //   breaching, so a schedule that never runs or stops is in ALARM after MISSED_RUNS_TO_ALARM periods.
+    //   It is the one alarm in ALARM from a new instance's first deploy until its first run reports
+    //   (within one schedule period): CloudWatch cannot tell "not yet" from "never" without a report.
+    const lagPeriods = periodsCovering(props.lagThreshold.toMinutes(), rateMinutes);
+    const noRunPeriods = periodsCovering(MISSED_RUNS_TO_ALARM * rateMinutes, rateMinutes);
     for (const instance of props.instances) {
       const suffix = instanceIdSuffix(instance);
       const label = `${instance.source} ${instance.instance}`;
@@ -139,18 +166,45 @@ export class IngestOperations extends Construct {
         instance.instance,
         new Alarm(this, `Lag-${suffix}`, {
           alarmDescription: clip(
-            `eventlog-archive: ${label} is more than ${props.lagThreshold.toMinutes()} minutes behind, or reported no lag at all (schedule not running). README: Alarms and what to do / Lag.`,
+            `eventlog-archive: ${label} has stayed more than ${props.lagThreshold.toMinutes()} minutes behind in every run for ${lagPeriods * rateMinutes} minutes. README: Alarms and what to do / Lag.`,
           ),
-          metric: instanceMetric(instance, IngestMetric.INGESTION_LAG_SECONDS, 'Maximum', lagPeriod),
+          // Minimum: the best report of a period (a run that found the lease taken reports too).
+          metric: instanceMetric(
+            instance,
+            IngestMetric.INGESTION_LAG_SECONDS,
+            'Minimum',
+            Duration.minutes(rateMinutes),
+          ),
           threshold: props.lagThreshold.toSeconds(),
           comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
+          evaluationPeriods: lagPeriods,
+          datapointsToAlarm: lagPeriods,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      );
+      noRuns.set(
+        instance.instance,
+        new Alarm(this, `NoRuns-${suffix}`, {
+          alarmDescription: clip(
+            `eventlog-archive: no run of ${label} has reported for ${noRunPeriods * rateMinutes} minutes (schedule not running, or every run killed). README: Alarms and what to do / No runs.`,
+          ),
+          metric: instanceMetric(
+            instance,
+            IngestMetric.INSTANCE_FAILED,
+            'SampleCount',
+            Duration.minutes(rateMinutes),
+          ),
+          threshold: 1,
+          comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+          evaluationPeriods: noRunPeriods,
+          datapointsToAlarm: noRunPeriods,
           treatMissingData: TreatMissingData.BREACHING,
         }),
       );
     }
     this.instanceFailedAlarms = failed;
     this.lagAlarms = lag;
+    this.noRunsAlarms = noRuns;
 
     this.deadLetterAlarms = props.deadLetterQueues.map(
       (queue) =>
@@ -167,7 +221,13 @@ export class IngestOperations extends Construct {
         }),
     );
 
-    const alarms: Alarm[] = [this.errorsAlarm, ...failed.values(), ...lag.values(), ...this.deadLetterAlarms];
+    const alarms: Alarm[] = [
+      this.errorsAlarm,
+      ...failed.values(),
+      ...lag.values(),
+      ...noRuns.values(),
+      ...this.deadLetterAlarms,
+    ];
     const topic = props.topicArn
       ? Topic.fromTopicArn(this, 'AlarmTopic', props.topicArn)
       : props.email

@@ -109,9 +109,10 @@ export class IngestStack extends Stack {
       sharedLayer,
       // Also the `service` dimension of its metrics.
       serviceName: METRICS_SERVICE,
-      // Two full vCPUs (Lambda grants one per 1,769 MB): the Parquet worker thread encodes a day while
-      // the main thread keeps paging. Peak RSS of a 1M-event backfill is under 1 GB (bench/README.md).
-      memorySize: 3538,
+      // CPU, not memory, is what this buys: Lambda grants one vCPU per 1,769 MB, and the Parquet worker
+      // thread encodes a day while the main thread keeps paging. Peak RSS of a 1M-event backfill is
+      // under 1 GB (bench/README.md). Default 3,008 MB (~1.7 vCPUs), the most every account accepts.
+      memorySize: config.functionMemoryMb,
       timeout: Duration.minutes(config.functionTimeoutMinutes),
       // The handler derives its own time budget from the invocation context (getRemainingTimeInMillis).
       environment: {

@@ -177,9 +177,11 @@ export class QueryStack extends Stack {
       restApiName: 'eventlog-archive',
       description: 'eventlog-archive: the archived event logs through the source APIs’ own shapes',
       endpointTypes: [EndpointType.REGIONAL],
-      // Access and execution logs need the region's API Gateway CloudWatch Logs role (an account
-      // setting); a fresh account has none and the stage would fail to deploy. Retained, because
-      // other APIs of the account log through the same setting.
+      // Access and execution logs need the region's API Gateway CloudWatch Logs role, an account-wide
+      // setting (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html).
+      // Off by default: AWS::ApiGateway::Account overwrites the role every other API of the region logs
+      // through. Only where a region has none (the stage would fail to deploy) does query.apiCloudWatchRole
+      // create one; it is retained, because after this stack is gone the setting still points at it.
       cloudWatchRole: config.query.apiCloudWatchRole,
       ...(config.query.apiCloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       retention: { expireNoncurrentVersionsDays: 365, accessLogsExpireDays: 365 },
       archivePrefix: '',
       functionTimeoutMinutes: 15,
+      functionMemoryMb: 3008,
       query: {
         databaseName: 'eventlog_archive',
         workGroupName: 'eventlog-archive',
@@ -37,7 +38,7 @@ describe('loadConfig', () => {
         resultsExpireDays: 7,
         tokenTtlSeconds: 86_400,
         throttling: { rateLimit: 5, burstLimit: 10 },
-        apiCloudWatchRole: true,
+        apiCloudWatchRole: false,
       },
     });
     expect(config).toEqual(DEFAULT_CONFIG);
@@ -70,6 +71,7 @@ describe('loadConfig', () => {
       archivePrefix: 'archive/v1',
       objectLock: { mode: 'COMPLIANCE', days: 3650 },
       functionTimeoutMinutes: 10,
+      functionMemoryMb: 3538,
       query: {
         databaseName: 'audit_events',
         workGroupName: 'Audit.Events-1',
@@ -78,7 +80,7 @@ describe('loadConfig', () => {
         resultsExpireDays: 1,
         tokenTtlSeconds: 3600,
         throttling: { rateLimit: 50, burstLimit: 100 },
-        apiCloudWatchRole: false,
+        apiCloudWatchRole: true,
       },
     };
 
@@ -115,6 +117,20 @@ describe('loadConfig', () => {
     expect(() => at('2028-03-01')).toThrow(
       /projectionStartDate: "2028-03-01" must be a date YYYY-MM-DD from 1970-01-01 to today/,
     );
+  });
+
+  it('defaults the ingest memory to 3008 MB, the most an account capped at 3,008 MB accepts', () => {
+    expect(loadConfig(undefined).functionMemoryMb).toBe(3008);
+    expect(loadConfig({ functionTimeoutMinutes: 5 }).functionMemoryMb).toBeLessThanOrEqual(3008);
+  });
+
+  it.each([[128], [1769], [3538], [10_240]])('accepts an ingest memory of %i MB', (functionMemoryMb) => {
+    expect(loadConfig({ functionMemoryMb }).functionMemoryMb).toBe(functionMemoryMb);
+  });
+
+  it('leaves the API Gateway account logging role off unless asked for', () => {
+    expect(loadConfig(undefined).query.apiCloudWatchRole).toBe(false);
+    expect(loadConfig({ query: { apiCloudWatchRole: true } }).query.apiCloudWatchRole).toBe(true);
   });
 
   it('normalises the archive prefix to end in one slash', () => {
@@ -233,6 +249,26 @@ describe('loadConfig', () => {
         'eventlogArchive.functionTimeoutMinutes: 16 must be an integer from 1 to 15',
       ],
       [
+        'an ingest memory under Lambda’s 128 MB',
+        { functionMemoryMb: 127 },
+        'eventlogArchive.functionMemoryMb: 127 must be an integer from 128 to 10240',
+      ],
+      [
+        'an ingest memory over Lambda’s 10,240 MB',
+        { functionMemoryMb: 10_241 },
+        'eventlogArchive.functionMemoryMb: 10241 must be an integer from 128 to 10240',
+      ],
+      [
+        'an ingest memory given as a string',
+        { functionMemoryMb: '3008' },
+        'eventlogArchive.functionMemoryMb: "3008" must be an integer from 128 to 10240',
+      ],
+      [
+        'a fractional ingest memory',
+        { functionMemoryMb: 2048.5 },
+        'eventlogArchive.functionMemoryMb: 2048.5 must be an integer from 128 to 10240',
+      ],
+      [
         'an Infrequent Access transition earlier than S3 allows',
         { retention: { transitionToInfrequentAccessDays: 10 } },
         'eventlogArchive.retention.transitionToInfrequentAccessDays: 10 must be an integer from 30 to 36500',
@@ -280,7 +316,7 @@ describe('loadConfig', () => {
       [
         'a misspelt setting',
         { sliceMinute: 30 },
-        'eventlogArchive.sliceMinute: is not a known setting (known: codecatalyst, resiliencehub, schedule, lookbackMinutes, backfillDays, sliceMinutes, maxConcurrency, retention, archivePrefix, objectLock, functionTimeoutMinutes, query, encryption, integrity, alarms)',
+        'eventlogArchive.sliceMinute: is not a known setting (known: codecatalyst, resiliencehub, schedule, lookbackMinutes, backfillDays, sliceMinutes, maxConcurrency, retention, archivePrefix, objectLock, functionTimeoutMinutes, functionMemoryMb, query, encryption, integrity, alarms)',
       ],
       [
         'a misspelt query setting',

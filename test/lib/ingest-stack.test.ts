@@ -44,7 +44,7 @@ describe('IngestStack', () => {
   });
 
   describe('function', () => {
-    it('runs index.handler on nodejs22.x, arm64, with 3538 MB (two vCPUs for the Parquet worker), the configured timeout and no tracing', () => {
+    it('runs index.handler on nodejs22.x, arm64, with 3008 MB (the most every account accepts), the configured timeout and no tracing', () => {
       // Act
       const { ingestTemplate } = buildApp({ ...SPACES, functionTimeoutMinutes: 10 });
       const fn = ingestFunction(ingestTemplate);
@@ -54,10 +54,21 @@ describe('IngestStack', () => {
         Handler: 'index.handler',
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
-        MemorySize: 3538,
+        MemorySize: 3008,
         Timeout: 600,
       });
       expect(fn.resource.Properties.TracingConfig).toBeUndefined();
+    });
+
+    it('takes its memory from functionMemoryMb (two full vCPUs at 3538 MB where the account allows it)', () => {
+      // Act
+      const { ingestTemplate } = buildApp({ ...SPACES, functionMemoryMb: 3538 });
+
+      // Assess
+      ingestTemplate.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.handler',
+        MemorySize: 3538,
+      });
     });
 
     it('attaches the shared layer, built for nodejs22.x on arm64', () => {
@@ -474,10 +485,20 @@ describe('IngestStack', () => {
         expect(resourcesOf(readWrite).sort()).toEqual(folders.map((f) => `${bucketArn}/${f}`).sort());
         const digests = objects.find((s) => s !== readWrite)!;
         expect(digests).toEqual({
-          Action: ['s3:GetObject', 's3:PutObject'],
+          Action: 's3:GetObject',
           Effect: 'Allow',
           Resource: `${bucketArn}/${keyPrefix}_digests/*`,
         });
+        // Digests are created, never overwritten: the only put the role may make carries If-None-Match: *.
+        const puts = statements.filter((s) => actionsOf(s).includes('s3:PutObject') && s !== readWrite);
+        expect(puts).toEqual([
+          {
+            Action: 's3:PutObject',
+            Condition: { Null: { 's3:if-none-match': 'false' }, StringEquals: { 's3:if-none-match': '*' } },
+            Effect: 'Allow',
+            Resource: `${bucketArn}/${keyPrefix}_digests/*`,
+          },
+        ]);
         const list = statements.filter((s) => actionsOf(s).includes('s3:ListBucket'));
         expect(list).toEqual([
           {

@@ -16,6 +16,10 @@ const CONFIGURATIONS: [string, unknown][] = [
   ['one space (the smallest deployment that schedules anything)', { codecatalyst: { spaces: ['my-space'] } }],
   ['every optional feature on', ALL_FEATURES],
   [
+    'the API Gateway account logging role on',
+    { codecatalyst: { spaces: ['my-space'] }, query: { apiCloudWatchRole: true } },
+  ],
+  [
     'a key of your own, an existing topic and your own signing key',
     {
       codecatalyst: { spaces: ['my-space'] },
@@ -94,7 +98,6 @@ describe('cdk-nag AwsSolutions', () => {
         'AwsSolutions-APIG2',
         'AwsSolutions-APIG3',
         'AwsSolutions-COG4',
-        'AwsSolutions-IAM4',
         'AwsSolutions-IAM5',
         'AwsSolutions-L1',
         'AwsSolutions-SMG4',
@@ -112,12 +115,17 @@ describe('cdk-nag AwsSolutions', () => {
     }
   });
 
-  it('acknowledges the CloudWatch role only when the app creates it', () => {
+  it('acknowledges the CloudWatch role only when the app creates it (off by default)', () => {
     // Act
-    const { app } = buildApp({ codecatalyst: { spaces: ['my-space'] }, query: { apiCloudWatchRole: false } });
-    app.synth();
+    const off = buildApp({ codecatalyst: { spaces: ['my-space'] } });
+    off.app.synth();
+    const on = buildApp({ codecatalyst: { spaces: ['my-space'] }, query: { apiCloudWatchRole: true } });
+    on.app.synth();
 
     // Assess
-    expect([...acknowledgments(app).keys()].some((id) => id.startsWith('AwsSolutions-IAM4'))).toBe(false);
+    expect([...acknowledgments(off.app).keys()].some((id) => id.startsWith('AwsSolutions-IAM4'))).toBe(false);
+    expect([...acknowledgments(on.app).keys()].filter((id) => id.startsWith('AwsSolutions-IAM4'))).toEqual([
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+    ]);
   });
 });

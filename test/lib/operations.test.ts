@@ -1,5 +1,5 @@
 /** The ingest alarms, their notifications and the dashboard, against the metric contract. */
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config';
 import { buildApp, flat, onlyResource } from './helpers';
@@ -46,13 +46,14 @@ const INSTANCES = [
 ];
 
 describe('ingest alarms', () => {
-  it('has one failed-run and one lag alarm per instance, one errors alarm and one per dead-letter queue', () => {
+  it('has one failed-run, one lag and one no-runs alarm per instance, one errors alarm and one per dead-letter queue', () => {
     // Act
     const { ingestTemplate } = buildApp(TWO_SPACES_ONE_SYSTEM);
 
     // Assess
-    expect(alarms(ingestTemplate)).toHaveLength(1 + 2 * INSTANCES.length + 2);
-    expect(ofMetric(ingestTemplate, 'InstanceFailed')).toHaveLength(INSTANCES.length);
+    expect(alarms(ingestTemplate)).toHaveLength(1 + 3 * INSTANCES.length + 2);
+    // InstanceFailed twice per instance: its Sum (failed runs) and its SampleCount (runs that reported).
+    expect(ofMetric(ingestTemplate, 'InstanceFailed')).toHaveLength(2 * INSTANCES.length);
     expect(ofMetric(ingestTemplate, 'IngestionLagSeconds')).toHaveLength(INSTANCES.length);
     expect(ofMetric(ingestTemplate, 'Errors')).toHaveLength(1);
     expect(ofMetric(ingestTemplate, 'ApproximateNumberOfMessagesVisible')).toHaveLength(2);
@@ -63,7 +64,7 @@ describe('ingest alarms', () => {
     (metric) => {
       // Act
       const { ingestTemplate } = buildApp(TWO_SPACES_ONE_SYSTEM);
-      const found = ofMetric(ingestTemplate, metric);
+      const found = ofMetric(ingestTemplate, metric).filter((a) => a.Statistic !== 'SampleCount');
 
       // Assess
       expect(found.map((a) => a.Namespace)).toEqual(INSTANCES.map(() => 'EventlogArchive'));
@@ -79,7 +80,7 @@ describe('ingest alarms', () => {
     const { ingestTemplate } = buildApp({ ...TWO_SPACES_ONE_SYSTEM, schedule: { rateMinutes: 10 } });
 
     // Assess
-    for (const alarm of ofMetric(ingestTemplate, 'InstanceFailed')) {
+    for (const alarm of ofMetric(ingestTemplate, 'InstanceFailed').filter((a) => a.Statistic === 'Sum')) {
       expect(alarm).toMatchObject({
         Statistic: 'Sum',
         Period: 600,
@@ -91,30 +92,92 @@ describe('ingest alarms', () => {
     }
   });
 
-  it('alarms on lag above 3 × rate + lookback by default, over a period as long, missing data breaching', () => {
-    // Act: 3 × 15 + 120 = 165 minutes.
+  it('alarms on lag only when every run over a window as long as the threshold is above 3 × rate + lookback, missing data not breaching', () => {
+    // Act: 3 × 15 + 120 = 165 minutes: 11 runs of 15 minutes.
     const { ingestTemplate } = buildApp(TWO_SPACES_ONE_SYSTEM);
 
-    // Assess
+    // Assess: a fresh deploy (no report yet) is OK, and a first backfill's ~30-day lag that is gone
+    // within 11 runs never fills the window.
+    for (const instance of INSTANCES) {
+      ingestTemplate.hasResourceProperties(
+        'AWS::CloudWatch::Alarm',
+        Match.objectLike({
+          Namespace: 'EventlogArchive',
+          MetricName: 'IngestionLagSeconds',
+          Dimensions: Match.arrayWith([{ Name: 'Instance', Value: instance.Instance }]),
+          Statistic: 'Minimum',
+          Period: 15 * 60,
+          Threshold: 165 * 60,
+          ComparisonOperator: 'GreaterThanThreshold',
+          EvaluationPeriods: 11,
+          DatapointsToAlarm: 11,
+          TreatMissingData: 'notBreaching',
+        }),
+      );
+    }
     for (const alarm of ofMetric(ingestTemplate, 'IngestionLagSeconds')) {
-      expect(alarm).toMatchObject({
-        Statistic: 'Maximum',
-        Period: 165 * 60,
-        Threshold: 165 * 60,
-        ComparisonOperator: 'GreaterThanThreshold',
-        EvaluationPeriods: 1,
-        TreatMissingData: 'breaching',
-      });
+      expect(alarm.TreatMissingData).not.toBe('breaching');
     }
   });
 
-  it('takes alarms.lagMinutes as the threshold and caps the period at one day', () => {
+  it('catches a schedule that never runs: no report for 3 schedule periods, missing data breaching', () => {
+    // Act
+    const { ingestTemplate } = buildApp({ ...TWO_SPACES_ONE_SYSTEM, schedule: { rateMinutes: 10 } });
+
+    // Assess
+    for (const instance of INSTANCES) {
+      ingestTemplate.hasResourceProperties(
+        'AWS::CloudWatch::Alarm',
+        Match.objectLike({
+          Namespace: 'EventlogArchive',
+          MetricName: 'InstanceFailed',
+          Dimensions: Match.arrayWith([{ Name: 'Instance', Value: instance.Instance }]),
+          Statistic: 'SampleCount',
+          Period: 600,
+          Threshold: 1,
+          ComparisonOperator: 'LessThanThreshold',
+          EvaluationPeriods: 3,
+          DatapointsToAlarm: 3,
+          TreatMissingData: 'breaching',
+        }),
+      );
+    }
+    expect(
+      ofMetric(ingestTemplate, 'InstanceFailed').filter((a) => a.Statistic === 'SampleCount'),
+    ).toHaveLength(INSTANCES.length);
+  });
+
+  it('takes alarms.lagMinutes as the threshold and caps the lag window at one day of runs', () => {
     // Act
     const { ingestTemplate } = buildApp({ ...TWO_SPACES_ONE_SYSTEM, alarms: { lagMinutes: 2000 } });
 
+    // Assess: 96 runs of 15 minutes are a day.
+    ingestTemplate.hasResourceProperties(
+      'AWS::CloudWatch::Alarm',
+      Match.objectLike({
+        MetricName: 'IngestionLagSeconds',
+        Threshold: 2000 * 60,
+        Period: 900,
+        EvaluationPeriods: 96,
+        DatapointsToAlarm: 96,
+      }),
+    );
+  });
+
+  it('keeps a daily schedule within one day of evaluation for both alarms', () => {
+    // Act
+    const { ingestTemplate } = buildApp({
+      ...TWO_SPACES_ONE_SYSTEM,
+      schedule: { rateMinutes: 1440 },
+      alarms: { lagMinutes: 2880 },
+    });
+
     // Assess
-    for (const alarm of ofMetric(ingestTemplate, 'IngestionLagSeconds')) {
-      expect(alarm).toMatchObject({ Threshold: 2000 * 60, Period: 86_400 });
+    for (const alarm of [
+      ...ofMetric(ingestTemplate, 'IngestionLagSeconds'),
+      ...ofMetric(ingestTemplate, 'InstanceFailed'),
+    ]) {
+      expect(alarm.Period! * alarm.EvaluationPeriods!).toBeLessThanOrEqual(86_400);
     }
   });
 
@@ -161,7 +224,7 @@ describe('ingest alarms', () => {
 
     // Assess
     const all = alarms(ingestTemplate);
-    expect(all).toHaveLength(9);
+    expect(all).toHaveLength(12);
     for (const alarm of all) {
       expect(alarm.AlarmActions).toEqual([TOPIC_ARN]);
       expect(alarm.OKActions).toEqual([TOPIC_ARN]);
@@ -228,7 +291,7 @@ describe('ingest dashboard', () => {
     for (const metric of ['EventsArchived', 'PagesFetched', 'Throttles', 'Retries', 'IngestionLagSeconds']) {
       expect(body.split(`"${metric}"`).length - 1, metric).toBe(INSTANCES.length);
     }
-    expect(widgets.at(-1)!.properties.alarms).toHaveLength(9);
+    expect(widgets.at(-1)!.properties.alarms).toHaveLength(12);
   });
 });
 
@@ -237,7 +300,7 @@ describe('alarms settings', () => {
     [
       'a lag threshold under two schedule rates',
       { schedule: { rateMinutes: 30 }, alarms: { lagMinutes: 59 } },
-      'eventlogArchive.alarms.lagMinutes: 59 must be at least twice schedule.rateMinutes (60): every run reports its lag once, and a missing report counts as lagging',
+      'eventlogArchive.alarms.lagMinutes: 59 must be at least twice schedule.rateMinutes (60): every run reports its lag once, and the alarm needs at least two reports above the threshold',
     ],
     [
       'both a topic and an email',

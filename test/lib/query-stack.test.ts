@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
@@ -369,9 +369,22 @@ describe('QueryStack', () => {
       expect(settings.Format).toContain('"userArn":"$context.identity.userArn"');
     });
 
-    it('sets the region’s API Gateway CloudWatch role by default and retains it', () => {
+    it('leaves the region’s API Gateway account setting alone by default, and still writes access logs', () => {
       // Act
       const { queryTemplate } = buildApp(SPACES);
+
+      // Assess
+      queryTemplate.resourceCountIs('AWS::ApiGateway::Account', 0);
+      queryTemplate.resourceCountIs('AWS::IAM::Role', 1);
+      queryTemplate.hasResourceProperties('AWS::ApiGateway::Stage', {
+        StageName: 'prod',
+        AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue(), Format: ACCESS_LOG_FORMAT }),
+      });
+    });
+
+    it('sets the region’s API Gateway CloudWatch role when apiCloudWatchRole is true, and retains it', () => {
+      // Act
+      const { queryTemplate } = buildApp({ ...SPACES, query: { apiCloudWatchRole: true } });
       const account = onlyResource(queryTemplate, 'AWS::ApiGateway::Account');
       const roleId = (account.resource.Properties.CloudWatchRoleArn as { 'Fn::GetAtt': string[] })[
         'Fn::GetAtt'

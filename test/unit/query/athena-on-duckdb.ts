@@ -1,6 +1,7 @@
 /**
  * Athena's query API played by DuckDB over an archive folder, for tests that run the real Athena
- * engine end to end without AWS. `StartQueryExecution` runs the engine's Athena-dialect SQL text
+ * engine end to end without AWS. `StartQueryExecution` (refusing a parameter over Athena's 1,024
+ * characters, as Athena does) runs the engine's Athena-dialect SQL text
  * unchanged against a view that looks like the Glue table (every instance and day of the archive,
  * with `space`/`dt` partition columns as partition projection exposes them); the Trino
  * functions the SQL uses that DuckDB lacks are DuckDB macros with Trino's output form. Each `ExecutionParameters`
@@ -18,6 +19,7 @@ import {
   AthenaClient,
   GetQueryExecutionCommand,
   GetQueryResultsCommand,
+  InvalidRequestException,
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
@@ -37,6 +39,11 @@ export interface AthenaOnDuckDb {
 }
 
 const STRING_LITERAL = /^'((?:[^']|'')*)'$/s;
+/**
+ * Athena's limit on each ExecutionParameters value, written down here rather than imported from the
+ * code under test (https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html).
+ */
+const ATHENA_PARAMETER_MAX_LENGTH = 1024;
 
 export async function athenaOnDuckDb(
   archiveDir: string,
@@ -66,6 +73,12 @@ export async function athenaOnDuckDb(
     const sql = String(input.QueryString);
     const executionParameters = (input.ExecutionParameters ?? []) as string[];
     const values = executionParameters.map((p) => {
+      // Athena's own limit on each value: a longer one fails the start, as in AWS.
+      if (p.length > ATHENA_PARAMETER_MAX_LENGTH)
+        throw new InvalidRequestException({
+          message: `ExecutionParameters member must have length less than or equal to ${ATHENA_PARAMETER_MAX_LENGTH}`,
+          $metadata: {},
+        });
       const m = STRING_LITERAL.exec(p);
       if (!m) throw new Error(`execution parameter is not one string literal: ${p}`);
       return m[1]!.replaceAll("''", "'");
