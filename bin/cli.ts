@@ -7,6 +7,7 @@ import { UsageError } from './commands/args';
 import { coverageCommand } from './commands/coverage';
 import { ingestCommand } from './commands/ingest';
 import { startCommand } from './commands/start';
+import { writeLine } from './commands/terminal';
 import { verifyCommand } from './commands/verify';
 
 const USAGE = `usage: eventlog-archive <command> [options]
@@ -71,18 +72,20 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     clock = clockFromEnv(env);
   } catch (err) {
-    process.stderr.write(`eventlog-archive: ${isApiError(err) ? err.message : String(err)}\n`);
+    writeLine(process.stderr, `eventlog-archive: ${isApiError(err) ? err.message : String(err)}`);
     return 2;
   }
   try {
     return await run(rest, clock);
   } catch (err) {
+    // Messages may quote archive text (keys, instance names) or arguments: printable, one line.
     if (err instanceof UsageError) {
-      process.stderr.write(`eventlog-archive ${command}: ${err.message}\n`);
+      writeLine(process.stderr, `eventlog-archive ${command}: ${err.message}`);
       return 2;
     }
-    process.stderr.write(
-      `eventlog-archive ${command}: ${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}\n`,
+    writeLine(
+      process.stderr,
+      `eventlog-archive ${command}: ${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`,
     );
     return 1;
   }
