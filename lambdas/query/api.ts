@@ -60,7 +60,8 @@ export interface ApiDeps {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
-const LIST_EVENT_LOGS = /^\/v1\/spaces\/([^/]*)\/eventLogs$/;
+/** The ListEventLogs route: `POST /v1/spaces/{spaceName}/eventLogs`, the one route with a body. */
+export const LIST_EVENT_LOGS = /^\/v1\/spaces\/([^/]*)\/eventLogs$/;
 
 /** Error names that are not API errors of the seeds but of the HTTP layer (routing). */
 type RoutingError = 'UnknownOperationException' | 'MethodNotAllowedException';

@@ -34,8 +34,20 @@ export interface QueryStats {
   bytesScanned?: number;
 }
 
+/** How a caller may stop a query it no longer needs. */
+export interface QueryOptions {
+  /**
+   * Aborted when the answer is no longer wanted (the client left, the request timed out): the
+   * engine stops the query where it can and rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
+}
+
 export interface QueryEngine {
   /** Events in archive order, normalised exactly as the ingest stores them (`normaliseRecord`). */
-  listEvents(query: EventQuery): Promise<{ records: ArchiveRecord[]; stats: QueryStats }>;
+  listEvents(
+    query: EventQuery,
+    options?: QueryOptions,
+  ): Promise<{ records: ArchiveRecord[]; stats: QueryStats }>;
   close(): Promise<void>;
 }

@@ -379,7 +379,7 @@ process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n');
       expect(forged.status).toBe(400);
       const unknown = await fetch(`${url}/v1/spaces/no-such-space/eventLogs`, {
         method: 'POST',
-        headers: { ...headers, authorization: `Bearer ${PAT}` },
+        headers: { ...headers, authorization: `Bearer ${PAT}`, 'content-type': 'application/json' },
         body: JSON.stringify({ startTime: '2026-01-01T00:00:00Z', endTime: '2026-01-02T00:00:00Z' }),
       });
       expect(unknown.status).toBe(404);

@@ -3,7 +3,7 @@
  * over an archive built by the real ingest of both sources. Each case is a valid request with at
  * most one fault: a wrong type, an out-of-range or boundary value, an overlong or unicode string,
  * a forged, tampered, expired or another request's nextToken, unknown fields, malformed or oversized
- * JSON, another content type, path injection in spaceName, repeated query parameters, and SQL/LIKE
+ * JSON, another content type (refused 415 before anything else), path injection in spaceName, repeated query parameters, and SQL/LIKE
  * injection strings in every string filter. Properties:
  * - never a 5xx;
  * - a 4xx has the seed's shape (`x-amzn-ErrorType` from the route's seed list, a JSON `message`
@@ -199,16 +199,20 @@ interface Sent {
   text: string;
 }
 
-/** Raw HTTP: the path goes out exactly as given (no URL normalisation of `..` or `%2F`). */
+/**
+ * Raw HTTP: the path goes out exactly as given (no URL normalisation of `..` or `%2F`). A body goes
+ * as `application/json` unless `contentType` says otherwise (`null`: no Content-Type at all).
+ */
 function send(
   method: string,
   target: string,
-  options: { body?: string; contentType?: string } = {},
+  options: { body?: string; contentType?: string | null } = {},
 ): Promise<Sent> {
   const url = new URL(server.url);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
-    if (options.contentType !== undefined) headers['content-type'] = options.contentType;
+    const contentType = options.contentType === undefined ? 'application/json' : options.contentType;
+    if (options.body !== undefined && contentType !== null) headers['content-type'] = contentType;
     if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
     const req = request({ host: url.hostname, port: url.port, method, path: target, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -281,6 +285,11 @@ function expectErrorShape(
   if (ROUTING_ERRORS.includes(type)) {
     expect(json.message).toMatch(/no such operation|method not allowed/);
     return { type, json };
+  }
+  if (type === 'UnsupportedMediaTypeException') {
+    expect(sent.status).toBe(415);
+    expect(json.message).toMatch(/^content-type: must be application\/json/);
+    return { type, field: 'content-type', json };
   }
   expect(route === 'eventLogs' ? EVENT_LOGS_ERRORS : SYSTEM_EVENTS_ERRORS).toContain(type);
   const field = /^([A-Za-z]+): /.exec(json.message as string)?.[1];
@@ -625,18 +634,16 @@ const eventLogsCaseArb = fc
   .tuple(
     validEventLogsBodyArb,
     spaceSegmentArb,
-    fc.constantFrom(
-      'application/json',
-      'application/json',
-      'text/plain',
-      'application/x-www-form-urlencoded',
-      undefined,
-    ),
+    fc.constantFrom('application/json', 'application/json', 'application/json; charset=utf-8'),
+    // serve refuses a body of another type (or of none) with 415, before reading it.
+    fc.constantFrom<string | null>('text/plain', 'application/x-www-form-urlencoded', null),
     fc.integer({ min: 0, max: 29 }),
     fc.nat({ max: BAD_JSON.length - 1 }),
   )
-  .chain(([body, space, contentType, raw, badJson]) =>
+  .chain(([body, space, jsonType, otherType, raw, badJson]) =>
     mutateEventLogs(body, baseToken).map(({ fault, body: mutated }) => {
+      // A few cases send another content type (which no other fault in the case changes).
+      const contentType = raw >= 28 ? otherType : jsonType;
       // A few cases replace the body by malformed JSON or an oversized one.
       if (raw < 2)
         return {
@@ -691,11 +698,16 @@ describe('POST /v1/spaces/{spaceName}/eventLogs fuzzed', () => {
       fc.asyncProperty(eventLogsCaseArb, async (c) => {
         const sent = await send('POST', `/v1/spaces/${c.space.segment}/eventLogs`, {
           body: c.text,
-          ...(c.contentType ? { contentType: c.contentType } : {}),
+          contentType: c.contentType,
         });
         count('eventLogs', sent.status);
         expect(sent.status, sent.text).toBeLessThan(500);
-        const expected = expectedEventLogsError(c.space.fault, c.fault);
+        const jsonType = c.contentType !== null && /^application\/json(;|$)/.test(c.contentType);
+        const expected = jsonType
+          ? expectedEventLogsError(c.space.fault, c.fault)
+          : c.space.fault?.kind === 'path injection'
+            ? 'any'
+            : [{ status: 415, field: 'content-type' }];
         if (sent.status >= 400) {
           const error = expectErrorShape(sent, 'eventLogs');
           expect(expected, `refused a valid request: ${sent.text}`).toBeDefined();

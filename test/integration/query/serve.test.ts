@@ -22,6 +22,8 @@ const BODY = JSON.stringify({
   endTime: new Date(NOW).toISOString(),
   maxResults: 10,
 });
+// serve refuses a POST body of another type (fetch sends a string as text/plain).
+const JSON_TYPE = { 'content-type': 'application/json' };
 let dir: string;
 
 beforeAll(async () => {
@@ -41,7 +43,11 @@ describe('startServer', () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     // Act
     const health = await fetch(`${server.url}/`);
-    const page = await fetch(`${server.url}/v1/spaces/${SPACE}/eventLogs`, { method: 'POST', body: BODY });
+    const page = await fetch(`${server.url}/v1/spaces/${SPACE}/eventLogs`, {
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: BODY,
+    });
     // Assess
     expect(health.status).toBe(200);
     expect(((await health.json()) as { service: string }).service).toBe('eventlog-archive');
@@ -64,11 +70,16 @@ describe('startServer', () => {
       );
       const server = await startServer({ archive: `file://${fresh}`, port: 0, logger: quiet, clock });
       try {
-        const one = await fetch(`${server.url}/v1/spaces/${SPACE}/eventLogs`, { method: 'POST', body: BODY });
+        const one = await fetch(`${server.url}/v1/spaces/${SPACE}/eventLogs`, {
+          method: 'POST',
+          headers: JSON_TYPE,
+          body: BODY,
+        });
         expect(((await one.json()) as { items: unknown[] }).items).toHaveLength(3);
         expect(existsSync(path.join(fresh, LOCAL_TOKEN_KEY))).toBe(false);
         const paged = await fetch(`${server.url}/v1/spaces/${SPACE}/eventLogs`, {
           method: 'POST',
+          headers: JSON_TYPE,
           body: JSON.stringify({ ...JSON.parse(BODY), maxResults: 1 }),
         });
         expect(((await paged.json()) as { nextToken?: string }).nextToken).toBeDefined();
@@ -87,6 +98,7 @@ describe('startServer', () => {
       Array.from({ length: 40 }, (_, i) =>
         fetch(`${server.url}/v1/spaces/${SPACE}/eventLogs`, {
           method: 'POST',
+          headers: JSON_TYPE,
           body: JSON.stringify({ ...JSON.parse(BODY), maxResults: 1 + (i % 5) }),
         }).then((r) => r.status),
       ),
@@ -105,7 +117,7 @@ describe('startServer', () => {
         (resolve, reject) => {
           const req = request(
             `${server.url}/v1/spaces/${SPACE}/eventLogs`,
-            { method: 'POST', headers: { 'content-length': String(big.length) } },
+            { method: 'POST', headers: { ...JSON_TYPE, 'content-length': String(big.length) } },
             (res) => {
               let text = '';
               res.on('data', (c: Buffer) => {
