@@ -9,7 +9,7 @@
  */
 import { CodeCatalystClient, paginateListEventLogs } from '@aws-sdk/client-codecatalyst';
 import { DAY_MS, floorTo } from '@eventlog-archive/shared';
-import { LocalStore } from '../lambdas/ingest/archive/local-store';
+import { LocalStore } from '../lambdas/core/local-store';
 import { parquetWorkerStats } from '../lambdas/ingest/archive/parquet-worker';
 import { DEFAULT_SETTINGS, type IngestResult, ingestInstance } from '../lambdas/ingest/pipeline';
 import { codecatalyst } from '../lambdas/ingest/sources/codecatalyst/index';

@@ -5,11 +5,11 @@
  */
 
 import { startServer } from '../bin/commands/serve';
-import { dataKey } from '../lambdas/ingest/archive/layout';
-import { emptyLedgerDay, writeLedgerDay } from '../lambdas/ingest/archive/ledger';
-import { LocalStore } from '../lambdas/ingest/archive/local-store';
+import { dataKey } from '../lambdas/core/layout';
+import { emptyLedgerDay, writeLedgerDay } from '../lambdas/core/ledger';
+import { LocalStore } from '../lambdas/core/local-store';
+import { normaliseRecord } from '../lambdas/core/records';
 import { encodeParquet } from '../lambdas/ingest/archive/parquet';
-import { normaliseRecord } from '../lambdas/ingest/archive/records';
 import { sortRecords } from '../lambdas/ingest/pipeline';
 import { codecatalyst } from '../lambdas/ingest/sources/codecatalyst';
 import { createDuckDbEngine } from '../lambdas/query/duckdb-engine';

@@ -2,7 +2,7 @@
  * Glue columns from a source's field declaration (the same `FieldSpec` list the Parquet schema derives
  * from), so that a table's catalog entry can never drift from the files the ingest writes.
  */
-import type { FieldSpec } from '../lambdas/ingest/archive/records';
+import type { FieldSpec } from '../lambdas/core/records';
 
 /** A Glue column as `CfnTable`'s `StorageDescriptor.Columns` takes it. */
 export interface GlueColumn {

@@ -1,10 +1,10 @@
 /** Command-line parsing shared by every command: each bad argument becomes one line naming it and the rule. */
 import { parseArgs } from 'node:util';
 import { isApiError, MINUTE_MS, parseRfc3339 } from '@eventlog-archive/shared';
-import { parseArchiveUri } from '../../lambdas/ingest/archive/store';
-import { DEFAULT_SETTINGS } from '../../lambdas/ingest/pipeline';
-import { SOURCES, sourceByName } from '../../lambdas/ingest/sources';
-import type { SourceModule } from '../../lambdas/ingest/sources/types';
+import { DEFAULT_WINDOWS } from '../../lambdas/core/ledger';
+import { SOURCE_DEFINITIONS } from '../../lambdas/core/sources';
+import type { SourceDefinition } from '../../lambdas/core/sources/types';
+import { parseArchiveUri } from '../../lambdas/core/store';
 
 /** A bad command line: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -54,19 +54,25 @@ export function timeOption(values: Values, name: string): number | undefined {
   }
 }
 
-export function sourceOption(values: Values, fallback?: string): SourceModule {
-  const name = (values.source as string | undefined) ?? fallback;
-  if (name === undefined)
-    throw new UsageError(`--source: is required (one of ${Object.keys(SOURCES).join(', ')})`);
-  const source = sourceByName(name);
-  if (!source)
-    throw new UsageError(`--source: must be one of ${Object.keys(SOURCES).join(', ')} (got "${name}")`);
+/**
+ * The source `--source` names, from `registry`: the client-free definitions by default; the ingest
+ * command passes the sources with their clients.
+ */
+export function sourceOption<S extends SourceDefinition = SourceDefinition>(
+  values: Values,
+  registry: Readonly<Record<string, S>> = SOURCE_DEFINITIONS as Readonly<Record<string, S>>,
+): S {
+  const name = values.source as string | undefined;
+  const names = Object.keys(registry).join(', ');
+  if (name === undefined) throw new UsageError(`--source: is required (one of ${names})`);
+  const source = Object.hasOwn(registry, name) ? registry[name] : undefined;
+  if (!source) throw new UsageError(`--source: must be one of ${names} (got "${name}")`);
   return source;
 }
 
 export function instanceOption(
   values: Values,
-  source: SourceModule,
+  source: SourceDefinition,
   isRequired: boolean,
 ): string | undefined {
   const flag = `--${source.instanceOption}`;
@@ -92,7 +98,7 @@ export function archiveOption(values: Values): string {
 }
 
 export const INSTANCE_OPTIONS = Object.fromEntries(
-  Object.values(SOURCES).map((s) => [s.instanceOption, { type: 'string' as const }]),
+  Object.values(SOURCE_DEFINITIONS).map((s) => [s.instanceOption, { type: 'string' as const }]),
 );
 export const TUNING_OPTIONS = {
   'slice-minutes': { type: 'string' },
@@ -100,11 +106,11 @@ export const TUNING_OPTIONS = {
 } as const;
 
 export function tuning(values: Values): { sliceMs: number; lookbackMs: number } {
-  const sliceMinutes = intOption(values, 'slice-minutes', DEFAULT_SETTINGS.sliceMs / MINUTE_MS, 1, 1440);
+  const sliceMinutes = intOption(values, 'slice-minutes', DEFAULT_WINDOWS.sliceMs / MINUTE_MS, 1, 1440);
   if (1440 % sliceMinutes !== 0) throw new UsageError('--slice-minutes: must divide a day (1440 minutes)');
   return {
     sliceMs: sliceMinutes * MINUTE_MS,
     lookbackMs:
-      intOption(values, 'lookback-minutes', DEFAULT_SETTINGS.lookbackMs / MINUTE_MS, 0, 10080) * MINUTE_MS,
+      intOption(values, 'lookback-minutes', DEFAULT_WINDOWS.lookbackMs / MINUTE_MS, 0, 10080) * MINUTE_MS,
   };
 }

@@ -1,8 +1,8 @@
 /** `coverage`: which windows the archive holds completely, which it will sweep again, which are gaps. */
 import { type Clock, DAY_MS, floorTo } from '@eventlog-archive/shared';
-import { coverageOf, listLedgerDays, readLedgerDays } from '../../lambdas/ingest/archive/ledger';
-import { openArchive } from '../../lambdas/ingest/archive/store';
-import { SOURCES } from '../../lambdas/ingest/sources';
+import { coverageOf, listLedgerDays, readLedgerDays } from '../../lambdas/core/ledger';
+import { SOURCE_DEFINITIONS } from '../../lambdas/core/sources';
+import { openArchive } from '../../lambdas/core/store';
 import { archivedInstances } from '../../lambdas/query/catalog';
 import {
   archiveOption,
@@ -28,7 +28,7 @@ export async function coverageCommand(args: string[], clock: Clock): Promise<num
     json: { type: 'boolean' },
   });
   const archive = archiveOption(values);
-  const sources = values.source === undefined ? Object.values(SOURCES) : [sourceOption(values)];
+  const sources = values.source === undefined ? Object.values(SOURCE_DEFINITIONS) : [sourceOption(values)];
   const { sliceMs, lookbackMs } = tuning(values);
   const store = await openArchive(archive);
   const now = clock();

@@ -1,6 +1,6 @@
 /** `ingest`: exactly the code the ingest Lambda runs, with progress at a terminal. */
 import { type Clock, createLogger } from '@eventlog-archive/shared';
-import { openArchive } from '../../lambdas/ingest/archive/store';
+import { openArchive } from '../../lambdas/core/store';
 import {
   type CommitStep,
   DEFAULT_SETTINGS,
@@ -8,6 +8,7 @@ import {
   type IngestSettings,
 } from '../../lambdas/ingest/pipeline';
 import { allSucceeded, type InstanceOutcome, ingestionLagSeconds, runIngest } from '../../lambdas/ingest/run';
+import { SOURCES } from '../../lambdas/ingest/sources';
 import type { SourceModule } from '../../lambdas/ingest/sources/types';
 import {
   archiveOption,
@@ -24,7 +25,8 @@ import {
 import { writeLine } from './terminal';
 
 export interface ArchiveInstanceOptions {
-  source: SourceModule;
+  /** The source, or its name in the registry. */
+  source: SourceModule | string;
   instance: string;
   archive: string;
   from?: number;
@@ -49,7 +51,7 @@ export async function ingestCommand(args: string[], clock: Clock): Promise<numbe
     concurrency: { type: 'string' },
     json: { type: 'boolean' },
   });
-  const source = sourceOption(values);
+  const source = sourceOption(values, SOURCES);
   const instance = instanceOption(values, source, true)!;
   const archive = archiveOption(values);
   const from = timeOption(values, 'from');
@@ -76,7 +78,9 @@ export async function ingestCommand(args: string[], clock: Clock): Promise<numbe
 
 /** Runs the ingest of one instance and reports it; returns the exit code (0 done, 1 failed). */
 export async function archiveInstance(options: ArchiveInstanceOptions): Promise<number> {
-  const { source, instance, archive, settings, from, to } = options;
+  const { instance, archive, settings, from, to } = options;
+  const source = typeof options.source === 'string' ? SOURCES[options.source] : options.source;
+  if (!source) throw new TypeError(`source: must be one of ${Object.keys(SOURCES).join(', ')}`);
   const logger = createLogger({ serviceName: 'eventlog-archive-cli' });
   const store = await openArchive(archive);
   let client: Awaited<ReturnType<SourceModule['createClient']>>;

@@ -5,9 +5,9 @@
  * fields as dotted columns).
  */
 import { type Clock, isApiError } from '@eventlog-archive/shared';
-import { LocalStore } from '../../lambdas/ingest/archive/local-store';
-import { type ArchiveRecord, type FieldSpec, toWire } from '../../lambdas/ingest/archive/records';
-import { codecatalyst } from '../../lambdas/ingest/sources/codecatalyst';
+import { LocalStore } from '../../lambdas/core/local-store';
+import { type ArchiveRecord, type FieldSpec, toWire } from '../../lambdas/core/records';
+import { codecatalystDefinition } from '../../lambdas/core/sources';
 import { archivedInstances, storeCatalog } from '../../lambdas/query/catalog';
 import { createDuckDbEngine } from '../../lambdas/query/duckdb-engine';
 import {
@@ -45,7 +45,7 @@ export async function queryCommand(args: string[], clock: Clock): Promise<number
     format: { type: 'string' },
     archive: { type: 'string' },
   });
-  const source = codecatalyst;
+  const source = codecatalystDefinition;
   const space = instanceOption(values, source, true)!;
   required(values, 'from');
   const from = timeOption(values, 'from')!;

@@ -10,9 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Clock, createLogger, DAY_MS, type Logger } from '@eventlog-archive/shared';
-import { LocalStore } from '../../lambdas/ingest/archive/local-store';
-import { parseArchiveUri } from '../../lambdas/ingest/archive/store';
-import { codecatalyst } from '../../lambdas/ingest/sources/codecatalyst';
+import { LocalStore } from '../../lambdas/core/local-store';
+import { codecatalystDefinition } from '../../lambdas/core/sources';
+import { parseArchiveUri } from '../../lambdas/core/store';
 import { type ApiDeps, type ApiRequest, handleApiRequest, MAX_BODY_BYTES } from '../../lambdas/query/api';
 import { archivedInstances, storeCatalog } from '../../lambdas/query/catalog';
 import {
@@ -403,7 +403,7 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 export async function serveUntilSignal(options: ServeOptions & { space?: string }): Promise<number> {
   const server = await startServer(options);
   try {
-    const spaces = await archivedInstances(new LocalStore(server.dir), codecatalyst);
+    const spaces = await archivedInstances(new LocalStore(server.dir), codecatalystDefinition);
     const space = options.space ?? spaces[0];
     process.stdout.write(`Serving the archive ${server.dir} at ${server.url}\n`);
     process.stdout.write(

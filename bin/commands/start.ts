@@ -6,7 +6,7 @@
  * (`serve`, port 3000 or `--port`) until interrupted, printing the URL, a `curl` and the SDK setup.
  */
 import { type Clock, DAY_MS, HOUR_MS } from '@eventlog-archive/shared';
-import { codecatalyst } from '../../lambdas/ingest/sources/codecatalyst';
+import { codecatalystDefinition } from '../../lambdas/core/sources';
 import { archiveOption, intOption, parse, UsageError } from './args';
 import { coverageCommand } from './coverage';
 import { archiveInstance } from './ingest';
@@ -22,7 +22,8 @@ export async function startCommand(args: string[], clock: Clock): Promise<number
   const archive = archiveOption({ archive: './data', ...values });
   const port = intOption(values, 'port', 3000, 0, 65535);
   const token = process.env.CODECATALYST_TOKEN;
-  const space = values.space === undefined ? undefined : codecatalyst.checkInstance(values.space, '--space');
+  const space =
+    values.space === undefined ? undefined : codecatalystDefinition.checkInstance(values.space, '--space');
   // Checked before the ingest: `start` serves what it archived, and serve reads folder archives only.
   const { localArchiveDir, serveUntilSignal } = await import('./serve');
   localArchiveDir(archive);
@@ -30,7 +31,7 @@ export async function startCommand(args: string[], clock: Clock): Promise<number
   if (space && token) {
     process.stdout.write(`Archiving CodeCatalyst space ${space} into ${archive}\n`);
     const code = await archiveInstance({
-      source: codecatalyst,
+      source: 'codecatalyst',
       instance: space,
       archive,
       settings: {},
@@ -83,7 +84,7 @@ async function demo(archive: string, clock: Clock): Promise<number> {
   );
   try {
     const code = await archiveInstance({
-      source: codecatalyst,
+      source: 'codecatalyst',
       instance: DEMO_SPACE,
       archive,
       settings: {},

@@ -7,6 +7,11 @@
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { type Clock, MINUTE_MS, utcDay } from '@eventlog-archive/shared';
+import { LEDGER_ROOT, type TableLocation } from '../../lambdas/core/layout';
+import { listLedgerDays, readLedgerDays } from '../../lambdas/core/ledger';
+import { SOURCE_DEFINITIONS } from '../../lambdas/core/sources';
+import type { SourceDefinition } from '../../lambdas/core/sources/types';
+import { type ArchiveStore, openArchive, parseArchiveUri } from '../../lambdas/core/store';
 import {
   DIGEST_ROOT,
   type DigestDocument,
@@ -24,11 +29,6 @@ import {
   LOCAL_DIGEST_KEY,
   readPublicKeyFile,
 } from '../../lambdas/ingest/archive/digest-signer';
-import { LEDGER_ROOT, type TableLocation } from '../../lambdas/ingest/archive/layout';
-import { listLedgerDays, readLedgerDays } from '../../lambdas/ingest/archive/ledger';
-import { type ArchiveStore, openArchive, parseArchiveUri } from '../../lambdas/ingest/archive/store';
-import { SOURCES } from '../../lambdas/ingest/sources';
-import type { SourceModule } from '../../lambdas/ingest/sources/types';
 import {
   archiveOption,
   INSTANCE_OPTIONS,
@@ -69,7 +69,7 @@ export async function verifyCommand(args: string[], clock: Clock): Promise<numbe
     json: { type: 'boolean' },
   });
   const archive = archiveOption(values);
-  const sources = values.source === undefined ? Object.values(SOURCES) : [sourceOption(values)];
+  const sources = values.source === undefined ? Object.values(SOURCE_DEFINITIONS) : [sourceOption(values)];
   const from = timeOption(values, 'from');
   const to = timeOption(values, 'to');
   if (from !== undefined && to !== undefined && from >= to)
@@ -248,7 +248,7 @@ async function publicKeyResolver(
 }
 
 /** Partition values of a source's instances that have digests, ledger documents or data. */
-async function instancePartitions(store: ArchiveStore, source: SourceModule): Promise<string[]> {
+async function instancePartitions(store: ArchiveStore, source: SourceDefinition): Promise<string[]> {
   const found = new Set<string>();
   const folder = `${source.partitionKey}=`;
   for (const root of [

@@ -30,11 +30,9 @@ import {
   utcDay,
   withRetry,
 } from '@eventlog-archive/shared';
-import { type SealResult, sealDigests } from './archive/digest';
-import { type DigestSigner, digestSignerFromEnv } from './archive/digest-signer';
-import { dataKey, type TableLocation } from './archive/layout';
-import { Lease, LeaseBusyError, LeaseLostError } from './archive/lease';
+import { dataKey, type TableLocation } from '../core/layout';
 import {
+  DEFAULT_WINDOWS,
   emptyLedgerDay,
   type LedgerDay,
   readLedgerDays,
@@ -42,11 +40,14 @@ import {
   WindowStatus,
   windowStatus,
   writeLedgerDay,
-} from './archive/ledger';
+} from '../core/ledger';
+import type { ArchiveRecord } from '../core/records';
+import type { ArchiveStore } from '../core/store';
+import { type SealResult, sealDigests } from './archive/digest';
+import { type DigestSigner, digestSignerFromEnv } from './archive/digest-signer';
+import { Lease, LeaseBusyError, LeaseLostError } from './archive/lease';
 import { decodeParquet } from './archive/parquet';
 import { encodeDay, identityHash } from './archive/parquet-worker';
-import type { ArchiveRecord } from './archive/records';
-import type { ArchiveStore } from './archive/store';
 import type { SourceClient, SourceModule } from './sources/types';
 
 export interface IngestSettings {
@@ -61,8 +62,7 @@ export interface IngestSettings {
 }
 
 export const DEFAULT_SETTINGS: IngestSettings = {
-  sliceMs: HOUR_MS,
-  lookbackMs: 2 * HOUR_MS,
+  ...DEFAULT_WINDOWS,
   backfillDays: 30,
   maxConcurrency: 16,
 };

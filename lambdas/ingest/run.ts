@@ -3,7 +3,7 @@
  * and the CLI share. A failing instance is logged and reported; the others still run.
  */
 import { DAY_MS, errorSummary, type InstanceFigures, type Logger, MINUTE_MS } from '@eventlog-archive/shared';
-import type { ArchiveStore } from './archive/store';
+import type { ArchiveStore } from '../core/store';
 import {
   DEFAULT_SETTINGS,
   type IngestProgress,

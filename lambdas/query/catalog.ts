@@ -8,9 +8,9 @@
  * `ListObjectsV2` request (`max-keys=1`), so the query bundle carries no S3 client.
  */
 import { ArchiveError, withRetry } from '@eventlog-archive/shared';
-import { ledgerPrefix, tableLedgerPrefix } from '../ingest/archive/layout';
-import { signedRequest } from '../ingest/aws-request';
-import type { SourceDefinition } from '../ingest/sources/types';
+import { signedRequest } from '../core/aws-request';
+import { ledgerPrefix, tableLedgerPrefix } from '../core/layout';
+import type { SourceDefinition } from '../core/sources/types';
 
 export interface ArchiveCatalog {
   /** True when the archive has recorded at least one window of this instance. */

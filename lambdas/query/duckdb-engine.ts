@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue, timestampTZValue } from '@duckdb/node-api';
 import { ApiError } from '@eventlog-archive/shared';
-import { dataKey } from '../ingest/archive/layout';
+import { dataKey } from '../core/layout';
 import type { EventQuery, QueryEngine, QueryOptions, QueryStats } from './engine';
 import { duckDbCells, recordsFromRows } from './records-from-rows';
 import {

@@ -3,8 +3,8 @@
  * machine (duckdb-engine.ts). Both answer the same `EventQuery` with the same rows in the same
  * order, so the HTTP API above them is one piece of code.
  */
-import type { ArchiveRecord } from '../ingest/archive/records';
-import type { SourceDefinition } from '../ingest/sources/types';
+import type { ArchiveRecord } from '../core/records';
+import type { SourceDefinition } from '../core/sources/types';
 
 /** A page of events of one source instance, in archive order (event time, then id). */
 export interface EventQuery {

@@ -18,9 +18,9 @@ import {
   parseRfc3339,
   validationError,
 } from '@eventlog-archive/shared';
-import { type ArchiveRecord, toWire } from '../ingest/archive/records';
-import { codecatalystDefinition } from '../ingest/sources/codecatalyst/definition';
-import type { SourceDefinition } from '../ingest/sources/types';
+import { type ArchiveRecord, toWire } from '../core/records';
+import { codecatalystDefinition } from '../core/sources/codecatalyst/definition';
+import type { SourceDefinition } from '../core/sources/types';
 import type { ArchiveCatalog } from './catalog';
 import type { EventQuery, QueryEngine, QueryStats } from './engine';
 import { type NextTokenCodec, requestBinding } from './next-token';

@@ -36,9 +36,9 @@ import {
   type SystemEventType,
   validationError,
 } from '@eventlog-archive/shared';
-import { epochSecondsJson, toWireJson } from '../ingest/archive/records';
-import { resiliencehubDefinition } from '../ingest/sources/resiliencehub/definition';
-import type { SourceDefinition } from '../ingest/sources/types';
+import { epochSecondsJson, toWireJson } from '../core/records';
+import { resiliencehubDefinition } from '../core/sources/resiliencehub/definition';
+import type { SourceDefinition } from '../core/sources/types';
 import type { ArchiveCatalog } from './catalog';
 import type { EventQuery, QueryEngine, QueryStats } from './engine';
 import { carriedBytes, cursorOf, itemsWithinBudget, pageBytesOf } from './list-event-logs';

@@ -12,7 +12,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ArchiveError, registerSecret, validationError } from '@eventlog-archive/shared';
-import { getSecretString } from '../ingest/secrets';
+import { getSecretString } from '../core/secrets';
 
 /** How long a token stays valid by default: 24 hours. */
 export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 60 * 60;

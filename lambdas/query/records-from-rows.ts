@@ -4,7 +4,7 @@
  * in how a cell is decoded (DuckDB gives typed values, Athena gives strings), so this file holds
  * the one reconstruction and the two cell decoders.
  */
-import type { ArchiveRecord, FieldSpec } from '../ingest/archive/records';
+import type { ArchiveRecord, FieldSpec } from '../core/records';
 import type { OutputColumn } from './sql';
 
 /** Decodes one cell of a leaf column or a struct's null flag. */

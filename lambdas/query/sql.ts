@@ -10,8 +10,8 @@
  * pattern), `YYYY-MM-DD` dates from `utcDay`, the LIMIT integer, and (DuckDB only) the file paths.
  */
 import { utcDay } from '@eventlog-archive/shared';
-import type { FieldSpec } from '../ingest/archive/records';
-import type { SourceDefinition } from '../ingest/sources/types';
+import type { FieldSpec } from '../core/records';
+import type { SourceDefinition } from '../core/sources/types';
 import type { EventQuery } from './engine';
 
 /** A field of the source, top level or inside structs: `['userIdentity', 'userName']`. */

@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { FieldSpec } from '../../lambdas/ingest/archive/records';
+import type { FieldSpec } from '../../lambdas/core/records';
 import { glueColumnsOf } from '../glue-columns';
 
 /** The day partition every table has, as the ingest writes it (`dt=YYYY-MM-DD`, UTC). */
@@ -113,7 +113,7 @@ export class ArchiveCatalog extends Construct {
           [`projection.${DAY_PARTITION_KEY}.range`]: `${this.props.projectionStartDate},NOW`,
           [`projection.${DAY_PARTITION_KEY}.interval`]: '1',
           [`projection.${DAY_PARTITION_KEY}.interval.unit`]: 'DAYS',
-          // The layout of lambdas/ingest/archive/layout.ts: <table>/<key>=<instance>/dt=<day>/.
+          // The layout of lambdas/core/layout.ts: <table>/<key>=<instance>/dt=<day>/.
           'storage.location.template': `${location}${key}=\${${key}}/${DAY_PARTITION_KEY}=\${${DAY_PARTITION_KEY}}/`,
         },
         partitionKeys: [

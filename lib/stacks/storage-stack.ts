@@ -18,12 +18,12 @@ import {
   CODECATALYST_FIELDS,
   CODECATALYST_PARTITION_KEY,
   CODECATALYST_TABLE,
-} from '../../lambdas/ingest/sources/codecatalyst/schema';
+} from '../../lambdas/core/sources/codecatalyst/schema';
 import {
   RESILIENCEHUB_FIELDS,
   RESILIENCEHUB_PARTITION_KEY,
   RESILIENCEHUB_TABLE,
-} from '../../lambdas/ingest/sources/resiliencehub/schema';
+} from '../../lambdas/core/sources/resiliencehub/schema';
 import type { ArchiveConfig } from '../config';
 import { archiveUri } from '../constructs/archive-access';
 import { ArchiveCatalog } from '../constructs/archive-catalog';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { FieldSpec } from '../../lambdas/ingest/archive/records';
-import { CODECATALYST_FIELDS } from '../../lambdas/ingest/sources/codecatalyst/schema';
+import type { FieldSpec } from '../../lambdas/core/records';
+import { CODECATALYST_FIELDS } from '../../lambdas/core/sources/codecatalyst/schema';
 import { glueColumnsOf, glueTypeOf } from '../../lib/glue-columns';
 
 describe('glueTypeOf', () => {

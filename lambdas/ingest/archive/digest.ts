@@ -13,10 +13,16 @@
 import { createHash, type KeyObject, verify as verifySignature } from 'node:crypto';
 import { ArchiveError, DAY_MS, dayStart, iso, utcDay } from '@eventlog-archive/shared';
 import { parquetMetadata } from 'hyparquet';
+import { instanceDataPrefix, type TableLocation } from '../../core/layout';
+import {
+  type LedgerDay,
+  listLedgerDays,
+  readLedgerDays,
+  WindowStatus,
+  windowStatus,
+} from '../../core/ledger';
+import { type ArchiveStore, isPreconditionFailed } from '../../core/store';
 import { DIGEST_SIGNING_ALGORITHM, type DigestSigner, publicKeyFingerprint } from './digest-signer';
-import { instanceDataPrefix, type TableLocation } from './layout';
-import { type LedgerDay, listLedgerDays, readLedgerDays, WindowStatus, windowStatus } from './ledger';
-import { type ArchiveStore, isPreconditionFailed } from './store';
 
 export const DIGEST_ROOT = '_digests';
 export const DIGEST_FORMAT_VERSION = 1;

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ArchiveError, iso } from '@eventlog-archive/shared';
-import { leaseKey, type TableLocation } from './layout';
-import { type ArchiveStore, isPreconditionFailed } from './store';
+import { leaseKey, type TableLocation } from '../../core/layout';
+import { type ArchiveStore, isPreconditionFailed } from '../../core/store';
 
 interface LeaseDoc {
   owner: string;

@@ -1,10 +1,10 @@
 /**
- * What a source is. Adding a source means one module that implements this interface: how to name
- * and validate an instance, which fields an event has, and how to fetch one page of a time window.
- * The pipeline, storage, ledger and coverage never change for a new source.
+ * A source as the ingest runs it: its definition (lambdas/core/sources) plus a client that fetches
+ * one page of a time window. The pipeline, storage, ledger and coverage never change for a source.
  */
 import type { Page } from '@eventlog-archive/shared';
-import type { ArchiveRecord, FieldSpec } from '../archive/records';
+import type { ArchiveRecord } from '../../core/records';
+import type { SourceDefinition } from '../../core/sources/types';
 
 export interface PageRequest {
   /** The source instance (a space name, a system ARN). */
@@ -21,39 +21,6 @@ export interface PageRequest {
 /** Fetches pages of a source; each item already normalised to the source's fields. */
 export interface SourceClient {
   listPage(request: PageRequest): Promise<Page<ArchiveRecord>>;
-}
-
-/**
- * A source without its client: everything the query side, the CDK app and the CLI's listings need.
- * Each source keeps it in `sources/<name>/definition.ts`, which imports no client code, so a bundle
- * that only reads the archive (the query Lambda) never carries an SDK client.
- */
-export interface SourceDefinition {
-  /** `--source` value, e.g. `codecatalyst`. */
-  readonly name: string;
-  /** Human name for messages, e.g. `CodeCatalyst event logs`. */
-  readonly title: string;
-  /** Table folder and Glue table name. */
-  readonly table: string;
-  /** Partition column of an instance, e.g. `space`. */
-  readonly partitionKey: string;
-  /** CLI option naming an instance, e.g. `space` for `--space`. */
-  readonly instanceOption: string;
-  /** Event fields, in the source's order. */
-  readonly fields: readonly FieldSpec[];
-  /** Field holding the event's unique id. */
-  readonly idField: string;
-  /** Field holding the event time (a `timestamp` field). */
-  readonly timeField: string;
-  /** The page size asked of the source and its allowed range. */
-  readonly pageSize: number;
-  readonly pageSizeLimits: { min: number; max: number };
-  /** How long the source keeps events: the default backfill. */
-  readonly retentionDays: number;
-  /** Validates an instance name; throws an error naming `field` and the rule. */
-  checkInstance(value: unknown, field: string): string;
-  /** The path-safe partition value of an instance. */
-  partitionValue(instance: string): string;
 }
 
 /** A source with its client: what the ingest runs. */

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LocalStore } from '../../../lambdas/ingest/archive/local-store';
+import { LocalStore } from '../../../lambdas/core/local-store';
 import { type IngestRequest, ingestInstance } from '../../../lambdas/ingest/pipeline';
 import { codecatalyst } from '../../../lambdas/ingest/sources/codecatalyst';
 import type { SourceClient } from '../../../lambdas/ingest/sources/types';

@@ -10,12 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LocalStore } from '../../../lambdas/ingest/archive/local-store';
+import { LocalStore } from '../../../lambdas/core/local-store';
+import { defaultEndpoint, parseSystemArn } from '../../../lambdas/core/sources/resiliencehub/arn';
 import { type IngestRequest, ingestInstance } from '../../../lambdas/ingest/pipeline';
 import { runIngest } from '../../../lambdas/ingest/run';
 import { sourceByName } from '../../../lambdas/ingest/sources';
 import { resiliencehub, systemPartitionValue } from '../../../lambdas/ingest/sources/resiliencehub';
-import { defaultEndpoint, parseSystemArn } from '../../../lambdas/ingest/sources/resiliencehub/arn';
 import {
   createResilienceHubClient,
   type ResilienceHubClient,

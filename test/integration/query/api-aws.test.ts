@@ -191,7 +191,7 @@ describe('query handler with the S3 ledger and the Secrets Manager key', () => {
   it('lists the ledger with one signed request per unknown space and remembers known ones', async () => {
     const catalog = s3Catalog({ bucket: BUCKET, prefix: PREFIX, env });
     const { codecatalystDefinition: CODECATALYST_QUERY_SOURCE } = await import(
-      '../../../lambdas/ingest/sources/codecatalyst/definition'
+      '../../../lambdas/core/sources/codecatalyst/definition'
     );
     s3.resetStats();
     expect(await catalog.hasInstance(CODECATALYST_QUERY_SOURCE, SPACE)).toBe(true);

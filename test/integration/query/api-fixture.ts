@@ -3,7 +3,7 @@
  * local ListEventLogs server, pulled with the real CodeCatalyst SDK client through the real ingest
  * pipeline into a folder. Also the expected answer of a listing: the events in archive order.
  */
-import { LocalStore } from '../../../lambdas/ingest/archive/local-store';
+import { LocalStore } from '../../../lambdas/core/local-store';
 import { ingestInstance } from '../../../lambdas/ingest/pipeline';
 import { codecatalyst } from '../../../lambdas/ingest/sources/codecatalyst';
 import { startCodeCatalystServer } from '../../support/codecatalyst-server';

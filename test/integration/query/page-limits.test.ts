@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalStore } from '../../../lambdas/ingest/archive/local-store';
+import { LocalStore } from '../../../lambdas/core/local-store';
 import { ingestInstance } from '../../../lambdas/ingest/pipeline';
 import { resiliencehub } from '../../../lambdas/ingest/sources/resiliencehub';
 import { type ApiDeps, handleApiRequest } from '../../../lambdas/query/api';

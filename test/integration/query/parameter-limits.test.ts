@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../bin/commands/args';
 import { queryCommand } from '../../../bin/commands/query';
-import { LocalStore } from '../../../lambdas/ingest/archive/local-store';
+import { LocalStore } from '../../../lambdas/core/local-store';
 import { codecatalystDefinition } from '../../../lambdas/ingest/sources/codecatalyst';
 import { type ApiDeps, handleApiRequest } from '../../../lambdas/query/api';
 import { createAthenaEngine } from '../../../lambdas/query/athena-engine';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { coverageCommand } from '../../../bin/commands/coverage';
 import { type RunningServer, startServer } from '../../../bin/commands/serve';
-import { LocalStore } from '../../../lambdas/ingest/archive/local-store';
+import { LocalStore } from '../../../lambdas/core/local-store';
 import { ingestInstance } from '../../../lambdas/ingest/pipeline';
 import { resiliencehub } from '../../../lambdas/ingest/sources/resiliencehub';
 import { LIST_SYSTEM_EVENTS_PATH } from '../../../lambdas/query/list-system-events';

@@ -3,7 +3,7 @@
  * (non-chronological) order, with scripted failures. The wire-level behaviour of the real API is
  * tested against the local HTTP server in test/integration.
  */
-import type { ArchiveRecord } from '../../../lambdas/ingest/archive/records';
+import type { ArchiveRecord } from '../../../lambdas/core/records';
 import type { PageRequest, SourceClient } from '../../../lambdas/ingest/sources/types';
 
 export class FakeSource implements SourceClient {

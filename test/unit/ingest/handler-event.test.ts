@@ -1,9 +1,9 @@
 /** The ingest Lambda's event contract: a bad event fails before any I/O, naming the field and the rule. */
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { SOURCE_DEFINITIONS } from '../../../lambdas/core/sources';
 import { handler } from '../../../lambdas/ingest/index';
 import { SOURCES } from '../../../lambdas/ingest/sources';
-import { SOURCE_DEFINITIONS } from '../../../lambdas/ingest/sources/definitions';
 
 const context = {
   awsRequestId: 'req-1',

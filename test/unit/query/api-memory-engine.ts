@@ -3,8 +3,8 @@
  * membership filters on dotted paths, keyset cursor, archive order, limit) in a few lines of JS, so
  * the HTTP layer is tested without DuckDB or Athena. Also a catalog over a set of names.
  */
-import type { ArchiveRecord } from '../../../lambdas/ingest/archive/records';
-import type { SourceDefinition } from '../../../lambdas/ingest/sources/types';
+import type { ArchiveRecord } from '../../../lambdas/core/records';
+import type { SourceDefinition } from '../../../lambdas/core/sources/types';
 import type { ArchiveCatalog } from '../../../lambdas/query/catalog';
 import type { EventQuery, QueryEngine } from '../../../lambdas/query/engine';
 

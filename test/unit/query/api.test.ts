@@ -4,9 +4,9 @@
  * engine is tested in test/integration/query.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ArchiveRecord } from '../../../lambdas/ingest/archive/records';
+import type { ArchiveRecord } from '../../../lambdas/core/records';
+import { codecatalystDefinition } from '../../../lambdas/core/sources/codecatalyst/definition';
 import { codecatalyst } from '../../../lambdas/ingest/sources/codecatalyst';
-import { codecatalystDefinition } from '../../../lambdas/ingest/sources/codecatalyst/definition';
 import { type ApiDeps, type ApiRequest, handleApiRequest, MAX_BODY_BYTES } from '../../../lambdas/query/api';
 import { DEFAULT_MAX_RESULTS, parseListEventLogs } from '../../../lambdas/query/list-event-logs';
 import { NextTokenCodec } from '../../../lambdas/query/next-token';

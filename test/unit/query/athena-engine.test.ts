@@ -19,7 +19,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type ArchiveRecord, normaliseRecord } from '../../../lambdas/ingest/archive/records';
+import { type ArchiveRecord, normaliseRecord } from '../../../lambdas/core/records';
 import { codecatalyst } from '../../../lambdas/ingest/sources/codecatalyst';
 import { ATHENA_MESSAGES, createAthenaEngine } from '../../../lambdas/query/athena-engine';
 import type { EventQuery } from '../../../lambdas/query/engine';

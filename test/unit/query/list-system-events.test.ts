@@ -5,9 +5,9 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { epochSecondsJson, normaliseRecord, toWireJson } from '../../../lambdas/ingest/archive/records';
-import { resiliencehubDefinition } from '../../../lambdas/ingest/sources/resiliencehub/definition';
-import { RESILIENCEHUB_FIELDS } from '../../../lambdas/ingest/sources/resiliencehub/schema';
+import { epochSecondsJson, normaliseRecord, toWireJson } from '../../../lambdas/core/records';
+import { resiliencehubDefinition } from '../../../lambdas/core/sources/resiliencehub/definition';
+import { RESILIENCEHUB_FIELDS } from '../../../lambdas/core/sources/resiliencehub/schema';
 import type { ApiDeps } from '../../../lambdas/query/api';
 import { createHandler } from '../../../lambdas/query/index';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type FieldSpec, normaliseRecord } from '../../../lambdas/ingest/archive/records';
+import { type FieldSpec, normaliseRecord } from '../../../lambdas/core/records';
 import {
   athenaCells,
   duckDbCells,

@@ -5,7 +5,7 @@
  */
 import nodeSqlParser from 'node-sql-parser';
 import { describe, expect, it } from 'vitest';
-import type { FieldSpec } from '../../../lambdas/ingest/archive/records';
+import type { FieldSpec } from '../../../lambdas/core/records';
 import { codecatalyst } from '../../../lambdas/ingest/sources/codecatalyst';
 import { resiliencehub } from '../../../lambdas/ingest/sources/resiliencehub';
 import type { SourceModule } from '../../../lambdas/ingest/sources/types';

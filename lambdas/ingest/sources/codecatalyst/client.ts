@@ -1,11 +1,11 @@
 /** ListEventLogs through the official `@aws-sdk/client-codecatalyst`, authenticated with a PAT. */
 import { CodeCatalystClient, ListEventLogsCommand } from '@aws-sdk/client-codecatalyst';
 import { ArchiveError, registerSecret } from '@eventlog-archive/shared';
-import { normaliseRecord } from '../../archive/records';
-import { getSecretString } from '../../secrets';
+import { normaliseRecord } from '../../../core/records';
+import { getSecretString } from '../../../core/secrets';
+import { CODECATALYST_FIELDS } from '../../../core/sources/codecatalyst/schema';
 import type { SourceClient, SourceClientOptions } from '../types';
 import { FAST_PAGE_MIDDLEWARE, type FastPage, fastPageMiddleware } from './page-reader';
-import { CODECATALYST_FIELDS } from './schema';
 
 /** No token was configured: locally CODECATALYST_TOKEN, in Lambda CODECATALYST_TOKEN_SECRET_ARN. */
 export class MissingTokenError extends ArchiveError {

@@ -14,7 +14,7 @@
  * behaviour (its warnings, coercions and errors). Error responses never come here. The result is
  * checked against the SDK path by a property test (test/unit/ingest/sources/page-reader.test.ts).
  */
-import type { ArchiveRecord, FieldSpec } from '../../archive/records';
+import type { ArchiveRecord, FieldSpec } from '../../../core/records';
 
 /** The parsed page, or `undefined` when the body is not of the ordinary form (the SDK reads it then). */
 export interface FastPage {

@@ -21,11 +21,11 @@ import {
   validationError,
 } from '@eventlog-archive/shared';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { normaliseRecord } from '../../archive/records';
-import { endpointFor, signedRequest } from '../../aws-request';
+import { endpointFor, signedRequest } from '../../../core/aws-request';
+import { normaliseRecord } from '../../../core/records';
+import { defaultEndpoint, parseSystemArn } from '../../../core/sources/resiliencehub/arn';
+import { RESILIENCEHUB_FIELDS } from '../../../core/sources/resiliencehub/schema';
 import type { SourceClient, SourceClientOptions } from '../types';
-import { defaultEndpoint, parseSystemArn } from './arn';
-import { RESILIENCEHUB_FIELDS } from './schema';
 import {
   decodeError,
   decodeListSystemEvents,

@@ -3,10 +3,10 @@
  * its errors. Pure functions, no I/O, so every rule is unit-testable.
  */
 import type { SystemEventType } from '@eventlog-archive/shared';
-import { AwsRequestError } from '../../aws-request';
+import { AwsRequestError } from '../../../core/aws-request';
 
 // The query-string encoding lives with the signer, which canonicalises with the same one.
-export { queryString, rfc3986 } from '../../aws-request';
+export { queryString, rfc3986 } from '../../../core/aws-request';
 
 /** A decoded `SystemEvent`. Absent members stay absent. */
 export interface SystemEvent {

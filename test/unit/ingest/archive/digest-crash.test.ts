@@ -3,15 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { instanceDataPrefix } from '../../../../lambdas/core/layout';
+import { LocalStore } from '../../../../lambdas/core/local-store';
+import { type ArchiveRecord, canonicalJson } from '../../../../lambdas/core/records';
 import { readStoredDigests, verifyChain, verifyData } from '../../../../lambdas/ingest/archive/digest';
 import {
   type LocalDigestSigner,
   loadOrCreateKeyFile,
 } from '../../../../lambdas/ingest/archive/digest-signer';
-import { instanceDataPrefix } from '../../../../lambdas/ingest/archive/layout';
-import { LocalStore } from '../../../../lambdas/ingest/archive/local-store';
 import { decodeParquet } from '../../../../lambdas/ingest/archive/parquet';
-import { type ArchiveRecord, canonicalJson } from '../../../../lambdas/ingest/archive/records';
 import { type CommitStep, type IngestRequest, ingestInstance } from '../../../../lambdas/ingest/pipeline';
 import { codecatalyst } from '../../../../lambdas/ingest/sources/codecatalyst';
 import { DAY_MS, HOUR_MS } from '../../../../lambdas/shared/src/time';

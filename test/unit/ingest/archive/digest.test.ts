@@ -3,6 +3,9 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { dataKey } from '../../../../lambdas/core/layout';
+import { listLedgerDays, readLedgerDays } from '../../../../lambdas/core/ledger';
+import { LocalStore } from '../../../../lambdas/core/local-store';
 import {
   canonicalJson,
   type DigestDocument,
@@ -26,9 +29,6 @@ import {
   loadOrCreateKeyFile,
   publicKeyFingerprint,
 } from '../../../../lambdas/ingest/archive/digest-signer';
-import { dataKey } from '../../../../lambdas/ingest/archive/layout';
-import { listLedgerDays, readLedgerDays } from '../../../../lambdas/ingest/archive/ledger';
-import { LocalStore } from '../../../../lambdas/ingest/archive/local-store';
 import { type IngestRequest, ingestInstance } from '../../../../lambdas/ingest/pipeline';
 import { codecatalyst } from '../../../../lambdas/ingest/sources/codecatalyst';
 import { DAY_MS, HOUR_MS } from '../../../../lambdas/shared/src/time';

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LocalStore } from '../../../../lambdas/ingest/archive/local-store';
-import { parseArchiveUri } from '../../../../lambdas/ingest/archive/store';
+import { LocalStore } from '../../../../lambdas/core/local-store';
+import { parseArchiveUri } from '../../../../lambdas/core/store';
 
 let dir: string;
 let store: LocalStore;

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
+import { canonicalJson, normaliseRecord } from '../../../../lambdas/core/records';
+import { CODECATALYST_FIELDS } from '../../../../lambdas/core/sources/codecatalyst/schema';
 import { decodeParquet } from '../../../../lambdas/ingest/archive/parquet';
 import { encodeDay, parquetWorkerStats } from '../../../../lambdas/ingest/archive/parquet-worker';
-import { canonicalJson, normaliseRecord } from '../../../../lambdas/ingest/archive/records';
-import { CODECATALYST_FIELDS } from '../../../../lambdas/ingest/sources/codecatalyst/schema';
 import { record } from '../fake-source';
 
 const { UnloadableWorker } = vi.hoisted(() => {

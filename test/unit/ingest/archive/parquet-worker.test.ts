@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { canonicalJson, normaliseRecord } from '../../../../lambdas/core/records';
+import { CODECATALYST_FIELDS } from '../../../../lambdas/core/sources/codecatalyst/schema';
 import { decodeParquet } from '../../../../lambdas/ingest/archive/parquet';
 import {
   encodeDay,
@@ -7,8 +9,6 @@ import {
   identityHash,
   parquetWorkerStats,
 } from '../../../../lambdas/ingest/archive/parquet-worker';
-import { canonicalJson, normaliseRecord } from '../../../../lambdas/ingest/archive/records';
-import { CODECATALYST_FIELDS } from '../../../../lambdas/ingest/sources/codecatalyst/schema';
 import { record } from '../fake-source';
 
 const HOUR = 3_600_000;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { canonicalJson, normaliseRecord, toWire } from '../../../../lambdas/core/records';
+import { CODECATALYST_FIELDS } from '../../../../lambdas/core/sources/codecatalyst/schema';
 import { decodeParquet, encodeParquet } from '../../../../lambdas/ingest/archive/parquet';
-import { canonicalJson, normaliseRecord, toWire } from '../../../../lambdas/ingest/archive/records';
-import { CODECATALYST_FIELDS } from '../../../../lambdas/ingest/sources/codecatalyst/schema';
 import { record } from '../fake-source';
 
 describe('Parquet round trip', () => {

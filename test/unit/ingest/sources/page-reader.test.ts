@@ -2,13 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { canonicalJson } from '../../../../lambdas/ingest/archive/records';
+import { canonicalJson } from '../../../../lambdas/core/records';
+import { CODECATALYST_FIELDS } from '../../../../lambdas/core/sources/codecatalyst/schema';
 import { codecatalyst } from '../../../../lambdas/ingest/sources/codecatalyst';
 import {
   readEventLogPage,
   readUtcTimestamp,
 } from '../../../../lambdas/ingest/sources/codecatalyst/page-reader';
-import { CODECATALYST_FIELDS } from '../../../../lambdas/ingest/sources/codecatalyst/schema';
 import type { SourceClient } from '../../../../lambdas/ingest/sources/types';
 import { generateEvents } from '../../../support/sample-events';
 

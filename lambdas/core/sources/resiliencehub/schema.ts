@@ -1,5 +1,5 @@
 /** The Resilience Hub `SystemEvent` (seed 004, ListSystemEvents) as archived fields. */
-import type { FieldSpec } from '../../archive/records';
+import type { FieldSpec } from '../../records';
 
 const str = (name: string): FieldSpec => ({ name, type: 'string' });
 

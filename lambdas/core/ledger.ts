@@ -4,7 +4,7 @@
  * window's archived content. The ingest checkpoint is derived from it (never from the last event
  * time: the source does not promise an order), and `coverage` reports from it.
  */
-import { iso, utcDay } from '@eventlog-archive/shared';
+import { HOUR_MS, iso, utcDay } from '@eventlog-archive/shared';
 import { dayOfLedgerKey, ledgerKey, ledgerPrefix, type TableLocation } from './layout';
 import type { ArchiveStore } from './store';
 
@@ -35,6 +35,12 @@ export interface LedgerDay {
   data?: { key: string; events: number; bytes: number; sha256: string; writtenAt: string };
   updatedAt: string;
 }
+
+/**
+ * The windows the ledger records (aligned to UTC midnight) and how long after its end a complete
+ * window is still swept again for late events: what every reader and writer of a ledger assumes.
+ */
+export const DEFAULT_WINDOWS = { sliceMs: HOUR_MS, lookbackMs: 2 * HOUR_MS } as const;
 
 export const WindowStatus = {
   /** Swept completely after the lookback had passed: late events can no longer appear. */

@@ -1,5 +1,5 @@
 /** The CodeCatalyst `EventLogEntry` (seeds 000/001) as archived fields. */
-import type { FieldSpec } from '../../archive/records';
+import type { FieldSpec } from '../../records';
 
 const str = (name: string): FieldSpec => ({ name, type: 'string' });
 const payload = (name: string): FieldSpec => ({
