@@ -7,28 +7,21 @@
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { type Clock, MINUTE_MS, utcDay } from '@eventlog-archive/shared';
+import { DIGEST_ROOT, type DigestDocument, digestPrefix, readStoredDigests } from '../../lambdas/core/digest';
+import { KmsDigestSigner, LOCAL_DIGEST_KEY, readPublicKeyFile } from '../../lambdas/core/digest-signer';
+import {
+  dueSealFindings,
+  type Finding,
+  FindingKind,
+  tailFindings,
+  verifyChain,
+  verifyData,
+} from '../../lambdas/core/digest-verify';
 import { LEDGER_ROOT, type TableLocation } from '../../lambdas/core/layout';
 import { listLedgerDays, readLedgerDays } from '../../lambdas/core/ledger';
 import { SOURCE_DEFINITIONS } from '../../lambdas/core/sources';
 import type { SourceDefinition } from '../../lambdas/core/sources/types';
 import { type ArchiveStore, openArchive, parseArchiveUri } from '../../lambdas/core/store';
-import {
-  DIGEST_ROOT,
-  type DigestDocument,
-  digestPrefix,
-  dueSealFindings,
-  type Finding,
-  FindingKind,
-  readStoredDigests,
-  tailFindings,
-  verifyChain,
-  verifyData,
-} from '../../lambdas/ingest/archive/digest';
-import {
-  KmsDigestSigner,
-  LOCAL_DIGEST_KEY,
-  readPublicKeyFile,
-} from '../../lambdas/ingest/archive/digest-signer';
 import {
   archiveOption,
   INSTANCE_OPTIONS,

@@ -4,7 +4,7 @@
  * window's archived content. The ingest checkpoint is derived from it (never from the last event
  * time: the source does not promise an order), and `coverage` reports from it.
  */
-import { HOUR_MS, iso, utcDay } from '@eventlog-archive/shared';
+import { DAY_MS, dayStart, HOUR_MS, iso, utcDay } from '@eventlog-archive/shared';
 import { dayOfLedgerKey, ledgerKey, ledgerPrefix, type TableLocation } from './layout';
 import type { ArchiveStore } from './store';
 
@@ -177,4 +177,22 @@ export function coverageOf(
     events,
     runs,
   };
+}
+
+/**
+ * Whether the ledger holds every window of the day as final, from `notBefore` on (the chain's first
+ * day starts at the first window ever recorded: a first backfill starts mid-day).
+ */
+export function dayFinal(
+  doc: LedgerDay | undefined,
+  day: string,
+  options: { sliceMs: number; lookbackMs: number; notBefore?: number },
+): boolean {
+  if (!doc) return false;
+  const start = Math.max(dayStart(day), options.notBefore ?? 0);
+  const end = dayStart(day) + DAY_MS;
+  if (start >= end) return false;
+  for (let t = start; t < end; t += options.sliceMs)
+    if (windowStatus(doc.windows[iso(t)], options.lookbackMs) !== WindowStatus.Final) return false;
+  return true;
 }

@@ -19,7 +19,6 @@ import {
   ErrorClass,
   errorSummary,
   floorTo,
-  HOUR_MS,
   iso,
   type Logger,
   MINUTE_MS,
@@ -30,6 +29,7 @@ import {
   utcDay,
   withRetry,
 } from '@eventlog-archive/shared';
+import { type DigestSigner, digestSignerFromEnv } from '../core/digest-signer';
 import { dataKey, type TableLocation } from '../core/layout';
 import {
   DEFAULT_WINDOWS,
@@ -43,11 +43,10 @@ import {
 } from '../core/ledger';
 import type { ArchiveRecord } from '../core/records';
 import type { ArchiveStore } from '../core/store';
-import { type SealResult, sealDigests } from './archive/digest';
-import { type DigestSigner, digestSignerFromEnv } from './archive/digest-signer';
 import { Lease, LeaseBusyError, LeaseLostError } from './archive/lease';
 import { decodeParquet } from './archive/parquet';
 import { encodeDay, identityHash } from './archive/parquet-worker';
+import { type SealResult, sealDigests } from './archive/seal';
 import type { SourceClient, SourceModule } from './sources/types';
 
 export interface IngestSettings {

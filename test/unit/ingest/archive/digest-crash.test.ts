@@ -3,14 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readStoredDigests } from '../../../../lambdas/core/digest';
+import { type LocalDigestSigner, loadOrCreateKeyFile } from '../../../../lambdas/core/digest-signer';
+import { verifyChain, verifyData } from '../../../../lambdas/core/digest-verify';
 import { instanceDataPrefix } from '../../../../lambdas/core/layout';
 import { LocalStore } from '../../../../lambdas/core/local-store';
 import { type ArchiveRecord, canonicalJson } from '../../../../lambdas/core/records';
-import { readStoredDigests, verifyChain, verifyData } from '../../../../lambdas/ingest/archive/digest';
-import {
-  type LocalDigestSigner,
-  loadOrCreateKeyFile,
-} from '../../../../lambdas/ingest/archive/digest-signer';
 import { decodeParquet } from '../../../../lambdas/ingest/archive/parquet';
 import { type CommitStep, type IngestRequest, ingestInstance } from '../../../../lambdas/ingest/pipeline';
 import { codecatalyst } from '../../../../lambdas/ingest/sources/codecatalyst';

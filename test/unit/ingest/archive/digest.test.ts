@@ -3,24 +3,17 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { dataKey } from '../../../../lambdas/core/layout';
-import { listLedgerDays, readLedgerDays } from '../../../../lambdas/core/ledger';
-import { LocalStore } from '../../../../lambdas/core/local-store';
 import {
   canonicalJson,
   type DigestDocument,
   digestKey,
-  FindingKind,
   readStoredDigests,
   serializeDigest,
   sha256Hex,
   signatureValid,
   signDigest,
   signedBytes,
-  tailFindings,
-  verifyChain,
-  verifyData,
-} from '../../../../lambdas/ingest/archive/digest';
+} from '../../../../lambdas/core/digest';
 import {
   DigestSigningConfigError,
   digestSignerFromEnv,
@@ -28,7 +21,11 @@ import {
   LocalDigestSigner,
   loadOrCreateKeyFile,
   publicKeyFingerprint,
-} from '../../../../lambdas/ingest/archive/digest-signer';
+} from '../../../../lambdas/core/digest-signer';
+import { FindingKind, tailFindings, verifyChain, verifyData } from '../../../../lambdas/core/digest-verify';
+import { dataKey } from '../../../../lambdas/core/layout';
+import { listLedgerDays, readLedgerDays } from '../../../../lambdas/core/ledger';
+import { LocalStore } from '../../../../lambdas/core/local-store';
 import { type IngestRequest, ingestInstance } from '../../../../lambdas/ingest/pipeline';
 import { codecatalyst } from '../../../../lambdas/ingest/sources/codecatalyst';
 import { DAY_MS, HOUR_MS } from '../../../../lambdas/shared/src/time';

@@ -8,12 +8,12 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LocalStore } from '../../../../lambdas/core/local-store';
 import {
   digestSignerFromEnv,
   LOCAL_DIGEST_KEY,
   loadOrCreateKeyFile,
-} from '../../../../lambdas/ingest/archive/digest-signer';
+} from '../../../../lambdas/core/digest-signer';
+import { LocalStore } from '../../../../lambdas/core/local-store';
 import { LOCAL_TOKEN_KEY, loadLocalTokenKeys } from '../../../../lambdas/query/next-token';
 
 const mode = (file: string): number => statSync(file).mode & 0o777;

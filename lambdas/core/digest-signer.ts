@@ -18,15 +18,15 @@ import {
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ArchiveError, withRetry } from '@eventlog-archive/shared';
-import { endpointFor, signedJsonRequest } from '../../core/aws-request';
+import { endpointFor, signedJsonRequest } from './aws-request';
 import {
   ensurePrivateDir,
   KEYS_FOLDER,
   PRIVATE_DIR_MODE,
   PRIVATE_FILE_MODE,
   tightenMode,
-} from '../../core/local-store';
-import { parseArchiveUri } from '../../core/store';
+} from './local-store';
+import { parseArchiveUri } from './store';
 
 export const DIGEST_SIGNING_ALGORITHM = 'ECDSA_SHA_256';
 /** Where a folder archive keeps its signing key unless `DIGEST_SIGNING_KEY_FILE` names another file. */

@@ -1,0 +1,216 @@
+/**
+ * Sealing: at the end of every ingest run (inside the lease), each day after the chain's last sealed
+ * day whose every window is final in the ledger gets its digest, in day order (the format is
+ * lambdas/core/digest.ts). A day rewritten after it was sealed gets a superseding digest.
+ */
+import { ArchiveError, iso, utcDay } from '@eventlog-archive/shared';
+import { parquetMetadata } from 'hyparquet';
+import {
+  DIGEST_FORMAT_VERSION,
+  type DigestDocument,
+  type DigestObject,
+  digestKey,
+  digestPrefix,
+  nextDay,
+  sequenceOfDigestKey,
+  serializeDigest,
+  sha256Hex,
+  signDigest,
+} from '../../core/digest';
+import type { DigestSigner } from '../../core/digest-signer';
+import { instanceDataPrefix, type TableLocation } from '../../core/layout';
+import { dayFinal, type LedgerDay, listLedgerDays, readLedgerDays } from '../../core/ledger';
+import { type ArchiveStore, isPreconditionFailed } from '../../core/store';
+
+/** The data objects of one instance-day as they are now: listed, read, hashed, their rows counted. */
+export async function dayObjects(
+  store: ArchiveStore,
+  table: TableLocation,
+  day: string,
+): Promise<DigestObject[]> {
+  const out: DigestObject[] = [];
+  for await (const listed of store.list(`${instanceDataPrefix(table)}dt=${day}/`)) {
+    const object = await store.get(listed.key);
+    if (!object) continue;
+    out.push({
+      key: listed.key,
+      sha256: sha256Hex(object.body),
+      events: parquetRows(object.body),
+      bytes: object.body.byteLength,
+    });
+  }
+  return out;
+}
+
+function parquetRows(body: Uint8Array): number {
+  try {
+    return Number(parquetMetadata(body).num_rows);
+  } catch {
+    // Not a Parquet file (nothing the pipeline wrote): sealed with its hash, counted as no events.
+    return 0;
+  }
+}
+
+interface ChainEntry {
+  sequence: number;
+  bytes: Uint8Array;
+  doc: DigestDocument;
+}
+
+export interface SealRequest {
+  store: ArchiveStore;
+  table: TableLocation;
+  source: string;
+  instance: string;
+  signer: DigestSigner;
+  sliceMs: number;
+  lookbackMs: number;
+  now: () => number;
+  /** Ledger documents already read (fresh); other days are read from the store. */
+  ledger?: ReadonlyMap<string, LedgerDay>;
+  /** Days this run rewrote or may have rewritten: an already sealed one gets a superseding digest if its objects changed. */
+  touchedDays?: readonly string[];
+  /** Test hook after each digest write (throwing simulates a crash there). */
+  onDigestWritten?: (day: string) => void | Promise<void>;
+}
+
+export interface SealResult {
+  /** The last day the chain seals after this step, null when none. */
+  through: string | null;
+  /** Digests this step wrote. */
+  digests: number;
+}
+
+/**
+ * Appends digests, strictly one after the other, for (1) sealed days whose objects changed and (2)
+ * every day after the chain's last sealed day that is final, up to the first that is not. The chain's
+ * head is found by listing, so a crash between two writes leaves a valid, shorter chain.
+ */
+export async function sealDigests(request: SealRequest): Promise<SealResult> {
+  const { store, table } = request;
+  const sequences: number[] = [];
+  for await (const object of store.list(digestPrefix(table))) {
+    const sequence = sequenceOfDigestKey(object.key);
+    if (sequence !== undefined) sequences.push(sequence);
+  }
+  sequences.sort((a, b) => a - b);
+  const cache = new Map<number, ChainEntry>();
+  const read = async (sequence: number): Promise<ChainEntry> => {
+    const cached = cache.get(sequence);
+    if (cached) return cached;
+    const key = digestKey(table, sequence);
+    const object = await store.get(key);
+    if (!object) throw new ArchiveError(`${key}: listed but missing; the chain cannot be extended`);
+    let doc: DigestDocument;
+    try {
+      doc = JSON.parse(Buffer.from(object.body).toString('utf8')) as DigestDocument;
+    } catch {
+      throw new ArchiveError(`${key}: is not JSON; the chain cannot be extended (run verify)`);
+    }
+    if (doc.sequence !== sequence || typeof doc.day !== 'string')
+      throw new ArchiveError(
+        `${key}: does not hold digest ${sequence}; the chain cannot be extended (run verify)`,
+      );
+    const entry = { sequence, bytes: object.body, doc };
+    cache.set(sequence, entry);
+    return entry;
+  };
+
+  let head = sequences.length > 0 ? await read(sequences[sequences.length - 1]!) : undefined;
+  // The last sealed day: that of the newest digest that seals a new day (superseding ones re-seal old days).
+  let lastSealed: string | undefined;
+  for (let i = sequences.length - 1; i >= 0; i--) {
+    const entry = await read(sequences[i]!);
+    if (entry.doc.supersedes === undefined) {
+      lastSealed = entry.doc.day;
+      break;
+    }
+  }
+
+  let written = 0;
+  const append = async (day: string, objects: DigestObject[], supersedes?: number): Promise<void> => {
+    const sequence = (head?.sequence ?? 0) + 1;
+    const doc = await signDigest(
+      {
+        version: DIGEST_FORMAT_VERSION,
+        source: request.source,
+        instance: request.instance,
+        table: table.table,
+        partition: { key: table.partitionKey, value: table.partitionValue },
+        day,
+        sequence,
+        previousSequence: head?.sequence ?? null,
+        previousDigestSha256: head ? sha256Hex(head.bytes) : null,
+        ...(supersedes !== undefined ? { supersedes } : {}),
+        createdAt: iso(request.now()),
+        objects,
+        events: objects.reduce((sum, o) => sum + o.events, 0),
+      },
+      request.signer,
+    );
+    const bytes = serializeDigest(doc);
+    const key = digestKey(table, sequence);
+    try {
+      await store.put(key, bytes, { ifNoneMatch: true, contentType: 'application/json' });
+    } catch (err) {
+      // A retried write whose first attempt took effect meets itself; anything else is another writer.
+      const existing = isPreconditionFailed(err) ? await store.get(key) : undefined;
+      if (!existing || Buffer.compare(Buffer.from(existing.body), Buffer.from(bytes)) !== 0) throw err;
+    }
+    head = { sequence, bytes, doc };
+    cache.set(sequence, head);
+    written++;
+    await request.onDigestWritten?.(day);
+  };
+
+  // (1) Sealed days rewritten since their digest: the newest digest of the day governs.
+  if (lastSealed !== undefined) {
+    const touched = [...new Set(request.touchedDays ?? [])].filter((d) => d <= lastSealed!).sort();
+    const governing = new Map<string, ChainEntry>();
+    for (let i = sequences.length - 1; i >= 0 && governing.size < touched.length; i--) {
+      const entry = await read(sequences[i]!);
+      if (touched.includes(entry.doc.day) && !governing.has(entry.doc.day))
+        governing.set(entry.doc.day, entry);
+    }
+    for (const day of touched) {
+      const sealed = governing.get(day);
+      if (!sealed) continue; // before the chain's first day: never sealed
+      const objects = await dayObjects(store, table, day);
+      if (!sameObjects(objects, sealed.doc.objects)) await append(day, objects, sealed.sequence);
+    }
+  }
+
+  // (2) New days, in order, while final.
+  let day: string | undefined;
+  let notBefore: number | undefined;
+  if (lastSealed !== undefined) day = nextDay(lastSealed);
+  else {
+    const days = await listLedgerDays(store, table);
+    day = days[0];
+    if (day !== undefined) {
+      const first = (request.ledger?.get(day) ?? (await readLedgerDays(store, table, [day])).get(day))
+        ?.windows;
+      const firstWindow = Object.keys(first ?? {}).sort()[0];
+      notBefore = firstWindow ? Date.parse(firstWindow) : undefined;
+    }
+  }
+  const today = utcDay(request.now());
+  while (day !== undefined && day <= today) {
+    const doc = request.ledger?.get(day) ?? (await readLedgerDays(store, table, [day])).get(day);
+    if (!dayFinal(doc, day, { sliceMs: request.sliceMs, lookbackMs: request.lookbackMs, notBefore })) break;
+    await append(day, await dayObjects(store, table, day));
+    lastSealed = day;
+    notBefore = undefined;
+    day = nextDay(day);
+  }
+  return { through: lastSealed ?? null, digests: written };
+}
+
+function sameObjects(a: readonly DigestObject[], b: readonly DigestObject[]): boolean {
+  const key = (list: readonly DigestObject[]): string =>
+    list
+      .map((o) => `${o.key} ${o.sha256}`)
+      .sort()
+      .join('\n');
+  return key(a) === key(b);
+}
