@@ -1,6 +1,6 @@
 /**
  * The ListSystemEvents stand-in checked on its own: its SigV4 verifier against AWS's published
- * vectors and against requests signed by `@smithy/signature-v4` (and tampered with), the seed's
+ * vectors and against requests signed by `@smithy/signature-v4` (and tampered with), the API reference's
  * validation, errors and paging, tokens, faults, late events and expiry. Raw HTTP throughout, so
  * nothing of the archive's client is assumed here.
  */

@@ -1,7 +1,9 @@
 /**
  * A local stand-in for AWS Resilience Hub (next generation) `ListSystemEvents`
- * (`GET /v2/list-system-events`), following the API reference in `/work/shared/seeds/004_*.txt`, for
- * driving the archive's own client in tests and benchmarks:
+ * (`GET /v2/list-system-events`), following the API reference
+ * (https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html), for
+ * driving the archive's own client in tests and benchmarks. The plumbing (faults, latency, stats,
+ * tokens, listen/close) is {@link StandInServer}'s; this file is the API and its SigV4 check:
  *
  * ```ts
  * const server = await startResilienceHubServer({ systems: { [arn]: events } });
@@ -24,8 +26,8 @@
  *   `ResourceNotFoundException` `{ message, resourceId, resourceType }`), nextToken (400).
  * - Results are `startTime <= timestamp < endTime` (either bound optional) and of the given
  *   `eventTypes` (repeat the parameter for several), NOT in time order: a listing is ordered by a
- *   stable hash of the eventId. `maxResults` defaults to {@link DEFAULT_MAX_RESULTS}; the seed does
- *   not document the service's default.
+ *   stable hash of the eventId. `maxResults` defaults to {@link DEFAULT_MAX_RESULTS}; the API
+ *   reference does not document the service's default.
  * - `startTime`/`endTime` are ISO 8601 date-times (`Z` or `±hh:mm`, any fraction digits truncated to
  *   ms; a bare date means midnight UTC). `timestamp` in responses is epoch seconds with a
  *   millisecond fraction.
@@ -35,15 +37,27 @@
  *   added behind the cursor are not seen by that listing (LATE events).
  * - Events older than `now() - retentionMs` are not returned and not in `events()`: expiry.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
 import { parseRfc3339 } from './codecatalyst-server';
-import { mulberry32 } from './sample-events';
 import { SYSTEM_EVENT_TYPE_VALUES, type SystemEventWire, stringifyWithRaw } from './sample-system-events';
+import {
+  fnv1a,
+  type PageToken,
+  StandInError,
+  type StandInFaults,
+  type StandInOptions,
+  type StandInRecord,
+  type StandInResponse,
+  StandInServer,
+  type StandInStats,
+  type StoredEvent,
+  startStandIn,
+} from './stand-in-server';
+
+export { DEFAULT_RETENTION_MS, type FaultKind } from './stand-in-server';
 
 export const DEFAULT_MAX_RESULTS = 50;
-export const DEFAULT_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 /** How far a request's `x-amz-date` may be from the signature clock, as AWS allows. */
 export const MAX_SKEW_MS = 15 * 60 * 1000;
 export const DEFAULT_SIGNING_NAME = 'resiliencehub';
@@ -82,25 +96,10 @@ export interface SigningCredentials {
   sessionToken?: string;
 }
 
-export type FaultKind = 'throttle' | 'serverError' | 'unavailable' | 'reset' | 'truncate';
+/** Per-request fault probabilities, drawn in order from a PRNG seeded by `seed`: see {@link StandInFaults}. */
+export type ResilienceHubFaults = StandInFaults;
 
-/** Per-request fault probabilities, drawn in this order from a PRNG seeded by `seed`. */
-export interface ResilienceHubFaults {
-  /** 429 `ThrottlingException`. */
-  throttle?: number;
-  /** 500 `InternalServerException`. */
-  serverError?: number;
-  /** Plain-text 503 without an error type, as a load balancer sends it. */
-  unavailable?: number;
-  /** Destroy the socket without a response. */
-  reset?: number;
-  /** Send the 200 headers (full content-length) and half the body, then destroy the socket. */
-  truncate?: number;
-  /** Requests arriving while this many are in flight get an immediate 429. */
-  maxConcurrent?: number;
-}
-
-export interface ResilienceHubServerOptions {
+export interface ResilienceHubServerOptions extends StandInOptions {
   /** Initial events by system ARN; a system exists once given events (an empty array is fine). */
   systems?: Record<string, SystemEventWire[]>;
   /** Accepted key pairs. Default {@link TEST_CREDENTIALS}. */
@@ -111,82 +110,25 @@ export interface ResilienceHubServerOptions {
   region?: string;
   /** Systems answering 403 AccessDeniedException. */
   deniedSystems?: string[];
-  /** How long the source remembers events. Default 30 days. */
-  retentionMs?: number;
-  /** Event clock (expiry, token age). Default `Date.now`. */
-  now?: () => number;
   /** Signature clock (x-amz-date skew). Default `Date.now`. */
   signatureNow?: () => number;
   /** Tokens older than this (event clock) are rejected. Default: never. */
   tokenTtlMs?: number;
-  latencyMs?: number;
-  /** Repeat the last item of page N as the first of page N+1 (when maxResults >= 2). */
-  repeatAcrossPages?: boolean;
-  /** Sometimes an empty page with a nextToken (never twice in a row), also after the last page. */
-  emptyPages?: boolean;
   faults?: ResilienceHubFaults;
-  /** Seed of the fault and paging PRNGs. Default 1. */
-  seed?: number;
-  requestLogLimit?: number;
 }
 
-export interface ResilienceHubServerStats {
-  requests: number;
-  /** 200 responses delivered in full, and their items. */
-  pages: number;
-  items: number;
-  emptyPages: number;
-  byStatus: Record<string, number>;
-  /** Error responses by type (plain 503s as `ServiceUnavailable`). */
-  byError: Record<string, number>;
-  faults: Record<FaultKind | 'maxConcurrent', number>;
+export interface ResilienceHubServerStats extends StandInStats {
   /** Requests whose signature was verified. */
   signaturesVerified: number;
-  inFlight: number;
-  maxInFlight: number;
 }
 
-export interface RecordedRequest {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  status?: number;
+export interface RecordedRequest extends StandInRecord {
+  /** Error type of an error response. */
   errorType?: string;
-  fault?: FaultKind | 'maxConcurrent';
 }
 
-interface Stored {
+interface Stored extends StoredEvent {
   readonly event: SystemEventWire;
-  readonly id: string;
-  readonly time: number;
-  readonly hash: number;
-}
-
-interface SystemData {
-  readonly byId: Map<string, Stored>;
-  byTime: Stored[];
-  dirty: boolean;
-}
-
-interface TokenPayload {
-  v: 1;
-  f: string;
-  h: number;
-  i: string;
-  /** 1 = the cursor item is returned again (repeatAcrossPages). */
-  r: 0 | 1;
-  /** 1 = this token came with an empty page. */
-  e: 0 | 1;
-  /** Issued at (event clock). */
-  t: number;
-  n: number;
-}
-
-interface Response {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-  items?: number;
 }
 
 interface FieldProblem {
@@ -194,15 +136,7 @@ interface FieldProblem {
   message: string;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly errorType: ErrorName,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
+class HttpError extends StandInError<ErrorName> {}
 
 const ROUTE = '/v2/list-system-events';
 const SYSTEM_ARN =
@@ -210,30 +144,6 @@ const SYSTEM_ARN =
 const NEXT_TOKEN = /^\S{1,2000}$/u;
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const EVENT_TYPES: ReadonlySet<string> = new Set(SYSTEM_EVENT_TYPE_VALUES);
-
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-function compareKey(a: Stored, h: number, id: string): number {
-  return a.hash !== h ? a.hash - h : a.id < id ? -1 : a.id > id ? 1 : 0;
-}
-
-function lowerBoundTime(items: Stored[], t: number): number {
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (items[mid]!.time < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data).digest();
@@ -312,86 +222,43 @@ export function signingKey(secret: string, date: string, region: string, service
   return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
 }
 
-function emptyFaultCounts(): Record<FaultKind | 'maxConcurrent', number> {
-  return { throttle: 0, serverError: 0, unavailable: 0, reset: 0, truncate: 0, maxConcurrent: 0 };
-}
-
-function bump(record: Record<string, number>, key: string): void {
-  record[key] = (record[key] ?? 0) + 1;
-}
-
 /**
- * The running fake service. Settable at run time: `faults`, `latencyMs`, `repeatAcrossPages`,
- * `emptyPages`, `retentionMs`, `tokenTtlMs`, `credentials`, `deniedSystems`; clocks via
- * {@link setNow} and {@link setSignatureNow}.
+ * The running fake service. Settable at run time, besides {@link StandInServer}'s: `tokenTtlMs`,
+ * `credentials`, `deniedSystems`; the signature clock via {@link setSignatureNow}.
  */
-export class ResilienceHubServer {
-  /** Base URL for `AWS_ENDPOINT_URL_RESILIENCEHUBV2`, e.g. `http://127.0.0.1:41234`. */
-  readonly url: string;
-  faults: ResilienceHubFaults;
-  latencyMs: number;
-  repeatAcrossPages: boolean;
-  emptyPages: boolean;
-  retentionMs: number;
+export class ResilienceHubServer extends StandInServer<
+  ErrorName,
+  ResilienceHubServerStats,
+  RecordedRequest,
+  Stored
+> {
   tokenTtlMs: number | undefined;
   /** Accepted key pairs by access key id. */
   readonly credentials: Map<string, SigningCredentials>;
   readonly deniedSystems: Set<string>;
   readonly signingName: string;
   readonly region: string | undefined;
-  stats: ResilienceHubServerStats = ResilienceHubServer.freshStats();
-  requests: RecordedRequest[] = [];
 
-  private readonly server: ReturnType<typeof createServer>;
-  private readonly systems = new Map<string, SystemData>();
-  private readonly scripted: (FaultKind | HttpError)[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly hmacKey = randomBytes(32);
-  private readonly faultRng: () => number;
-  private readonly pageRng: () => number;
-  private readonly requestLogLimit: number;
-  private clock: () => number;
   private signatureClock: () => number;
-  private admitted = 0;
-  private requestCounter = 0;
-  private closed = false;
 
   /** @internal Use {@link startResilienceHubServer}. */
-  constructor(server: ReturnType<typeof createServer>, url: string, options: ResilienceHubServerOptions) {
-    this.server = server;
-    this.url = url;
-    this.faults = { ...options.faults };
-    this.latencyMs = options.latencyMs ?? 0;
-    this.repeatAcrossPages = options.repeatAcrossPages ?? false;
-    this.emptyPages = options.emptyPages ?? false;
-    this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+  constructor(server: Server, url: string, options: ResilienceHubServerOptions) {
+    super(server, url, options, {
+      // Ties in time are ordered by id, so every listing of the same events is the same.
+      timeOrder: (a, b) => a.time - b.time || (a.id < b.id ? -1 : 1),
+      errorStatus: ERROR_STATUS,
+      extraStats: { signaturesVerified: 0 },
+      serverErrorMessage: 'Internal service error.',
+      pageSeedMix: 0x5bd1e995,
+      recordErrorType: true,
+    });
     this.tokenTtlMs = options.tokenTtlMs;
     this.credentials = new Map((options.credentials ?? TEST_CREDENTIALS).map((c) => [c.accessKeyId, c]));
     this.deniedSystems = new Set(options.deniedSystems ?? []);
     this.signingName = options.signingName ?? DEFAULT_SIGNING_NAME;
     this.region = options.region;
-    this.clock = options.now ?? Date.now;
     this.signatureClock = options.signatureNow ?? Date.now;
-    const seed = options.seed ?? 1;
-    this.faultRng = mulberry32(seed);
-    this.pageRng = mulberry32(seed ^ 0x5bd1e995);
-    this.requestLogLimit = options.requestLogLimit ?? 1000;
     for (const [arn, events] of Object.entries(options.systems ?? {})) this.addEvents(arn, events);
-  }
-
-  private static freshStats(): ResilienceHubServerStats {
-    return {
-      requests: 0,
-      pages: 0,
-      items: 0,
-      emptyPages: 0,
-      byStatus: {},
-      byError: {},
-      faults: emptyFaultCounts(),
-      signaturesVerified: 0,
-      inFlight: 0,
-      maxInFlight: 0,
-    };
   }
 
   /**
@@ -399,46 +266,22 @@ export class ResilienceHubServer {
    * with an eventId already present replaces it. Events are kept by reference: do not mutate them.
    */
   addEvents(systemArn: string, events: readonly SystemEventWire[]): void {
-    const data = this.system(systemArn);
-    for (const event of events) {
-      if (typeof event.eventId !== 'string') throw new TypeError('event.eventId must be a string');
-      if (typeof event.timestamp !== 'number' || !Number.isFinite(event.timestamp))
-        throw new TypeError(`event ${event.eventId}: timestamp must be epoch seconds`);
-      const time = Math.round(event.timestamp * 1000);
-      data.byId.set(event.eventId, { event, id: event.eventId, time, hash: fnv1a(event.eventId) });
-    }
-    data.dirty = true;
-  }
-
-  /** Removes events by id. @returns how many were removed. */
-  removeEvents(systemArn: string, ids: Iterable<string>): number {
-    const data = this.systems.get(systemArn);
-    if (!data) return 0;
-    let removed = 0;
-    for (const id of ids) if (data.byId.delete(id)) removed++;
-    if (removed > 0) data.dirty = true;
-    return removed;
-  }
-
-  /** What the source holds for a system now (expired events excluded), in time order. */
-  events(systemArn: string): SystemEventWire[] {
-    const data = this.systems.get(systemArn);
-    if (!data) return [];
-    const byTime = this.sorted(data);
-    return byTime.slice(lowerBoundTime(byTime, this.clock() - this.retentionMs)).map((s) => s.event);
+    this.books.add(
+      systemArn,
+      (function* () {
+        for (const event of events) {
+          if (typeof event.eventId !== 'string') throw new TypeError('event.eventId must be a string');
+          if (typeof event.timestamp !== 'number' || !Number.isFinite(event.timestamp))
+            throw new TypeError(`event ${event.eventId}: timestamp must be epoch seconds`);
+          const time = Math.round(event.timestamp * 1000);
+          yield { event, id: event.eventId, time, hash: fnv1a(event.eventId) };
+        }
+      })(),
+    );
   }
 
   systemArns(): string[] {
-    return [...this.systems.keys()];
-  }
-
-  now(): number {
-    return this.clock();
-  }
-
-  /** Fixes the event clock at `ms`, or installs a clock function. */
-  setNow(now: number | (() => number)): void {
-    this.clock = typeof now === 'number' ? () => now : now;
+    return [...this.books.keys()];
   }
 
   /** Fixes the signature clock at `ms`, or installs a clock function. */
@@ -446,198 +289,11 @@ export class ResilienceHubServer {
     this.signatureClock = typeof now === 'number' ? () => now : now;
   }
 
-  /** Makes the next `count` requests fail with `kind` (before probabilistic faults). */
-  failNext(kind: FaultKind, count = 1): void {
-    for (let i = 0; i < count; i++) this.scripted.push(kind);
-  }
-
-  /** Makes the next `count` requests answer with `errorType` (shared queue with {@link failNext}). */
-  failNextWith(
-    errorType: ErrorName,
-    count = 1,
-    message = `injected ${errorType}`,
-    extra: Record<string, unknown> = {},
-  ): void {
-    for (let i = 0; i < count; i++) this.scripted.push(new HttpError(errorType, message, extra));
-  }
-
-  clearScriptedFaults(): void {
-    this.scripted.length = 0;
-  }
-
-  /** Zeroes the counters (keeps `inFlight`) and empties the request log. */
-  resetStats(): void {
-    const inFlight = this.stats.inFlight;
-    this.stats = ResilienceHubServer.freshStats();
-    this.stats.inFlight = inFlight;
-    this.stats.maxInFlight = inFlight;
-    this.requests = [];
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-    const done = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
-    await done;
-  }
-
   // ---------------------------------------------------------------------------------------------
-  // Request handling
+  // The API
 
-  /** @internal */
-  handle(req: IncomingMessage, res: ServerResponse): void {
-    this.stats.requests++;
-    this.stats.inFlight++;
-    this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.stats.inFlight);
-    res.on('close', () => {
-      this.stats.inFlight--;
-    });
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('error', () => res.destroy());
-    req.on('end', () => {
-      void this.respond(req, res, Buffer.concat(chunks));
-    });
-  }
-
-  private async respond(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
-    const record: RecordedRequest = {
-      method: req.method ?? '',
-      url: req.url ?? '',
-      headers: { ...req.headers },
-    };
-    this.requests.push(record);
-    if (this.requests.length > this.requestLogLimit)
-      this.requests.splice(0, this.requests.length - this.requestLogLimit);
-
-    const maxConcurrent = this.faults.maxConcurrent;
-    if (maxConcurrent !== undefined && maxConcurrent > 0 && this.admitted >= maxConcurrent) {
-      record.fault = 'maxConcurrent';
-      this.stats.faults.maxConcurrent++;
-      this.send(
-        res,
-        record,
-        errorResponse(new HttpError('ThrottlingException', 'Rate exceeded: too many concurrent requests')),
-      );
-      return;
-    }
-    this.admitted++;
-    try {
-      const scripted = this.scripted.shift();
-      if (scripted instanceof HttpError) {
-        if (this.latencyMs > 0) await this.sleep(this.latencyMs);
-        if (!this.closed) this.send(res, record, errorResponse(scripted));
-        return;
-      }
-      const fault = scripted ?? this.drawFault();
-      if (fault) {
-        record.fault = fault;
-        this.stats.faults[fault]++;
-      }
-      if (this.latencyMs > 0) await this.sleep(this.latencyMs);
-      if (this.closed || res.destroyed) return;
-      switch (fault) {
-        case 'reset':
-          req.socket.destroy();
-          return;
-        case 'throttle':
-          this.send(res, record, errorResponse(new HttpError('ThrottlingException', 'Rate exceeded')));
-          return;
-        case 'serverError':
-          this.send(
-            res,
-            record,
-            errorResponse(new HttpError('InternalServerException', 'Internal service error.')),
-          );
-          return;
-        case 'unavailable':
-          this.send(res, record, {
-            status: 503,
-            headers: { 'content-type': 'text/plain' },
-            body: 'Service Unavailable',
-          });
-          return;
-        default:
-          break;
-      }
-
-      let response: Response;
-      try {
-        response = this.listSystemEvents(req, body);
-      } catch (err) {
-        response = errorResponse(
-          err instanceof HttpError
-            ? err
-            : new HttpError('InternalServerException', `unexpected: ${String(err)}`),
-        );
-      }
-      if (fault === 'truncate') {
-        const bytes = Buffer.from(response.body, 'utf8');
-        record.status = response.status;
-        bump(this.stats.byStatus, String(response.status));
-        res.writeHead(response.status, { ...response.headers, 'content-length': String(bytes.length) });
-        res.write(bytes.subarray(0, bytes.length >> 1), () => res.destroy());
-        return;
-      }
-      this.send(res, record, response);
-    } finally {
-      this.admitted--;
-    }
-  }
-
-  private drawFault(): FaultKind | undefined {
-    const f = this.faults;
-    const order: [FaultKind, number][] = [
-      ['throttle', f.throttle ?? 0],
-      ['serverError', f.serverError ?? 0],
-      ['unavailable', f.unavailable ?? 0],
-      ['reset', f.reset ?? 0],
-      ['truncate', f.truncate ?? 0],
-    ];
-    if (order.every(([, p]) => p <= 0)) return undefined;
-    let u = this.faultRng();
-    for (const [kind, p] of order) {
-      if (u < p) return kind;
-      u -= p;
-    }
-    return undefined;
-  }
-
-  private send(res: ServerResponse, record: RecordedRequest, response: Response): void {
-    if (res.destroyed) return;
-    record.status = response.status;
-    bump(this.stats.byStatus, String(response.status));
-    const errorType = response.headers['x-amzn-errortype'];
-    if (errorType) {
-      record.errorType = errorType;
-      bump(this.stats.byError, errorType);
-    } else if (response.status === 503) bump(this.stats.byError, 'ServiceUnavailable');
-    this.requestCounter++;
-    res.writeHead(response.status, {
-      ...response.headers,
-      'content-length': String(Buffer.byteLength(response.body, 'utf8')),
-      'x-amzn-requestid': `req-${this.requestCounter.toString(16).padStart(8, '0')}`,
-    });
-    res.end(response.body, 'utf8', () => {
-      if (response.items !== undefined) {
-        this.stats.pages++;
-        this.stats.items += response.items;
-        if (response.items === 0) this.stats.emptyPages++;
-      }
-    });
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        resolve();
-      }, ms);
-      this.timers.add(timer);
-    });
+  protected route(req: IncomingMessage, body: Buffer): StandInResponse {
+    return this.listSystemEvents(req, body);
   }
 
   /** Verifies the request's SigV4 Authorization header; throws a 403 HttpError when it fails. */
@@ -768,7 +424,7 @@ export class ResilienceHubServer {
     this.stats.signaturesVerified++;
   }
 
-  private listSystemEvents(req: IncomingMessage, body: Buffer): Response {
+  private listSystemEvents(req: IncomingMessage, body: Buffer): StandInResponse {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const rawPath = q < 0 ? url : url.slice(0, q);
@@ -847,7 +503,7 @@ export class ResilienceHubServer {
         'AccessDeniedException',
         `User is not authorized to perform resiliencehub:ListSystemEvents on resource ${arn}`,
       );
-    const data = this.systems.get(arn);
+    const data = this.books.get(arn);
     if (!data)
       throw new HttpError('ResourceNotFoundException', `System ${arn} was not found`, {
         resourceId: arn,
@@ -855,110 +511,38 @@ export class ResilienceHubServer {
       });
 
     const types = [...new Set(eventTypes)].sort();
-    const fingerprint = createHash('sha256')
-      .update(JSON.stringify([arn, startMs ?? null, endMs ?? null, types]))
-      .digest('base64url')
-      .slice(0, 22);
+    const fingerprint = this.fingerprint([arn, startMs ?? null, endMs ?? null, types]);
     const cursor = nextToken === undefined ? undefined : this.verifyToken(nextToken, fingerprint);
-    return this.page(data, startMs, endMs, new Set(types), maxResults, fingerprint, cursor);
-  }
-
-  private page(
-    data: SystemData,
-    startMs: number | undefined,
-    endMs: number | undefined,
-    types: ReadonlySet<string>,
-    maxResults: number,
-    fingerprint: string,
-    cursor: TokenPayload | undefined,
-  ): Response {
-    const serial = (cursor?.n ?? 0) + 1;
-    const token = (h: number, i: string, r: 0 | 1, e: 0 | 1): string =>
-      this.signToken({ v: 1, f: fingerprint, h, i, r, e, t: this.clock(), n: serial });
-    const wasEmpty = cursor?.e === 1;
-    if (this.emptyPages && !wasEmpty && this.pageRng() < 0.25) {
-      const next = cursor ? token(cursor.h, cursor.i, cursor.r, 1) : token(-1, '', 1, 1);
-      return pageResponse([], next);
-    }
-
-    const byTime = this.sorted(data);
-    const from = Math.max(startMs ?? Number.NEGATIVE_INFINITY, this.clock() - this.retentionMs);
-    const lo = lowerBoundTime(byTime, from);
-    const hi = endMs === undefined ? byTime.length : lowerBoundTime(byTime, endMs);
-    const listing = byTime
-      .slice(lo, Math.max(lo, hi))
-      .filter((s) => types.size === 0 || types.has(s.event.eventType))
-      .sort((a, b) => compareKey(a, b.hash, b.id));
-    const startAt = cursor
-      ? listing.findIndex((s) => {
-          const c = compareKey(s, cursor.h, cursor.i);
-          return c > 0 || (c === 0 && cursor.r === 1);
-        })
-      : 0;
-    const begin = startAt < 0 ? listing.length : startAt;
-    const items = listing.slice(begin, begin + maxResults);
-    const last = items.at(-1);
-    const more = begin + items.length < listing.length;
-    let next: string | undefined;
-    if (last && more) next = token(last.hash, last.id, this.repeatAcrossPages && maxResults >= 2 ? 1 : 0, 0);
-    else if (last && this.emptyPages && !wasEmpty && this.pageRng() < 0.25)
-      next = token(last.hash, last.id, 0, 1);
+    const wanted = new Set(types);
+    const page = this.listPage({
+      book: data,
+      fingerprint,
+      cursor,
+      maxResults,
+      startMs,
+      endMs,
+      keep: wanted.size === 0 ? undefined : (s) => wanted.has(s.event.eventType),
+      stamp: () => ({ t: this.clock() }),
+    });
     return pageResponse(
-      items.map((s) => s.event),
-      next,
+      page.items.map((s) => s.event),
+      page.next,
     );
   }
 
-  private sorted(data: SystemData): Stored[] {
-    if (data.dirty) {
-      data.byTime = [...data.byId.values()].sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1));
-      data.dirty = false;
-    }
-    return data.byTime;
-  }
-
-  private system(arn: string): SystemData {
-    let data = this.systems.get(arn);
-    if (!data) {
-      data = { byId: new Map(), byTime: [], dirty: false };
-      this.systems.set(arn, data);
-    }
-    return data;
-  }
-
-  private signToken(payload: TokenPayload): string {
-    const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
-    const mac = createHmac('sha256', this.hmacKey)
-      .update(body)
-      .digest()
-      .subarray(0, 16)
-      .toString('base64url');
-    return `${body}.${mac}`;
-  }
-
-  private verifyToken(token: string, fingerprint: string): TokenPayload {
-    const invalid = validation([{ name: 'nextToken', message: 'is not a token issued by this service' }]);
-    const dot = token.indexOf('.');
-    if (dot < 0) throw invalid;
-    const body = token.slice(0, dot);
-    const mac = Buffer.from(token.slice(dot + 1), 'base64url');
-    const expected = createHmac('sha256', this.hmacKey).update(body).digest().subarray(0, 16);
-    if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) throw invalid;
-    let payload: TokenPayload;
-    try {
-      payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as TokenPayload;
-    } catch {
-      throw invalid;
-    }
-    if (payload.f !== fingerprint)
-      throw validation([
-        {
-          name: 'nextToken',
-          message:
-            'belongs to a different request (systemArn, startTime, endTime and eventTypes must not change between pages)',
-        },
-      ]);
-    if (this.tokenTtlMs !== undefined && this.clock() - payload.t > this.tokenTtlMs)
+  private verifyToken(token: string, fingerprint: string): PageToken {
+    const payload = this.readToken(token, fingerprint, (problem) =>
+      problem === 'invalid'
+        ? validation([{ name: 'nextToken', message: 'is not a token issued by this service' }])
+        : validation([
+            {
+              name: 'nextToken',
+              message:
+                'belongs to a different request (systemArn, startTime, endTime and eventTypes must not change between pages)',
+            },
+          ]),
+    );
+    if (this.tokenTtlMs !== undefined && this.clock() - (payload.t ?? 0) > this.tokenTtlMs)
       throw validation([{ name: 'nextToken', message: 'has expired; start the listing again' }]);
     return payload;
   }
@@ -972,15 +556,7 @@ function validation(problems: FieldProblem[], reason = 'INVALID_FIELD_VALUE'): H
   return new HttpError('ValidationException', message, { reason, fieldList: problems });
 }
 
-function errorResponse(err: HttpError): Response {
-  return {
-    status: ERROR_STATUS[err.errorType],
-    headers: { 'content-type': 'application/json', 'x-amzn-errortype': err.errorType },
-    body: JSON.stringify({ message: err.message, ...err.extra }),
-  };
-}
-
-function pageResponse(events: SystemEventWire[], nextToken: string | undefined): Response {
+function pageResponse(events: SystemEventWire[], nextToken: string | undefined): StandInResponse {
   return {
     status: 200,
     headers: { 'content-type': 'application/json' },
@@ -990,20 +566,8 @@ function pageResponse(events: SystemEventWire[], nextToken: string | undefined):
 }
 
 /** Starts a {@link ResilienceHubServer} on 127.0.0.1 with an ephemeral port. */
-export async function startResilienceHubServer(
+export function startResilienceHubServer(
   options: ResilienceHubServerOptions = {},
 ): Promise<ResilienceHubServer> {
-  let instance: ResilienceHubServer | undefined;
-  const server = createServer((req, res) => instance!.handle(req, res));
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  instance = new ResilienceHubServer(server, `http://127.0.0.1:${port}`, options);
-  return instance;
+  return startStandIn((server, url) => new ResilienceHubServer(server, url, options));
 }

@@ -29,9 +29,11 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { mulberry32 } from './sample-events';
+import { bump, drawFault, intake, listenLocal } from './stand-in-server';
 
 /** Faults the proxy can inject. `dropAfter` forwards the request (it takes effect) and then drops the connection. */
 export type S3FaultKind = 'internalError' | 'slowDown' | 'slow' | 'drop' | 'dropAfter';
+const S3_FAULT_ORDER: readonly S3FaultKind[] = ['internalError', 'slowDown', 'slow', 'drop', 'dropAfter'];
 
 /** Per-request fault probabilities (drawn in this order from a seeded PRNG); mutate at any time. */
 export interface S3Faults {
@@ -260,26 +262,6 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
     }
   };
 
-  const drawFault = (): S3FaultKind | undefined => {
-    const next = scripted.shift();
-    if (next) return next;
-    const f = server.faults;
-    const order: [S3FaultKind, number][] = [
-      ['internalError', f.internalError ?? 0],
-      ['slowDown', f.slowDown ?? 0],
-      ['slow', f.slow ?? 0],
-      ['drop', f.drop ?? 0],
-      ['dropAfter', f.dropAfter ?? 0],
-    ];
-    if (order.every(([, p]) => p <= 0)) return undefined;
-    let u = rng();
-    for (const [kind, p] of order) {
-      if (u < p) return kind;
-      u -= p;
-    }
-    return undefined;
-  };
-
   const reply = (
     res: ServerResponse,
     status: number,
@@ -287,7 +269,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
     body: Buffer,
   ) => {
     if (res.destroyed) return;
-    stats.byStatus[String(status)] = (stats.byStatus[String(status)] ?? 0) + 1;
+    bump(stats.byStatus, String(status));
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(headers)) if (!HOP_BY_HOP.has(k.toLowerCase())) out[k] = v;
     // A HEAD (or 204/304) response keeps the upstream content-length: it describes the object, not the body.
@@ -312,7 +294,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
     const bucket = slash < 0 ? decodedPath.slice(1) : decodedPath.slice(1, slash);
     const key = slash < 0 ? '' : decodedPath.slice(slash + 1);
 
-    const fault = drawFault();
+    const fault = scripted.shift() ?? drawFault(server.faults, S3_FAULT_ORDER, rng);
     if (fault) stats.faults[fault]++;
     if (fault === 'slow') await new Promise((r) => setTimeout(r, server.faults.slowMs ?? 200));
     if (fault === 'drop') {
@@ -513,35 +495,24 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
   };
 
   const proxy = createServer((req, res) => {
-    stats.requests++;
-    const method = req.method ?? 'GET';
-    stats.byMethod[method] = (stats.byMethod[method] ?? 0) + 1;
-    stats.inFlight++;
-    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
-    res.on('close', () => {
-      stats.inFlight--;
-    });
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', () => res.destroy());
-    req.on('end', () => {
-      handle(req, res, Buffer.concat(chunks)).catch((err: unknown) => {
-        replyError(
-          res,
-          { status: 500, code: 'InternalError', message: `proxy: ${String(err)}` },
-          req.url ?? '',
-        );
-      });
-    });
+    bump(stats.byMethod, req.method ?? 'GET');
+    intake(
+      req,
+      res,
+      () => stats,
+      Number.POSITIVE_INFINITY,
+      (body) => {
+        handle(req, res, body).catch((err: unknown) => {
+          replyError(
+            res,
+            { status: 500, code: 'InternalError', message: `proxy: ${String(err)}` },
+            req.url ?? '',
+          );
+        });
+      },
+    );
   });
-  await new Promise<void>((resolve, reject) => {
-    proxy.once('error', reject);
-    proxy.listen(0, '127.0.0.1', () => {
-      proxy.off('error', reject);
-      resolve();
-    });
-  });
-  const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  const endpoint = await listenLocal(proxy);
 
   const server: S3TestServer = {
     endpoint,

@@ -1,6 +1,8 @@
 /**
  * Deterministic synthetic Amazon CodeCatalyst events in WIRE form: exactly what
- * `POST /v1/spaces/{spaceName}/eventLogs` returns as JSON (seed 000/001, `EventLogEntry`).
+ * `POST /v1/spaces/{spaceName}/eventLogs` returns as JSON (`EventLogEntry`:
+ * https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_EventLogEntry.html, in the
+ * response of https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_ListEventLogs.html).
  *
  * Optional fields are absent (never `null`), and a nested struct is either absent or has at least
  * one member. To keep 1,000,000 events memory-reasonable, events share their nested

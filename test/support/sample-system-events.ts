@@ -1,7 +1,9 @@
 /**
  * Deterministic synthetic Resilience Hub `SystemEvent`s in WIRE form: exactly what
- * `GET /v2/list-system-events` returns as JSON (seed 004), `timestamp` as epoch seconds with a
- * millisecond fraction. `eventDetails.eventMetadata` is the service model's union (one member named
+ * `GET /v2/list-system-events` returns as JSON
+ * (https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html and
+ * https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_SystemEvent.html), `timestamp`
+ * as epoch seconds with a millisecond fraction. `eventDetails.eventMetadata` is the service model's union (one member named
  * after the event type) filled with varied documents: nested objects, arrays, integers, negative
  * and fractional numbers, exponents, booleans, nulls, empty containers, and unicode (emoji, CJK,
  * right-to-left, combining marks, quotes, backslashes, control characters, U+2028). A few events
