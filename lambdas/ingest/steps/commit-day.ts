@@ -1,0 +1,186 @@
+/**
+ * Step: commit one UTC day, in the order the archive's promise rests on. Each sub-step is a function
+ * of its own, and `onStep` is called after each, so a crash can be simulated between any two writes:
+ *
+ * 1. merge: read the day's Parquet object and union it by id with what was fetched (a rewrite never
+ *    removes an archived event; an event already archived keeps its archived form);
+ * 2. write data: encode (in the worker thread) and put the day object, only when it changed;
+ * 3. record windows: write the day's ledger document, last, so a crash before it leaves the windows
+ *    unrecorded (fetched again next time) and never recorded-but-missing.
+ */
+import { createHash } from 'node:crypto';
+import { type Clock, iso } from '@eventlog-archive/shared';
+import { dataKey, type TableLocation } from '../../core/layout';
+import { emptyLedgerDay, type LedgerDay, type WindowRecord, writeLedgerDay } from '../../core/ledger';
+import type { ArchiveRecord } from '../../core/records';
+import type { SourceDefinition } from '../../core/sources/types';
+import type { ArchiveStore } from '../../core/store';
+import { decodeParquet } from '../archive/parquet';
+import { type EncodedDay, encodeDay, identityHash } from '../archive/parquet-worker';
+import type { FetchedWindow } from './fetch-window';
+
+export type CommitStep = 'fetched' | 'merged' | 'data-written' | 'ledger-written' | 'digest-written';
+
+export interface DayCommit {
+  store: ArchiveStore;
+  table: TableLocation;
+  source: SourceDefinition;
+  instance: string;
+  day: string;
+  fetched: readonly FetchedWindow[];
+  /** The day's ledger document as this run holds it (undefined: never recorded). */
+  ledgerDay: LedgerDay | undefined;
+  now: Clock;
+  /** Aborted by the run (fatal source error, hard deadline, lost lease): no write starts after it. */
+  signal: AbortSignal;
+  onStep?: (step: CommitStep, day: string) => void | Promise<void>;
+}
+
+export interface CommittedDay {
+  /** The ledger document as written. */
+  ledgerDay: LedgerDay;
+  /** Events not archived before. */
+  added: number;
+  /** Windows the ledger already recorded complete before (lookback re-sweeps, explicit re-ingest). */
+  reswept: number;
+  /** Events the day holds now. */
+  events: number;
+  encodedIn: EncodedDay['encodedIn'];
+}
+
+export async function commitDay(commit: DayCommit): Promise<CommittedDay> {
+  const { day, signal, onStep } = commit;
+  await onStep?.('fetched', day);
+  const merged = await mergeDay(commit);
+  await onStep?.('merged', day);
+  signal.throwIfAborted();
+  const written = await writeDayData(commit, merged);
+  await onStep?.('data-written', day);
+  signal.throwIfAborted();
+  const recorded = await recordWindows(commit, written);
+  await onStep?.('ledger-written', day);
+  return {
+    ledgerDay: recorded.ledgerDay,
+    added: merged.added,
+    reswept: recorded.reswept,
+    events: merged.sorted.length,
+    encodedIn: written.encoded.encodedIn,
+  };
+}
+
+export interface MergedDay {
+  /** The union, in archive order. */
+  sorted: ArchiveRecord[];
+  added: number;
+  /** Whether the day had a data object before. */
+  existed: boolean;
+}
+
+/** Sub-step 1: the day's archived events unioned by id with the fetched ones. */
+export async function mergeDay(commit: DayCommit): Promise<MergedDay> {
+  const { store, table, source, day, fetched } = commit;
+  const existing = await store.get(dataKey(table, day));
+  const merged = new Map<string, ArchiveRecord>();
+  if (existing)
+    for (const record of await decodeParquet(source.fields, existing.body))
+      merged.set(String(record[source.idField]), record);
+  const before = merged.size;
+  for (const f of fetched) for (const [id, record] of f.records) if (!merged.has(id)) merged.set(id, record);
+  return {
+    sorted: sortRecords(source, [...merged.values()]),
+    added: merged.size - before,
+    existed: existing !== undefined,
+  };
+}
+
+export interface WrittenDay {
+  encoded: EncodedDay;
+  /** The ledger's `data` entry: the object as written now, or as recorded before when unchanged. */
+  data: LedgerDay['data'];
+}
+
+/** Sub-step 2: encode the day (and the window hashes) and put its object when it changed. */
+export async function writeDayData(commit: DayCommit, merged: MergedDay): Promise<WrittenDay> {
+  const { store, table, source, instance, day, fetched, signal, now } = commit;
+  // Encoding and the window hashes run in a worker thread: paging goes on meanwhile.
+  const encoded = await encodeDay({
+    fields: source.fields,
+    records: merged.sorted,
+    timeField: source.timeField,
+    idField: source.idField,
+    encode: merged.added > 0 || (!merged.existed && merged.sorted.length > 0),
+    statisticsFor: [source.timeField, source.idField],
+    metadata: { source: source.name, instance, day },
+    windows: fetched.map((f) => f.window),
+  });
+  signal.throwIfAborted();
+  if (!encoded.body) return { encoded, data: commit.ledgerDay?.data };
+  const key = dataKey(table, day);
+  const body = encoded.body;
+  await store.put(key, body, { contentType: 'application/vnd.apache.parquet' });
+  return {
+    encoded,
+    data: {
+      key,
+      events: merged.sorted.length,
+      bytes: body.byteLength,
+      sha256: encoded.sha256 ?? createHash('sha256').update(body).digest('hex'),
+      writtenAt: iso(now()),
+    },
+  };
+}
+
+/** Sub-step 3: the day's ledger document with every fetched window recorded complete, written last. */
+export async function recordWindows(
+  commit: DayCommit,
+  written: WrittenDay,
+): Promise<{ ledgerDay: LedgerDay; reswept: number }> {
+  const { store, table, source, instance, day, fetched, now } = commit;
+  // A copy: the run's ledger changes only once the document is written.
+  const windows = { ...(commit.ledgerDay?.windows ?? {}) };
+  const sweptAt = iso(now());
+  let reswept = 0;
+  for (const [i, f] of fetched.entries()) {
+    const previous = windows[iso(f.window.start)];
+    if (previous?.complete) reswept++;
+    const record: WindowRecord = {
+      start: iso(f.window.start),
+      end: iso(f.window.end),
+      complete: true,
+      sweptAt,
+      firstSweptAt: previous?.firstSweptAt ?? sweptAt,
+      sweeps: (previous?.sweeps ?? 0) + 1,
+      pages: f.pages,
+      fetched: f.records.size,
+      archived: written.encoded.windows[i]!.archived,
+      contentHash: written.encoded.windows[i]!.contentHash,
+    };
+    windows[record.start] = record;
+  }
+  const base = commit.ledgerDay ?? emptyLedgerDay(source.name, instance, day);
+  const ledgerDay: LedgerDay = {
+    ...base,
+    windows: Object.fromEntries(Object.entries(windows).sort(([a], [b]) => (a < b ? -1 : 1))),
+    ...(written.data ? { data: written.data } : {}),
+    updatedAt: sweptAt,
+  };
+  await writeLedgerDay(store, table, ledgerDay);
+  return { ledgerDay, reswept };
+}
+
+/** Archive order: event time, then id. The query API pages in the same order. */
+export function sortRecords(source: SourceDefinition, records: ArchiveRecord[]): ArchiveRecord[] {
+  return records.sort((a, b) => {
+    const ta = (a[source.timeField] as Date).getTime();
+    const tb = (b[source.timeField] as Date).getTime();
+    if (ta !== tb) return ta - tb;
+    const ia = String(a[source.idField]);
+    const ib = String(b[source.idField]);
+    return ia < ib ? -1 : ia > ib ? 1 : 0;
+  });
+}
+
+/** A window's content hash: {@link identityHash} of its records in archive order. */
+export function contentHash(source: SourceDefinition, sortedRecords: readonly ArchiveRecord[]): string {
+  return identityHash(source.timeField, source.idField, sortedRecords);
+}

@@ -1,0 +1,70 @@
+/**
+ * Step: fetch one window. Every page of [start, end) through the adaptive concurrency limit, each
+ * page retried with backoff; items outside the window or repeated are counted and dropped.
+ */
+import {
+  type AdaptiveLimiter,
+  paginate,
+  type RetryOptions,
+  type TimeWindow,
+  withRetry,
+} from '@eventlog-archive/shared';
+import type { ArchiveRecord } from '../../core/records';
+import type { SourceDefinition } from '../../core/sources/types';
+import type { SourceClient } from '../sources/types';
+
+export interface FetchedWindow {
+  window: TimeWindow;
+  /** The window's events by id. */
+  records: Map<string, ArchiveRecord>;
+  pages: number;
+  /** Items the source repeated (across pages). */
+  duplicates: number;
+  /** Items outside the window (a source that includes its end, or strays): the neighbour has them. */
+  outOfRange: number;
+}
+
+export interface WindowFetcher {
+  source: SourceDefinition;
+  client: SourceClient;
+  instance: string;
+  limiter: AdaptiveLimiter;
+  retry: RetryOptions;
+  signal: AbortSignal;
+  /** Called after each page, for progress. */
+  onPage?: () => void;
+}
+
+export async function fetchWindow(window: TimeWindow, fetcher: WindowFetcher): Promise<FetchedWindow> {
+  const { source, client, instance, limiter, retry, signal } = fetcher;
+  const fetched: FetchedWindow = { window, records: new Map(), pages: 0, duplicates: 0, outOfRange: 0 };
+  for await (const page of paginate({
+    pageSize: source.pageSize,
+    pageSizeLimits: source.pageSizeLimits,
+    signal,
+    fetchPage: (nextToken, pageSize) =>
+      withRetry(
+        () =>
+          limiter.run(() =>
+            client.listPage({ instance, start: window.start, end: window.end, nextToken, pageSize, signal }),
+          ),
+        retry,
+      ),
+  })) {
+    limiter.onSuccess();
+    fetched.pages++;
+    fetcher.onPage?.();
+    for (const record of page.items) {
+      const time = (record[source.timeField] as Date | null)?.getTime() ?? Number.NaN;
+      // The window is half-open; a source that includes its end (or strays) is cut here.
+      if (!(time >= window.start && time < window.end)) {
+        fetched.outOfRange++;
+        continue;
+      }
+      const id = String(record[source.idField]);
+      if (fetched.records.has(id)) fetched.duplicates++;
+      else fetched.records.set(id, record);
+    }
+  }
+  return fetched;
+}
