@@ -49,5 +49,5 @@ new QueryStack(app, 'EventlogArchiveQuery', {
 });
 
 // cdk-nag's AwsSolutions pack on every synth: an unacknowledged finding fails `cdk synth`. Every
-// acknowledgment sits next to the resource it is about, with its reason (README "Security").
+// acknowledgment sits next to the resource it is about, with its reason (docs/security.md#cdk-nag).
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

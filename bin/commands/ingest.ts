@@ -132,7 +132,7 @@ export async function archiveInstance(options: ArchiveInstanceOptions): Promise<
         `${r.status}: ${source.title} of ${source.instanceOption} ${instance}, ${r.from} → ${r.to}: ` +
           `${r.windowsDone}/${r.windowsTotal} windows, ${r.daysDone} days, ${r.events} events fetched (${r.newEvents} new), ` +
           `${r.pages} pages, ${r.throttles} throttles, ${r.retries} retries, ${(r.elapsedMs / 1000).toFixed(1)} s; ` +
-          // The figures the Lambda publishes as metrics (README "Metrics"); the CLI prints no EMF.
+          // The figures the Lambda publishes as metrics (docs/operations.md#metrics); the CLI prints no EMF.
           `${r.windowsReswept} windows re-swept, lag ${ingestionLagSeconds(r, options.clock()).toLocaleString('en-US')} s ` +
           `(complete through ${r.coveredThrough ?? 'no window yet'})`,
       );

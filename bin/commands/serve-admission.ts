@@ -51,8 +51,10 @@ export interface Refusal {
  * The checks that keep a web page from reaching the local API through the user's browser:
  * - Host: a page whose name was rebound to 127.0.0.1 (DNS rebinding) is same-origin to the browser,
  *   but its requests still carry the page's own name in Host. Refused with 403
- *   AccessDeniedException rather than 421 Misdirected Request: an error name the SDKs and the
- *   seeds already know and do not retry, where a 421 invites a retry that would be refused again.
+ *   AccessDeniedException rather than 421 Misdirected Request: an error name the SDKs and the API
+ *   references (https://docs.aws.amazon.com/codecatalyst/latest/APIReference/CommonErrors.html,
+ *   https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html) already know and
+ *   do not retry, where a 421 invites a retry that would be refused again.
  * - Origin: a browser sends it on cross-origin requests (and on every POST); anything but this
  *   server's own origin is refused, and no CORS header is ever sent.
  * - Sec-Fetch-Site: a browser's `no-cors` GET (`<script src>`) carries no Origin but says it is

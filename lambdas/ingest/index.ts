@@ -68,7 +68,8 @@ export async function handler(event: IngestEvent, context: Context): Promise<Ing
     settings,
     logger,
     now: clock,
-    // One EMF document per instance on stdout, which Lambda sends to CloudWatch Logs (README "Metrics").
+    // One EMF document per instance on stdout, which Lambda sends to CloudWatch Logs
+    // (docs/operations.md#metrics).
     onFigures: (figures) => publishInstanceMetrics(figures, { logger }),
     softDeadline: now + Math.max(remaining - COMMIT_RESERVE_MS, remaining / 2),
     hardDeadline: now + Math.max(remaining - RETURN_RESERVE_MS, (remaining * 3) / 4),

@@ -4,7 +4,9 @@
  * send back the {@link ApiResponse}, so routes, validation, status codes and headers are one code.
  *
  * Errors have the shape of the AWS service the route mimics: the error name in the
- * `x-amzn-ErrorType` header and a JSON body `{"message": "…"}`, with the seed's status codes. No
+ * `x-amzn-ErrorType` header and a JSON body `{"message": "…"}`, with the API references' status codes
+ * (CodeCatalyst: https://docs.aws.amazon.com/codecatalyst/latest/APIReference/CommonErrors.html;
+ * Resilience Hub: https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html). No
  * input yields a 5xx: anything unexpected becomes a 500 whose message says nothing internal, and
  * the details go to the log (redacted).
  */
@@ -63,7 +65,7 @@ const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 /** The ListEventLogs route: `POST /v1/spaces/{spaceName}/eventLogs`, the one route with a body. */
 export const LIST_EVENT_LOGS = /^\/v1\/spaces\/([^/]*)\/eventLogs$/;
 
-/** Error names that are not API errors of the seeds but of the HTTP layer (routing). */
+/** Error names that are not errors of the API references but of the HTTP layer (routing). */
 type RoutingError = 'UnknownOperationException' | 'MethodNotAllowedException';
 
 /** Answers one request. Never throws. */
@@ -202,7 +204,7 @@ async function resolve<T>(provider: Provider<T>, what: string): Promise<T> {
 
 /**
  * Engine errors reach callers only as the engine's own API errors (throttling, the bytes-scanned
- * cutoff); any other error, even one whose name happens to be a seed's (an AWS
+ * cutoff); any other error, even one whose name happens to be in an API reference (an AWS
  * `ResourceNotFoundException` about a work group), is ours: a 500, or a 429 when it was throttling.
  */
 function guardEngine(engine: QueryEngine): QueryEngine {

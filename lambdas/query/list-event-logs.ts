@@ -1,8 +1,9 @@
 /**
  * `POST /v1/spaces/{spaceName}/eventLogs`: CodeCatalyst `ListEventLogs` over the archive.
  *
- * Same request body, validation, response and errors as the service (seed 001), plus optional
- * filters that only narrow the result. Decisions where the service documents nothing:
+ * Same request body, validation, response and errors as the service (ListEventLogs API reference:
+ * https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_ListEventLogs.html), plus
+ * optional filters that only narrow the result. Decisions where the service documents nothing:
  * - `maxResults` defaults to {@link DEFAULT_MAX_RESULTS} (50).
  * - `endTime` is exclusive and must be later than `startTime` (events with startTime ≤ eventTime < endTime).
  * - `null` in an optional field means absent; unknown body fields are ignored, as AWS services do,

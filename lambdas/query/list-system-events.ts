@@ -1,14 +1,16 @@
 /**
  * `GET /v2/list-system-events`: Resilience Hub (next generation) `ListSystemEvents` over the archive.
  *
- * Same query parameters, validation, response and errors as the service (seed 004): `systemArn`
- * (required, the seed's pattern and minimum length), `eventTypes` (repeated, each one of the seed's
- * values), `startTime`/`endTime` (ISO 8601), `maxResults` (1–100), `nextToken` (`\S{1,2000}`).
- * Every ValidationException carries the seed's `reason` and `fieldList`; a system never archived is
+ * Same query parameters, validation, response and errors as the service (ListSystemEvents API
+ * reference: https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html):
+ * `systemArn` (required, the API reference's pattern and minimum length), `eventTypes` (repeated, each
+ * one of the API reference's values), `startTime`/`endTime` (ISO 8601), `maxResults` (1–100),
+ * `nextToken` (`\S{1,2000}`). Every ValidationException carries the API reference's `reason` and
+ * `fieldList`; a system never archived is
  * a 404 ResourceNotFoundException with `resourceId` (the ARN) and `resourceType` (`System`).
  *
  * Decisions where the service documents nothing:
- * - `maxResults` defaults to {@link DEFAULT_SYSTEM_EVENTS_MAX_RESULTS} (100, the seed's maximum: the
+ * - `maxResults` defaults to {@link DEFAULT_SYSTEM_EVENTS_MAX_RESULTS} (100, the API reference's maximum: the
  *   fewest round trips, and a page of 100 events is small).
  * - `startTime` is inclusive and `endTime` exclusive (events with startTime ≤ timestamp < endTime);
  *   either may be absent (no bound); `endTime` before `startTime` is a ValidationException, equal
@@ -45,9 +47,9 @@ import { carriedBytes, cursorOf, itemsWithinBudget, pageBytesOf } from './list-e
 import { type NextTokenCodec, requestBinding } from './next-token';
 
 export const LIST_SYSTEM_EVENTS_PATH = '/v2/list-system-events';
-/** Page size when the request has no `maxResults` (the seed documents no default). */
+/** Page size when the request has no `maxResults` (the API reference documents no default). */
 export const DEFAULT_SYSTEM_EVENTS_MAX_RESULTS = 100;
-/** The seed's limit on a `nextToken` in a response. */
+/** The API reference's limit on a `nextToken` in a response. */
 export const SYSTEM_EVENTS_NEXT_TOKEN_MAX_LENGTH = 2000;
 /** `resourceType` of the 404 for a system the archive has never recorded. */
 export const SYSTEM_RESOURCE_TYPE = 'System';
@@ -65,7 +67,7 @@ export interface ListSystemEventsInput {
   startTime?: number;
   /** Exclusive, epoch ms; absent: no upper bound. */
   endTime?: number;
-  /** Distinct values in the seed's order; empty: every type. */
+  /** Distinct values in the API reference's order; empty: every type. */
   eventTypes: SystemEventType[];
   maxResults: number;
   nextToken?: string;
@@ -90,11 +92,11 @@ export interface ListSystemEventsResult {
 }
 
 /**
- * A ValidationException with the seed's extra fields. Errors of the shared checks already carry
+ * A ValidationException with the API reference's extra fields. Errors of the shared checks already carry
  * them; the others (times, maxResults, the token codec) get `INVALID_FIELD_VALUE` and a `fieldList`
  * naming the field their message starts with.
  */
-export function withSeedFields(err: unknown): unknown {
+function withValidationFields(err: unknown): unknown {
   if (!isApiError(err) || err.errorType !== 'ValidationException' || 'reason' in err.extra) return err;
   const colon = err.message.indexOf(': ');
   const name = colon > 0 ? err.message.slice(0, colon) : 'request';
@@ -127,7 +129,7 @@ export function parseListSystemEvents(query: QueryParams): ListSystemEventsInput
     const given = new Set<string>(checkSystemEventTypes(listed, 'eventTypes'));
     const input: ListSystemEventsInput = {
       systemArn,
-      // Distinct, in the seed's order: the same set of types binds the same token.
+      // Distinct, in the API reference's order: the same set of types binds the same token.
       eventTypes: SYSTEM_EVENT_TYPES.filter((t) => given.has(t)),
       maxResults: DEFAULT_SYSTEM_EVENTS_MAX_RESULTS,
     };
@@ -150,7 +152,7 @@ export function parseListSystemEvents(query: QueryParams): ListSystemEventsInput
     if (nextToken !== undefined) input.nextToken = checkSystemEventsNextToken(nextToken, 'nextToken');
     return input;
   } catch (err) {
-    throw withSeedFields(err);
+    throw withValidationFields(err);
   }
 }
 
@@ -173,7 +175,7 @@ export async function listSystemEvents(
     try {
       after = (await deps.tokens()).verify(input.nextToken, binding, TOKEN_FIELDS);
     } catch (err) {
-      throw withSeedFields(err);
+      throw withValidationFields(err);
     }
   }
 
@@ -209,7 +211,7 @@ export async function listSystemEvents(
   let nextToken: string | undefined;
   if (records.length > fit && last) {
     nextToken = (await deps.tokens()).sign(binding, cursorOf(source, last));
-    // Holds for any eventId of sane length; a longer token would break the seed's response contract.
+    // Holds for any eventId of sane length; a longer token would break the API reference's response contract.
     if (nextToken.length > SYSTEM_EVENTS_NEXT_TOKEN_MAX_LENGTH)
       throw new Error(`nextToken of ${nextToken.length} characters (event id too long for a cursor)`);
   }

@@ -91,7 +91,7 @@ export function periodsCovering(minutes: number, periodMinutes: number): number 
 
 /**
  * Ingest alarms (failed runs, lag, dead letters), their notifications and a small dashboard. What each
- * alarm means and what to do: README "Alarms and what to do".
+ * alarm means and what to do: docs/operations.md#alarms-and-what-to-do.
  */
 export class IngestOperations extends Construct {
   /** Lambda errors of the ingest function. */
@@ -115,7 +115,7 @@ export class IngestOperations extends Construct {
 
     this.errorsAlarm = new Alarm(this, 'IngestErrors', {
       alarmDescription:
-        'eventlog-archive: the ingest function failed (threw or timed out). README: Alarms and what to do / Failed runs.',
+        'eventlog-archive: the ingest function failed (threw or timed out). See docs/operations.md#failed-runs.',
       metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -147,7 +147,7 @@ export class IngestOperations extends Construct {
         instance.instance,
         new Alarm(this, `InstanceFailed-${suffix}`, {
           alarmDescription: clip(
-            `eventlog-archive: a run of ${label} failed or left failed days. README: Alarms and what to do / Failed runs.`,
+            `eventlog-archive: a run of ${label} failed or left failed days. See docs/operations.md#failed-runs.`,
           ),
           // One period per run, so the state holds until the next run reports.
           metric: instanceMetric(
@@ -166,7 +166,7 @@ export class IngestOperations extends Construct {
         instance.instance,
         new Alarm(this, `Lag-${suffix}`, {
           alarmDescription: clip(
-            `eventlog-archive: ${label} has stayed more than ${props.lagThreshold.toMinutes()} minutes behind in every run for ${lagPeriods * rateMinutes} minutes. README: Alarms and what to do / Lag.`,
+            `eventlog-archive: ${label} has stayed more than ${props.lagThreshold.toMinutes()} minutes behind in every run for ${lagPeriods * rateMinutes} minutes. See docs/operations.md#lag.`,
           ),
           // Minimum: the best report of a period (a run that found the lease taken reports too).
           metric: instanceMetric(
@@ -186,7 +186,7 @@ export class IngestOperations extends Construct {
         instance.instance,
         new Alarm(this, `NoRuns-${suffix}`, {
           alarmDescription: clip(
-            `eventlog-archive: no run of ${label} has reported for ${noRunPeriods * rateMinutes} minutes (schedule not running, or every run killed). README: Alarms and what to do / No runs.`,
+            `eventlog-archive: no run of ${label} has reported for ${noRunPeriods * rateMinutes} minutes (schedule not running, or every run killed). See docs/operations.md#no-runs.`,
           ),
           metric: instanceMetric(
             instance,
@@ -209,7 +209,7 @@ export class IngestOperations extends Construct {
     this.deadLetterAlarms = props.deadLetterQueues.map(
       (queue) =>
         new Alarm(this, `DeadLetters-${queue.node.id}`, {
-          alarmDescription: `eventlog-archive: messages in the dead-letter queue ${queue.node.id}. README: Alarms and what to do / Dead letters.`,
+          alarmDescription: `eventlog-archive: messages in the dead-letter queue ${queue.node.id}. See docs/operations.md#dead-letters.`,
           metric: queue.metricApproximateNumberOfMessagesVisible({
             period: Duration.minutes(5),
             statistic: 'Maximum',

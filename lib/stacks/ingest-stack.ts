@@ -48,7 +48,8 @@ export interface IngestEvent {
 }
 
 /**
- * The IAM action of ListSystemEvents (Resilience Hub next generation, API 2026-02-17). The seed does
+ * The IAM action of ListSystemEvents (Resilience Hub next generation, API 2026-02-17). The API
+ * reference (https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html) does
  * not name it; Resilience Hub's actions are `resiliencehub:<Operation>` and the API signs with the
  * `resiliencehub` name, so this is `resiliencehub:ListSystemEvents`. Change it here if the service
  * authorisation reference says otherwise.

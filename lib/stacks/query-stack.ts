@@ -38,9 +38,11 @@ export interface ApiRoute {
 
 /** The routes of the API: a new source's route is one more line. */
 export const QUERY_ROUTES: readonly ApiRoute[] = [
-  // CodeCatalyst ListEventLogs (seed 001).
+  // CodeCatalyst ListEventLogs:
+  // https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_ListEventLogs.html
   { method: 'POST', path: '/v1/spaces/{spaceName}/eventLogs', table: CODECATALYST_TABLE },
-  // Resilience Hub ListSystemEvents (seed 004); the parameters are in the query string.
+  // Resilience Hub ListSystemEvents, the parameters in the query string:
+  // https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html
   { method: 'GET', path: '/v2/list-system-events', table: RESILIENCEHUB_TABLE },
 ];
 
@@ -227,7 +229,7 @@ export class QueryStack extends Stack {
     });
   }
 
-  /** The API's cdk-nag acknowledgments, each with why it is safe here (README "Security"). */
+  /** The API's cdk-nag acknowledgments, each with why it is safe here (docs/security.md#cdk-nag). */
   private acknowledgeApiFindings(cloudWatchRole: boolean): void {
     Validations.of(this.api).acknowledge(
       {

@@ -1,4 +1,5 @@
 /** The ingest alarms, their notifications and the dashboard, against the metric contract. */
+import { readFileSync } from 'node:fs';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config';
@@ -23,6 +24,7 @@ interface AlarmProps {
   EvaluationPeriods?: number;
   AlarmActions?: unknown[];
   OKActions?: unknown[];
+  AlarmDescription?: string;
 }
 
 function alarms(template: Template): AlarmProps[] {
@@ -204,6 +206,39 @@ describe('ingest alarms', () => {
     expect(depth.map((a) => a.Namespace)).toEqual(['AWS/SQS', 'AWS/SQS']);
     expect(depth.map((a) => a.Threshold)).toEqual([1, 1]);
     expect(depth.map((a) => a.Dimensions![0]!.Value).sort()).toEqual(queues.map((q) => `<${q}.QueueName>`));
+  });
+
+  it('points every alarm description at its section of docs/operations.md, and that section exists', () => {
+    // Arrange: GitHub's anchors, lowercase with spaces as hyphens.
+    const page = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    const anchors = new Set(
+      [...page.matchAll(/^#+ (.+)$/gm)].map((m) =>
+        m[1]!
+          .trim()
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .replace(/ /g, '-'),
+      ),
+    );
+    const expected: Record<string, string> = {
+      Errors: 'failed-runs',
+      InstanceFailed: 'failed-runs',
+      IngestionLagSeconds: 'lag',
+      ApproximateNumberOfMessagesVisible: 'dead-letters',
+    };
+
+    // Act
+    const { ingestTemplate } = buildApp(TWO_SPACES_ONE_SYSTEM);
+
+    // Assess
+    for (const alarm of alarms(ingestTemplate)) {
+      const section =
+        alarm.MetricName === 'InstanceFailed' && alarm.Statistic === 'SampleCount'
+          ? 'no-runs'
+          : expected[alarm.MetricName!];
+      expect(alarm.AlarmDescription).toMatch(new RegExp(`docs/operations\\.md#${section}\\.$`));
+      expect(anchors, section).toContain(section);
+    }
   });
 
   it('sends no notification without a topic', () => {

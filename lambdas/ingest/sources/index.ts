@@ -1,6 +1,6 @@
 /**
- * The registry of sources with their clients (what the ingest runs). `definitions.ts` lists the same
- * sources without clients for the query side; a unit test keeps the two lists equal.
+ * The registry of sources with their clients (what the ingest runs). `lambdas/core/sources/index.ts`
+ * lists the same sources without clients for the query side; a unit test keeps the two lists equal.
  */
 import { codecatalyst } from './codecatalyst';
 import { resiliencehub } from './resiliencehub';

@@ -5,7 +5,13 @@
  * instances), so everything here matches by `name`, never by `instanceof`.
  */
 
-/** Error names of the seeds (CodeCatalyst ListEventLogs, Resilience Hub ListSystemEvents) and their status codes. */
+/**
+ * Error names of the API references (CodeCatalyst ListEventLogs and common errors, Resilience Hub
+ * ListSystemEvents) and their status codes:
+ * - https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_ListEventLogs.html
+ * - https://docs.aws.amazon.com/codecatalyst/latest/APIReference/CommonErrors.html
+ * - https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html
+ */
 export const ERROR_STATUS = {
   ValidationException: 400,
   ServiceQuotaExceededException: 402,
@@ -38,8 +44,8 @@ export class ArchiveError extends Error {
 }
 
 /**
- * An error that an HTTP API returns as is: the seed's error name in `x-amzn-ErrorType`
- * and a JSON body with `message` (plus any extra fields the seed defines, such as `fieldList`).
+ * An error that an HTTP API returns as is: the API reference's error name in `x-amzn-ErrorType`
+ * and a JSON body with `message` (plus any extra fields the API reference defines, such as `fieldList`).
  *
  * @example
  * throw new ApiError('ValidationException', 'maxResults: must be an integer from 1 to 250');
@@ -62,7 +68,7 @@ export class ApiError extends Error {
   }
 }
 
-/** A request field broke a rule of the seed: always a 400 ValidationException naming the field. */
+/** A request field broke a rule of the API reference: always a 400 ValidationException naming the field. */
 export function validationError(field: string, rule: string, extra: Record<string, unknown> = {}): ApiError {
   return new ApiError('ValidationException', `${field}: ${rule}`, extra);
 }
@@ -161,7 +167,7 @@ export function classifyError(err: unknown): ErrorClass {
 }
 
 /**
- * Maps any error to what an API caller may see: errors of the seeds keep their name and status,
+ * Maps any error to what an API caller may see: errors of the API references keep their name and status,
  * throttling becomes 429, and everything else becomes a 500 whose message says nothing internal.
  */
 export function toApiError(err: unknown): ApiError {

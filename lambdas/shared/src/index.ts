@@ -46,7 +46,6 @@ export { backoffDelay, type RetryOptions, sleep, withRetry } from './retry';
 export {
   CLOCK_ENV,
   type Clock,
-  ceilTo,
   clockFrom,
   clockFromEnv,
   DAY_MS,

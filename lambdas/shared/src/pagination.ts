@@ -16,10 +16,6 @@ export interface PaginateOptions<T> {
   pageSize: number;
   /** The source's page size limits, checked before the first call. */
   pageSizeLimits?: { min: number; max: number };
-  /** Stops after this many pages (a guard against runaway listings). */
-  maxPages?: number;
-  /** Stops early when true for a page (e.g. the caller has what it needs). */
-  stopWhen?: (page: Page<T>, pageNumber: number) => boolean;
   /** Stops when aborted, before the next call. */
   signal?: AbortSignal;
 }
@@ -44,7 +40,7 @@ export class PaginationLoopError extends ArchiveError {
  * }
  */
 export async function* paginate<T>(options: PaginateOptions<T>): AsyncGenerator<Page<T>, void, undefined> {
-  const { pageSize, pageSizeLimits, maxPages = Number.POSITIVE_INFINITY } = options;
+  const { pageSize, pageSizeLimits } = options;
   if (
     pageSizeLimits &&
     (!Number.isInteger(pageSize) || pageSize < pageSizeLimits.min || pageSize > pageSizeLimits.max)
@@ -55,11 +51,10 @@ export async function* paginate<T>(options: PaginateOptions<T>): AsyncGenerator<
   }
   const seen = new Set<string>();
   let token: string | undefined;
-  for (let pageNumber = 1; pageNumber <= maxPages; pageNumber++) {
+  for (let pageNumber = 1; ; pageNumber++) {
     options.signal?.throwIfAborted();
     const page = await options.fetchPage(token, pageSize);
     yield page;
-    if (options.stopWhen?.(page, pageNumber)) return;
     const next = page.nextToken || undefined;
     if (next === undefined) return;
     if (seen.has(next)) throw new PaginationLoopError(next, pageNumber);

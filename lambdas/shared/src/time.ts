@@ -11,11 +11,6 @@ export function floorTo(ms: number, stepMs: number): number {
   return Math.floor(ms / stepMs) * stepMs;
 }
 
-/** Rounds up to a multiple of `stepMs`. */
-export function ceilTo(ms: number, stepMs: number): number {
-  return Math.ceil(ms / stepMs) * stepMs;
-}
-
 /** The `dt=` partition value of a moment: its UTC date as `YYYY-MM-DD`. */
 export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);

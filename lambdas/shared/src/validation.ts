@@ -1,10 +1,17 @@
 /**
- * Field rules of the seeds, shared by the CLI, the CDK config and the HTTP API so that one rule
+ * Field rules of the API references (CodeCatalyst ListEventLogs:
+ * https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_ListEventLogs.html;
+ * Resilience Hub ListSystemEvents:
+ * https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html),
+ * shared by the CLI, the CDK config and the HTTP API so that one rule
  * has one implementation. Each check throws a `ValidationException` that names the field and the rule.
  */
 import { validationError } from './errors';
 
-/** CodeCatalyst space name: length 3–63, pattern `[a-zA-Z0-9]+(?:[-_\.][a-zA-Z0-9]+)*` (seed 001). */
+/**
+ * CodeCatalyst space name: length 3–63, pattern `[a-zA-Z0-9]+(?:[-_\.][a-zA-Z0-9]+)*` (ListEventLogs
+ * API reference).
+ */
 export const SPACE_NAME_PATTERN = /^[a-zA-Z0-9]+(?:[-_.][a-zA-Z0-9]+)*$/;
 
 export function checkSpaceName(value: unknown, field = 'spaceName'): string {
@@ -24,7 +31,7 @@ const RFC3339 =
 
 /**
  * Parses an RFC 3339 timestamp strictly (no `Date.parse` leniency) into epoch milliseconds.
- * A bare full-date (`2022-11-30`, as in the seed's sample request) means midnight UTC.
+ * A bare full-date (`2022-11-30`, as in the ListEventLogs API reference's sample request) means midnight UTC.
  */
 export function parseRfc3339(value: unknown, field: string): number {
   if (typeof value !== 'string' || value.length === 0) {
@@ -113,17 +120,17 @@ function clip(value: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Resilience Hub ListSystemEvents (seed 004). Each error also carries the seed's extra fields
-// (`reason`, `fieldList`), so an HTTP route answers with the seed's ValidationException shape as is.
+// Resilience Hub ListSystemEvents (API reference above). Each error also carries the API reference's extra
+// fields (`reason`, `fieldList`), so an HTTP route answers with its ValidationException shape as is.
 
-/** The seed's systemArn pattern, anchored (AWS patterns match the whole value). */
+/** The API reference's systemArn pattern, anchored (AWS patterns match the whole value). */
 export const SYSTEM_ARN_PATTERN =
   /^arn:(aws|aws-cn|aws-iso|aws-iso-[a-z]{1}|aws-us-gov):[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:([a-z]{2}-((iso[a-z]{0,1}-)|(gov-)){0,1}[a-z]+-[0-9]):[0-9]{12}:[A-Za-z0-9/][A-Za-z0-9:_/+.-]{0,1023}$/;
 
-/** The seed's minimum length of a systemArn. */
+/** The API reference's minimum length of a systemArn. */
 export const SYSTEM_ARN_MIN_LENGTH = 31;
 
-/** The seed's `eventTypes` values, in its order. */
+/** The API reference's `eventTypes` values, in its order. */
 export const SYSTEM_EVENT_TYPES = [
   'SYSTEM_CREATED',
   'SYSTEM_DELETED',
@@ -138,15 +145,18 @@ export const SYSTEM_EVENT_TYPES = [
 
 export type SystemEventType = (typeof SYSTEM_EVENT_TYPES)[number];
 
-/** The seed's nextToken pattern `\S{1,2000}`, anchored; the length counts characters (code points). */
+/**
+ * The API reference's nextToken pattern `\S{1,2000}`, anchored; the length counts characters (code
+ * points).
+ */
 export const SYSTEM_EVENTS_NEXT_TOKEN_PATTERN = /^\S{1,2000}$/u;
 
-/** `maxResults` of ListSystemEvents: the seed's valid range. */
+/** `maxResults` of ListSystemEvents: the API reference's valid range. */
 export const SYSTEM_EVENTS_MAX_RESULTS = { min: 1, max: 100 } as const;
 
 /**
- * The `reason` values of the Resilience Hub (next generation) ValidationException. The seed names the
- * field without listing its values; these are the service model's.
+ * The `reason` values of the Resilience Hub (next generation) ValidationException. The API reference names
+ * the field without listing its values; these are the service model's.
  */
 export const SYSTEM_EVENTS_VALIDATION_REASON = {
   InvalidFieldValue: 'INVALID_FIELD_VALUE',
@@ -167,7 +177,7 @@ const SYSTEM_ARN_RULE =
   'must match arn:(aws|aws-cn|aws-iso|aws-iso-[a-z]{1}|aws-us-gov):[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:([a-z]{2}-((iso[a-z]{0,1}-)|(gov-)){0,1}[a-z]+-[0-9]):[0-9]{12}:[A-Za-z0-9/][A-Za-z0-9:_/+.-]{0,1023}';
 
 /**
- * A Resilience Hub system ARN: at least 31 characters and the seed's pattern.
+ * A Resilience Hub system ARN: at least 31 characters and the API reference's pattern.
  *
  * @example
  * checkSystemArn('arn:aws:resiliencehub:us-east-1:123456789012:system/checkout', '--system-arn');

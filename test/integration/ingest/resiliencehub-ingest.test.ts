@@ -346,7 +346,9 @@ describe('Resilience Hub ingest over the wire', () => {
     expect(server.stats.byStatus['200']).toBeUndefined();
   });
 
-  it('reports unknown and denied systems with the seed details, and goes on with the others', async () => {
+  // Errors and their details as in the ListSystemEvents API reference:
+  // https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html
+  it('reports unknown and denied systems with the error details of the API reference, and goes on with the others', async () => {
     const unknown = ARN.replace('checkout', 'nothing');
     const denied = ARN.replace('checkout', 'secret');
     server.deniedSystems.add(denied);
@@ -451,7 +453,7 @@ describe('Resilience Hub client', () => {
     direct = await clientFor(server);
   });
 
-  it('is registered as a source with the seed limits and the documented layout', async () => {
+  it('is registered as a source with the limits of the API reference and the documented layout', async () => {
     expect(sourceByName('resiliencehub')).toBe(resiliencehub);
     expect(resiliencehub).toMatchObject({
       name: 'resiliencehub',
@@ -506,7 +508,7 @@ describe('Resilience Hub client', () => {
     expect(defaultEndpoint('aws-cn', 'cn-north-1')).toBe('https://resiliencehub.cn-north-1.amazonaws.com.cn');
   });
 
-  it('sends the seed query: ISO 8601 times, maxResults, several eventTypes, nextToken', async () => {
+  it('sends the query of the API reference: ISO 8601 times, maxResults, several eventTypes, nextToken', async () => {
     server.addEvents(
       ARN,
       generateSystemEvents({ count: 120, fromMs: NOW - DAY_MS, toMs: NOW, systemArn: ARN, seed: 12 }),
@@ -569,7 +571,7 @@ describe('Resilience Hub client', () => {
     expect(server.stats.requests).toBe(0);
   });
 
-  it('puts the seed error details into the message and keeps them on the error', async () => {
+  it('puts the error details of the API reference into the message and keeps them on the error', async () => {
     server.addEvents(ARN, []);
     server.failNextWith('ValidationException', 1, 'Invalid input', {
       reason: 'INVALID_FIELD_VALUE',

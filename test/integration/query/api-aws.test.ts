@@ -183,7 +183,10 @@ describe('query handler with the S3 ledger and the Secrets Manager key', () => {
       logger: createLogger({ logLevel: 'CRITICAL' }),
     }));
     const secretResult = await noSecret(proxyEvent(RANGE));
-    // The seed name of the Secrets Manager error (ResourceNotFoundException) must not leak as a 404.
+    // The name of the Secrets Manager error (ResourceNotFoundException, also an error name of the
+    // ListEventLogs API reference:
+    // https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_ListEventLogs.html) must not
+    // leak as a 404.
     expect(secretResult.statusCode).toBe(500);
     expect(secretResult.body).not.toMatch(/secret|arn:/i);
   });
@@ -202,7 +205,7 @@ describe('query handler with the S3 ledger and the Secrets Manager key', () => {
 });
 
 describe('query handler as deployed (bundle + layer)', () => {
-  it('loads from the layer and answers validation, 404 and an engine failure in the seed shape', async () => {
+  it('loads from the layer and answers validation, 404 and an engine failure in the error shape of the API reference', async () => {
     const layer = path.join(buildSharedLayer(path.join(work, 'layer')).outDir, 'nodejs', 'node_modules');
     const { outFile, bytes } = bundleFunction(
       path.resolve('lambdas/query/index.ts'),

@@ -1,7 +1,9 @@
 /**
- * Error conformance over the wire: every rule of seed 001, nextToken abuse, injection strings, huge
- * and malformed bodies, unknown routes and methods, sent as raw HTTP to `serve` (real DuckDB engine):
- * the exact status, `x-amzn-ErrorType` and a message naming the field. None yields a 5xx.
+ * Error conformance over the wire: every rule of the ListEventLogs API reference
+ * (https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_ListEventLogs.html), nextToken
+ * abuse, injection strings, huge and malformed bodies, unknown routes and methods, sent as raw HTTP
+ * to `serve` (real DuckDB engine): the exact status, `x-amzn-ErrorType` and a message naming the
+ * field. None yields a 5xx.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

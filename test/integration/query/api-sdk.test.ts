@@ -124,7 +124,9 @@ describe('the CodeCatalyst SDK against serve', () => {
     expect(items.map(wire)).toEqual(want);
   });
 
-  it("reports the seed errors as the SDK's typed exceptions", async () => {
+  // The errors of the ListEventLogs API reference:
+  // https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_ListEventLogs.html
+  it("reports the errors of the API reference as the SDK's typed exceptions", async () => {
     const range = { startTime: new Date(NOW - DAY_MS), endTime: new Date(NOW) };
     await expect(
       client.send(new ListEventLogsCommand({ spaceName: SPACE, ...range, maxResults: 251 })),

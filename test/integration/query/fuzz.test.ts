@@ -6,11 +6,14 @@
  * JSON, another content type (refused 415 before anything else), path injection in spaceName, repeated query parameters, and SQL/LIKE
  * injection strings in every string filter. Properties:
  * - never a 5xx;
- * - a 4xx has the seed's shape (`x-amzn-ErrorType` from the route's seed list, a JSON `message`
- *   naming the field; Resilience Hub adds `reason`/`fieldList` or `resourceId`/`resourceType`), and
+ * - a 4xx has the error shape of the route's API reference (ListEventLogs:
+ *   https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_ListEventLogs.html;
+ *   ListSystemEvents: https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html):
+ *   `x-amzn-ErrorType` from the route's list of errors in its API reference, a JSON `message`
+ *   naming the field (Resilience Hub adds `reason`/`fieldList` or `resourceId`/`resourceType`), and
  *   a case with a fault is refused naming exactly the faulty field;
- * - a 2xx has the seed's response shape and exactly the rows computed here from the source events
- *   (not through the API): a filter value matches only rows whose field equals it literally, so an
+ * - a 2xx has the API reference's response shape and exactly the rows computed here from the source
+ *   events (not through the API): a filter value matches only rows whose field equals it literally, so an
  *   injection string returns the events crafted to hold that very string, and nothing else.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -270,7 +273,7 @@ const EVENT_LOGS_FIELDS = [
 ];
 const SYSTEM_EVENTS_FIELDS = ['systemArn', 'eventTypes', 'startTime', 'endTime', 'maxResults', 'nextToken'];
 
-/** Checks the seed's error shape and returns the body and the field its message names. */
+/** Checks the API reference's error shape and returns the body and the field its message names. */
 function expectErrorShape(
   sent: Sent,
   route: 'eventLogs' | 'systemEvents',
@@ -687,7 +690,7 @@ function expectedEventLogsError(
 }
 
 describe('POST /v1/spaces/{spaceName}/eventLogs fuzzed', () => {
-  it(`answers ${RUNS} generated requests: no 5xx, the seed's error shape naming the field, exactly the expected rows`, async () => {
+  it(`answers ${RUNS} generated requests: no 5xx, the API reference's error shape naming the field, exactly the expected rows`, async () => {
     const first = await send('POST', `/v1/spaces/${SPACE}/eventLogs`, {
       body: JSON.stringify(BASE_EVENT_LOGS_BODY),
     });
@@ -960,7 +963,7 @@ function mutateSystemQuery(pairs: Pair[]): fc.Arbitrary<{ pairs: Pair[]; fault: 
 const systemCaseArb = validSystemQueryArb.chain((pairs) => mutateSystemQuery(pairs));
 
 describe('GET /v2/list-system-events fuzzed', () => {
-  it(`answers ${RUNS} generated requests: no 5xx, the seed's error shape naming the field, exactly the expected rows`, async () => {
+  it(`answers ${RUNS} generated requests: no 5xx, the API reference's error shape naming the field, exactly the expected rows`, async () => {
     const first = await send(
       'GET',
       `/v2/list-system-events?systemArn=${encodeURIComponent(ARN)}&maxResults=2`,

@@ -4,7 +4,9 @@
  * ListSystemEvents server → the pipeline → Parquet):
  * - paging at several page sizes returns exactly the source's events, in archive order, equal field
  *   by field (timestamps as epoch seconds, `eventMetadata` as the archived document, verbatim);
- * - every rule and error of seed 004 answers its status, `x-amzn-ErrorType` and extra fields
+ * - every rule and error of the ListSystemEvents API reference
+ *   (https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html) answers its
+ *   status, `x-amzn-ErrorType` and extra fields
  *   (`reason`/`fieldList`, `resourceId`/`resourceType`), never a 5xx.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

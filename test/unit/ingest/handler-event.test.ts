@@ -22,7 +22,9 @@ describe('ingest handler event', () => {
     expect(Object.keys(SOURCES)).toEqual(['codecatalyst', 'resiliencehub']);
   });
 
-  it('validates a Resilience Hub instance with the seed rule', async () => {
+  // The systemArn rule of the ListSystemEvents API reference:
+  // https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html
+  it('validates a Resilience Hub instance with the rule of the API reference', async () => {
     await expect(handler({ source: 'resiliencehub', instance: 'arn:aws:nope' }, context)).rejects.toThrow(
       /^event\.instance: must be at least 31 characters long/,
     );

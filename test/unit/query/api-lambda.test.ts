@@ -91,7 +91,9 @@ describe('handler', () => {
     expect(JSON.parse(result.body).items.map((i: { id: string }) => i.id)).toEqual(['e1', 'e2']);
   });
 
-  it('answers errors in the seed shape through API Gateway', async () => {
+  // The error shape of the ListEventLogs API reference:
+  // https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_ListEventLogs.html
+  it('answers errors in the shape of the API reference through API Gateway', async () => {
     const handler = createHandler(deps);
     const bad = await handler(event({ pathParameters: { spaceName: 'a%2Fb' } }));
     expect(bad.statusCode).toBe(400);

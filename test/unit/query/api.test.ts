@@ -1,7 +1,8 @@
 /**
- * The HTTP API router over an in-memory engine: routing, ListEventLogs validation per seed 001,
- * paging, filters, tokens and error mapping. The wire with the official SDK and the real DuckDB
- * engine is tested in test/integration/query.
+ * The HTTP API router over an in-memory engine: routing, ListEventLogs validation per its API reference
+ * (https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_ListEventLogs.html), paging,
+ * filters, tokens and error mapping. The wire with the official SDK and the real DuckDB engine is
+ * tested in test/integration/query.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ArchiveRecord } from '../../../lambdas/core/records';
@@ -165,7 +166,7 @@ describe('POST /v1/spaces/{spaceName}/eventLogs', () => {
     ]);
   });
 
-  it('accepts the forms of RFC 3339 the seed shows (full-date, offsets, fractions)', async () => {
+  it('accepts the forms of RFC 3339 the API reference shows (full-date, offsets, fractions)', async () => {
     const { json } = await call(
       post({ startTime: '2026-05-02', endTime: '2026-05-02T03:00:00.000+01:00', maxResults: 250 }),
     );
@@ -300,7 +301,7 @@ describe('nextToken', () => {
   });
 });
 
-describe('validation (seed 001)', () => {
+describe('validation (ListEventLogs API reference)', () => {
   const long = (n: number): string => 'a'.repeat(n);
   it.each([
     ['spaceName too short', post(RANGE, 'ab'), /^spaceName: must be 3 to 63 characters/],
@@ -496,7 +497,7 @@ describe('errors from below', () => {
     expect(JSON.stringify(logged)).toContain('secret_table');
   });
 
-  it('does not pass through a raw AWS error that happens to have a seed name', async () => {
+  it('does not pass through a raw AWS error that happens to have an error name of the API reference', async () => {
     engine.failNext = Object.assign(new Error('Workgroup wg-internal is not found'), {
       name: 'ResourceNotFoundException',
       $metadata: { httpStatusCode: 400 },

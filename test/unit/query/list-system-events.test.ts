@@ -1,7 +1,9 @@
 /**
  * `GET /v2/list-system-events` in unit: the API Gateway adapter (repeated `eventTypes` as
  * `multiValueQueryStringParameters`), parsing, the engine query it makes, the wire JSON (epoch
- * seconds, metadata spliced verbatim), and the 404/400 bodies with the seed's extra fields.
+ * seconds, metadata spliced verbatim), and the 404/400 bodies with the extra fields of the
+ * ListSystemEvents API reference:
+ * https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
@@ -157,7 +159,7 @@ describe('parseListSystemEvents', () => {
     });
   });
 
-  it('keeps eventTypes distinct, in the seed order', () => {
+  it('keeps eventTypes distinct, in the order of the API reference', () => {
     expect(
       parseListSystemEvents({
         systemArn: ARN,

@@ -45,7 +45,11 @@ describe('classifyError', () => {
 });
 
 describe('toApiError', () => {
-  it('keeps the seed error names and status codes', () => {
+  // Error names of the API references:
+  // https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_ListEventLogs.html,
+  // https://docs.aws.amazon.com/codecatalyst/latest/APIReference/CommonErrors.html,
+  // https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html
+  it('keeps the error names and status codes of the API references', () => {
     const mapped = toApiError(sdkError('ResourceNotFoundException', 404));
     expect(mapped.errorType).toBe('ResourceNotFoundException');
     expect(mapped.statusCode).toBe(404);

@@ -44,20 +44,6 @@ describe('paginate', () => {
     await expect(iterator.next()).rejects.toThrow(/1 to 250/);
     expect(calls).toBe(0);
   });
-
-  it('stops after maxPages and when stopWhen says so', async () => {
-    let n = 0;
-    const fetchPage = async (): Promise<{ items: number[]; nextToken: string }> => ({
-      items: [n],
-      nextToken: `t${n++}`,
-    });
-    let count = 0;
-    for await (const _ of paginate({ pageSize: 1, maxPages: 3, fetchPage })) count++;
-    expect(count).toBe(3);
-    count = 0;
-    for await (const _ of paginate({ pageSize: 1, fetchPage, stopWhen: (_p, i) => i === 2 })) count++;
-    expect(count).toBe(2);
-  });
 });
 
 describe('AdaptiveLimiter', () => {

@@ -56,7 +56,9 @@ describe('checkSystemArn', () => {
     expect(error.extra.reason).toMatch(/^(INVALID_FIELD_VALUE|MISSING_REQUIRED_FIELD)$/);
   });
 
-  it('anchors the seed pattern at both ends', () => {
+  // The systemArn pattern and eventTypes values of the ListSystemEvents API reference:
+  // https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html
+  it('anchors the pattern of the API reference at both ends', () => {
     expect(SYSTEM_ARN_PATTERN.source.startsWith('^')).toBe(true);
     expect(SYSTEM_ARN_PATTERN.source.endsWith('$')).toBe(true);
     expect(thrown(() => checkSystemArn(ARN.slice(0, 20))).message).toMatch(/^systemArn: /);
@@ -64,7 +66,7 @@ describe('checkSystemArn', () => {
 });
 
 describe('checkSystemEventTypes', () => {
-  it('accepts the nine values of the seed, one or several, and nothing', () => {
+  it('accepts the nine values of the API reference, one or several, and nothing', () => {
     expect(SYSTEM_EVENT_TYPES).toHaveLength(9);
     expect(checkSystemEventTypes([...SYSTEM_EVENT_TYPES])).toEqual([...SYSTEM_EVENT_TYPES]);
     expect(checkSystemEventTypes('SYSTEM_DELETED')).toEqual(['SYSTEM_DELETED']);

@@ -19,6 +19,8 @@ export const codecatalystDefinition: SourceDefinition = {
   pageSizeLimits: { min: 1, max: 250 },
   retentionDays: 30,
   checkInstance: (value, field) => checkSpaceName(value, field),
-  // The seed's pattern admits only [A-Za-z0-9._-]: already safe as a path segment and a partition value.
+  // The spaceName pattern of the ListEventLogs API reference
+  // (https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_ListEventLogs.html)
+  // admits only [A-Za-z0-9._-]: already safe as a path segment and a partition value.
   partitionValue: (space) => space,
 };

@@ -1,4 +1,8 @@
-/** The CodeCatalyst `EventLogEntry` (seeds 000/001) as archived fields. */
+/**
+ * The CodeCatalyst `EventLogEntry` as archived fields (EventLogEntry and ListEventLogs API references:
+ * https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_EventLogEntry.html,
+ * https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_ListEventLogs.html).
+ */
 import type { FieldSpec } from '../../records';
 
 const str = (name: string): FieldSpec => ({ name, type: 'string' });

@@ -15,7 +15,11 @@ export interface SystemArnParts {
   resource: string;
 }
 
-/** Splits a system ARN (validated by the seed's rules first; throws a ValidationException naming `field`). */
+/**
+ * Splits a system ARN (validated first by the rules of the ListSystemEvents API reference,
+ * https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html;
+ * throws a ValidationException naming `field`).
+ */
 export function parseSystemArn(systemArn: string, field = 'systemArn'): SystemArnParts {
   const arn = checkSystemArn(systemArn, field);
   const [, partition, service, region, accountId, ...rest] = arn.split(':');
@@ -44,7 +48,7 @@ const DIGEST_HEX = 16;
  *   characters the slug rewrites) get different folders. Sharing one would share its ledger and its
  *   lease, so a window archived for one system would count as archived for the other: a silent gap.
  *
- * Every ARN the seed accepts has a value (nothing is refused), and the value is path-safe
+ * Every ARN the API reference accepts has a value (nothing is refused), and the value is path-safe
  * (`[A-Za-z0-9._-]`, at most 97 characters). A reader that wants one system's folder computes it
  * with this function, or filters on the `systemArn` column, which every row carries.
  */

@@ -1,6 +1,7 @@
 /**
- * AWS Resilience Hub (next generation) system events (`ListSystemEvents`, seed 004) as an archive
- * source, without its client: what the query side and the CDK app import.
+ * AWS Resilience Hub (next generation) system events (`ListSystemEvents`, API reference:
+ * https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html) as an
+ * archive source, without its client: what the query side and the CDK app import.
  */
 import { checkSystemArn } from '@eventlog-archive/shared';
 import type { SourceDefinition } from '../types';

@@ -1,4 +1,7 @@
-/** The Resilience Hub `SystemEvent` (seed 004, ListSystemEvents) as archived fields. */
+/**
+ * The Resilience Hub `SystemEvent` (ListSystemEvents API reference:
+ * https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html) as archived fields.
+ */
 import type { FieldSpec } from '../../records';
 
 const str = (name: string): FieldSpec => ({ name, type: 'string' });

@@ -38,9 +38,11 @@ export const DEFAULT_SIGNING_NAME = 'resiliencehub';
 export const LIST_SYSTEM_EVENTS_PATH = '/v2/list-system-events';
 const DEFAULT_TIMEOUT_MS = 30_000;
 /**
- * Each window is asked from 1 ms before its start: the seed does not say whether `startTime` is
- * inclusive, and an event exactly at a window's start must not fall between two windows. What the
- * widening brings in is outside the window, and the pipeline drops it (its neighbour archives it).
+ * Each window is asked from 1 ms before its start: the ListSystemEvents API reference
+ * (https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html) does not say
+ * whether `startTime` is inclusive, and an event exactly at a window's start must not fall between
+ * two windows. What the widening brings in is outside the window, and the pipeline drops it (its
+ * neighbour archives it).
  */
 export const START_SLACK_MS = 1;
 
@@ -53,7 +55,7 @@ export interface ResilienceHubClientOptions extends SourceClientOptions {
   endpoint?: string;
 }
 
-/** The source client, plus the call itself for callers that want the seed's shapes. */
+/** The source client, plus the call itself for callers that want the API reference's shapes. */
 export interface ResilienceHubClient extends SourceClient {
   listSystemEvents(input: ListSystemEventsInput, signal?: AbortSignal): Promise<ListSystemEventsOutput>;
 }

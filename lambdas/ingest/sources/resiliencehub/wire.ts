@@ -1,6 +1,8 @@
 /**
  * ListSystemEvents on the wire (restJson1): the query string it takes, the JSON it answers with and
- * its errors. Pure functions, no I/O, so every rule is unit-testable.
+ * its errors, as in the API reference:
+ * https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html.
+ * Pure functions, no I/O, so every rule is unit-testable.
  */
 import type { SystemEventType } from '@eventlog-archive/shared';
 import { AwsRequestError } from '../../../core/aws-request';
@@ -264,7 +266,7 @@ export function eventMetadataTexts(text: string): Map<number, string> {
   return out;
 }
 
-/** The extra members of the seed's errors. */
+/** The extra members of the API reference's errors. */
 export interface SystemEventsErrorBody {
   message?: string;
   /** ValidationException */
