@@ -14,7 +14,7 @@ import { sortRecords } from '../lambdas/ingest/pipeline';
 import { codecatalyst } from '../lambdas/ingest/sources/codecatalyst';
 import { createDuckDbEngine } from '../lambdas/query/duckdb-engine';
 import { DAY_MS, utcDay } from '../lambdas/shared/src/time';
-import { generateEvents } from '../test/support/sample-events';
+import { generateEvents } from './events';
 import {
   type Check,
   check,

@@ -1,5 +1,7 @@
 /**
- * Child process running the fake CodeCatalyst server for the benchmark (started by `bench/server.ts`).
+ * Child process running the local ListEventLogs server for the benchmark (started by `bench/server.ts`):
+ * the demo's server (bin/demo/), which serialises each event once and answers a page with a binary
+ * search and a copy, so that the benchmark measures the ingest, not the server.
  *
  * It runs apart from the ingest on purpose: the server's event store (1M events ≈ 1 GB of JS objects)
  * would otherwise dominate the memory the benchmark samples, and its CPU would compete with the
@@ -7,13 +9,13 @@
  */
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { type CodeCatalystServer, startCodeCatalystServer } from '../test/support/codecatalyst-server';
-import { type EventLogEntryWire, generateEvents } from '../test/support/sample-events';
+import { type ListEventLogsServer, startListEventLogsServer } from '../bin/demo/list-event-logs-server';
+import { type EventLogEntryWire, generateEvents } from './events';
 import type { ChildReply, ChildRequest, JsonlStats } from './server';
 
 const gzipAsync = promisify(gzip);
 
-let server: CodeCatalystServer | undefined;
+let server: ListEventLogsServer | undefined;
 let events: EventLogEntryWire[] = [];
 let cpuMark = process.cpuUsage();
 
@@ -67,15 +69,13 @@ process.on('message', (message: ChildRequest) => {
             seed: message.seed,
           });
           const generateMs = performance.now() - t0;
-          server = await startCodeCatalystServer({
+          // Sorts and serialises the events now, not inside the first measured request.
+          server = await startListEventLogsServer({
             spaces: { [message.space]: events },
             tokens: [message.token],
             latencyMs: message.latencyMs,
             retentionMs: message.retentionMs,
-            requestLogLimit: 1,
           });
-          // Build the time index now, not inside the first measured request.
-          server.events(message.space).length;
           reply({ type: 'started', url: server.url, generateMs });
           break;
         }

@@ -12,7 +12,7 @@ import { normaliseRecord, parquetSchemaOf } from '../lambdas/core/records';
 import { CODECATALYST_FIELDS } from '../lambdas/core/sources/codecatalyst/schema';
 import { sortRecords } from '../lambdas/ingest/pipeline';
 import { codecatalyst } from '../lambdas/ingest/sources/codecatalyst/index';
-import { generateEvents } from '../test/support/sample-events';
+import { generateEvents } from './events';
 import { benchRange, type IngestFigures, SEED_100K } from './ingest';
 import type { JsonlStats } from './server';
 import { type Check, check, filesUnder, fmt, heading, median, note, printTable, tempDir } from './util';

@@ -1,11 +1,11 @@
 /**
  * `start` (what `npm start` runs): the local main job. With CODECATALYST_TOKEN and `--space` it
  * archives that real space into `./data`; without them it runs a clearly labelled demo that feeds a
- * built-in sample source (a local ListEventLogs server with synthetic events) through the real
- * ingest, with the real CodeCatalyst SDK client. Then it serves the archive's query API
+ * built-in demo source (bin/demo/: a local ListEventLogs server with a made-up team's month) through
+ * the real ingest, with the real CodeCatalyst SDK client. Then it serves the archive's query API
  * (`serve`, port 3000 or `--port`) until interrupted, printing the URL, a `curl` and the SDK setup.
  */
-import { type Clock, DAY_MS, HOUR_MS } from '@eventlog-archive/shared';
+import { type Clock, iso } from '@eventlog-archive/shared';
 import { codecatalystDefinition } from '../../lambdas/core/sources';
 import { archiveOption, intOption, parse, UsageError } from './args';
 import { coverageCommand } from './coverage';
@@ -54,18 +54,17 @@ export async function startCommand(args: string[], clock: Clock): Promise<number
 }
 
 async function demo(archive: string, clock: Clock): Promise<number> {
-  // The sample source is the same local ListEventLogs server the tests use (test/support/).
-  const { startCodeCatalystServer } = await import('../../test/support/codecatalyst-server');
-  const { generateEvents } = await import('../../test/support/sample-events');
-  const now = clock();
+  // The demo source is product code (bin/demo/): a small ListEventLogs server and a made-up team's month.
+  const { startListEventLogsServer } = await import('../demo/list-event-logs-server');
+  const { demoSpaceEvents } = await import('../demo/codecatalyst-events');
   const demoToken = 'demo-token-not-a-secret';
-  const events = generateEvents({
+  const { events, people, projects, unusualDay } = demoSpaceEvents({
+    nowMs: clock(),
+    space: DEMO_SPACE,
     count: 20_000,
-    fromMs: now - 30 * DAY_MS,
-    toMs: now - HOUR_MS,
     seed: 2024,
   });
-  const server = await startCodeCatalystServer({
+  const server = await startListEventLogsServer({
     spaces: { [DEMO_SPACE]: events },
     tokens: [demoToken],
     latencyMs: 20,
@@ -74,9 +73,11 @@ async function demo(archive: string, clock: Clock): Promise<number> {
   process.stdout.write(
     [
       '== DEMO ==========================================================================',
-      'No CODECATALYST_TOKEN and --space given, so this archives the built-in sample source:',
-      `space "${DEMO_SPACE}", ${events.length.toLocaleString('en-US')} synthetic events over the last 30 days, served by a local`,
-      'ListEventLogs server and pulled with the real CodeCatalyst SDK client.',
+      'No CODECATALYST_TOKEN and --space given, so this archives the built-in demo source:',
+      `space "${DEMO_SPACE}": ${events.length.toLocaleString('en-US')} made-up events, a team's last 30 days (${people.length} people,`,
+      `${projects.length} projects), served by a local ListEventLogs server and pulled with the real`,
+      'CodeCatalyst SDK client. Something unusual happened in the night of',
+      `${iso(unusualDay.startMs).slice(0, 10)}: look for eventName updateSpaceMembership, then what followed.`,
       'To archive a real space instead:  CODECATALYST_TOKEN=… npm start -- --space NAME',
       '==================================================================================',
       '',
