@@ -97,9 +97,11 @@ export function archiveOption(values: Values): string {
   }
 }
 
-export const INSTANCE_OPTIONS = Object.fromEntries(
-  Object.values(SOURCE_DEFINITIONS).map((s) => [s.instanceOption, { type: 'string' as const }]),
-);
+/** The instance options of every registered source (`--space`, `--system-arn`, …). */
+export const instanceOptions = (): Record<string, { type: 'string' }> =>
+  Object.fromEntries(
+    Object.values(SOURCE_DEFINITIONS).map((s) => [s.instanceOption, { type: 'string' as const }]),
+  );
 export const TUNING_OPTIONS = {
   'slice-minutes': { type: 'string' },
   'lookback-minutes': { type: 'string' },

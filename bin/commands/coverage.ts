@@ -6,8 +6,8 @@ import { openArchive } from '../../lambdas/core/store';
 import { archivedInstances } from '../../lambdas/query/catalog';
 import {
   archiveOption,
-  INSTANCE_OPTIONS,
   instanceOption,
+  instanceOptions,
   parse,
   sourceOption,
   TUNING_OPTIONS,
@@ -20,7 +20,7 @@ import { writeLine } from './terminal';
 export async function coverageCommand(args: string[], clock: Clock): Promise<number> {
   const values = parse(args, {
     source: { type: 'string' },
-    ...INSTANCE_OPTIONS,
+    ...instanceOptions(),
     from: { type: 'string' },
     to: { type: 'string' },
     archive: { type: 'string' },

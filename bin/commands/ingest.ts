@@ -12,8 +12,8 @@ import { SOURCES } from '../../lambdas/ingest/sources';
 import type { SourceModule } from '../../lambdas/ingest/sources/types';
 import {
   archiveOption,
-  INSTANCE_OPTIONS,
   instanceOption,
+  instanceOptions,
   intOption,
   parse,
   sourceOption,
@@ -42,7 +42,7 @@ export interface ArchiveInstanceOptions {
 export async function ingestCommand(args: string[], clock: Clock): Promise<number> {
   const values = parse(args, {
     source: { type: 'string' },
-    ...INSTANCE_OPTIONS,
+    ...instanceOptions(),
     from: { type: 'string' },
     to: { type: 'string' },
     archive: { type: 'string' },

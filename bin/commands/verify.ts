@@ -24,8 +24,8 @@ import type { SourceDefinition } from '../../lambdas/core/sources/types';
 import { type ArchiveStore, openArchive, parseArchiveUri } from '../../lambdas/core/store';
 import {
   archiveOption,
-  INSTANCE_OPTIONS,
   instanceOption,
+  instanceOptions,
   intOption,
   parse,
   sourceOption,
@@ -54,7 +54,7 @@ export async function verifyCommand(args: string[], clock: Clock): Promise<numbe
     from: { type: 'string' },
     to: { type: 'string' },
     source: { type: 'string' },
-    ...INSTANCE_OPTIONS,
+    ...instanceOptions(),
     'public-key': { type: 'string' },
     'signing-key-arn': { type: 'string' },
     ...TUNING_OPTIONS,

@@ -18,10 +18,12 @@ import {
   toApiError,
   validationError,
 } from '@eventlog-archive/shared';
+import { codecatalystDefinition, SOURCE_DEFINITIONS } from '../core/sources';
+import type { SourceDefinition, SourceRoute } from '../core/sources/types';
 import type { ArchiveCatalog } from './catalog';
 import type { QueryEngine } from './engine';
 import { listEventLogs, parseListEventLogs } from './list-event-logs';
-import { LIST_SYSTEM_EVENTS_PATH, listSystemEvents, parseListSystemEvents } from './list-system-events';
+import { listSystemEvents, parseListSystemEvents } from './list-system-events';
 import type { NextTokenCodec } from './next-token';
 
 /** Largest request body accepted (the largest valid ListEventLogs body is about 10 KB). */
@@ -63,7 +65,7 @@ export interface ApiDeps {
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 /** The ListEventLogs route: `POST /v1/spaces/{spaceName}/eventLogs`, the one route with a body. */
-export const LIST_EVENT_LOGS = /^\/v1\/spaces\/([^/]*)\/eventLogs$/;
+export const LIST_EVENT_LOGS = routePattern(codecatalystDefinition.route?.path ?? '');
 
 /** Error names that are not errors of the API references but of the HTTP layer (routing). */
 type RoutingError = 'UnknownOperationException' | 'MethodNotAllowedException';
@@ -91,40 +93,82 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDeps): Prom
 }
 
 /** A response and what its log line should add (items, files read, bytes scanned). */
-type Routed = ApiResponse & { log?: Record<string, unknown> };
+export type Routed = ApiResponse & { log?: Record<string, unknown> };
+
+/**
+ * The handler of a source's route. The route's method and path are the source's (its definition's
+ * `route`, which API Gateway's resources come from too); this says how to answer it.
+ */
+export interface RouteHandler {
+  /** What `GET /` shows of the request: its body or query parameters. */
+  readonly shape: { readonly body?: string; readonly query?: string };
+  /** Answers a request; `params` are the path parameters, in the order of the path. */
+  handle(request: ApiRequest, deps: ApiDeps, params: readonly string[]): Promise<Routed>;
+}
+
+const ROUTE_HANDLERS: Record<string, RouteHandler> = {
+  codecatalyst: {
+    shape: {
+      body: '{"startTime","endTime","eventName?","maxResults?","nextToken?","userName?","projectName?","operationType?","eventSource?","errorCode?"}',
+    },
+    handle: (request, deps, [segment]) => listEventLogsRoute(segment ?? '', request, deps),
+  },
+  resiliencehub: {
+    shape: { query: 'systemArn&eventTypes?(repeated)&startTime?&endTime?&maxResults?&nextToken?' },
+    handle: (request, deps) => listSystemEventsRoute(request, deps),
+  },
+};
+
+/** Answers a registered source's route (a third source, or a test's) with `handler`. */
+export function registerRouteHandler(source: string, handler: RouteHandler): void {
+  if (Object.hasOwn(ROUTE_HANDLERS, source))
+    throw new Error(`source ${source}: its route has a handler already`);
+  ROUTE_HANDLERS[source] = handler;
+}
+
+/** A route path template (`/v1/spaces/{spaceName}/eventLogs`) as a pattern capturing its parameters. */
+export function routePattern(path: string): RegExp {
+  const literal = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(
+    `^${path
+      .split(/\{[^}/]+\}/)
+      .map(literal)
+      .join('([^/]*)')}$`,
+  );
+}
+
+/** The routes answered: each registered source with a route and a handler. */
+function routes(): {
+  source: SourceDefinition;
+  route: SourceRoute;
+  pattern: RegExp;
+  handler: RouteHandler;
+}[] {
+  return Object.values(SOURCE_DEFINITIONS).flatMap((source) => {
+    const handler = ROUTE_HANDLERS[source.name];
+    return source.route && handler
+      ? [{ source, route: source.route, pattern: routePattern(source.route.path), handler }]
+      : [];
+  });
+}
 
 async function route(request: ApiRequest, deps: ApiDeps): Promise<Routed> {
   const method = request.method.toUpperCase();
   const q = request.path.indexOf('?');
   const path = q < 0 ? request.path : request.path.slice(0, q);
-
-  const match = LIST_EVENT_LOGS.exec(path);
-  if (match) {
-    if (method !== 'POST') return routingError('MethodNotAllowedException', `${method} ${path}`, 'POST');
-    return listEventLogsRoute(match[1]!, request, deps);
-  }
-  if (path === LIST_SYSTEM_EVENTS_PATH) {
-    if (method !== 'GET') return routingError('MethodNotAllowedException', `${method} ${path}`, 'GET');
-    return listSystemEventsRoute(request, deps);
+  const answered = routes();
+  for (const { route: r, pattern, handler } of answered) {
+    const match = pattern.exec(path);
+    if (!match) continue;
+    if (method !== r.method) return routingError('MethodNotAllowedException', `${method} ${path}`, r.method);
+    return handler.handle(request, deps, match.slice(1));
   }
   if (path === '/' || path === '') {
     if (method !== 'GET') return routingError('MethodNotAllowedException', `${method} /`, 'GET');
     return json(200, {
       service: 'eventlog-archive',
-      description:
-        'Archived Amazon CodeCatalyst event logs and AWS Resilience Hub system events, served wire-compatible with ListEventLogs and ListSystemEvents.',
-      routes: [
-        {
-          method: 'POST',
-          path: '/v1/spaces/{spaceName}/eventLogs',
-          body: '{"startTime","endTime","eventName?","maxResults?","nextToken?","userName?","projectName?","operationType?","eventSource?","errorCode?"}',
-        },
-        {
-          method: 'GET',
-          path: LIST_SYSTEM_EVENTS_PATH,
-          query: 'systemArn&eventTypes?(repeated)&startTime?&endTime?&maxResults?&nextToken?',
-        },
-      ],
+      description: `Archived ${answered.map((a) => a.source.title).join(', ')}, served wire-compatible with the services' own list calls.`,
+      routes: answered.map(({ route: r, handler }) => ({ method: r.method, path: r.path, ...handler.shape })),
     });
   }
   return routingError('UnknownOperationException', `${method} ${path}`);
@@ -209,9 +253,9 @@ async function resolve<T>(provider: Provider<T>, what: string): Promise<T> {
  */
 function guardEngine(engine: QueryEngine): QueryEngine {
   return {
-    listEvents: async (query) => {
+    listEvents: async (query, options) => {
       try {
-        return await engine.listEvents(query);
+        return await engine.listEvents(query, options);
       } catch (err) {
         throw internal(err, 'the query engine failed');
       }
@@ -234,7 +278,9 @@ function routingError(type: RoutingError, what: string, allow?: string): ApiResp
   const message =
     type === 'MethodNotAllowedException'
       ? `${clipped}: method not allowed (use ${allow})`
-      : `${clipped}: no such operation (POST /v1/spaces/{spaceName}/eventLogs, GET ${LIST_SYSTEM_EVENTS_PATH})`;
+      : `${clipped}: no such operation (${routes()
+          .map(({ route: r }) => `${r.method} ${r.path}`)
+          .join(', ')})`;
   return {
     statusCode,
     headers: { ...JSON_HEADERS, 'x-amzn-ErrorType': type, ...(allow ? { allow } : {}) },

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
@@ -46,9 +45,14 @@ export type IngestMetric = (typeof IngestMetric)[keyof typeof IngestMetric];
 
 /** One archived space or system: the `Source` and `Instance` dimensions. */
 export interface IngestInstance {
-  readonly source: 'codecatalyst' | 'resiliencehub';
-  /** Space name, or system ARN. */
+  /** A registered source's name. */
+  readonly source: string;
+  /** Space name, system ARN, … */
   readonly instance: string;
+  /** A construct-id suffix that depends on the instance only (lib/sources.ts). */
+  readonly idSuffix: string;
+  /** A short label for charts and alarm names. */
+  readonly label: string;
 }
 
 /** The dimensions of an instance's metrics, exactly as the ingest code emits them. */
@@ -141,7 +145,7 @@ export class IngestOperations extends Construct {
     const lagPeriods = periodsCovering(props.lagThreshold.toMinutes(), rateMinutes);
     const noRunPeriods = periodsCovering(MISSED_RUNS_TO_ALARM * rateMinutes, rateMinutes);
     for (const instance of props.instances) {
-      const suffix = instanceIdSuffix(instance);
+      const suffix = instance.idSuffix;
       const label = `${instance.source} ${instance.instance}`;
       failed.set(
         instance.instance,
@@ -248,7 +252,7 @@ export class IngestOperations extends Construct {
     });
     const perInstance = (name: IngestMetric, statistic: string): IMetric[] =>
       props.instances.map((instance) =>
-        instanceMetric(instance, name, statistic, Duration.minutes(rateMinutes), shortLabel(instance)),
+        instanceMetric(instance, name, statistic, Duration.minutes(rateMinutes), instance.label),
       );
     this.dashboard.addWidgets(
       new GraphWidget({
@@ -316,20 +320,6 @@ function instanceMetric(
     period,
     ...(label ? { label } : {}),
   });
-}
-
-/**
- * A construct id suffix that depends on the instance only: the space name (valid in ids), or for a
- * system ARN the first 16 hex digits of its SHA-256 (as the schedules do).
- */
-function instanceIdSuffix(instance: IngestInstance): string {
-  return instance.source === 'codecatalyst'
-    ? `space-${instance.instance}`
-    : `system-${createHash('sha256').update(instance.instance).digest('hex').slice(0, 16)}`;
-}
-
-function shortLabel(instance: IngestInstance): string {
-  return instance.source === 'codecatalyst' ? instance.instance : (instance.instance.split(':').pop() ?? '');
 }
 
 // CloudWatch allows 1024 characters of alarm description.

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Annotations, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
@@ -8,24 +7,25 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type ArchiveConfig, lagAlarmMinutes } from '../config';
-import { ArchiveAccess, ArchiveFolder, bindArchive, bindTokenSecret } from '../constructs/archive-access';
+import { ArchiveAccess, ArchiveFolder, bindArchive } from '../constructs/archive-access';
 import { ArchiveFunction } from '../constructs/archive-function';
 import { IngestOperations, METRICS_NAMESPACE, METRICS_SERVICE } from '../constructs/operations';
 import { SharedLayer } from '../constructs/shared-layer';
+import { deploySources, scheduleIdOf } from '../sources';
 
 export const INGEST_ENTRY = fileURLToPath(new URL('../../lambdas/ingest/index.ts', import.meta.url));
 
-/** The folders the ingest function reads and writes under the archive prefix. */
-export const INGEST_FOLDERS = [
-  ArchiveFolder.CODECATALYST_EVENT_LOGS,
-  ArchiveFolder.RESILIENCEHUB_SYSTEM_EVENTS,
-  ArchiveFolder.LEDGER,
-  ArchiveFolder.LEASES,
-] as const;
+/** The folders the ingest function reads and writes under the archive prefix: every table's, the ledger, the leases. */
+export function ingestFolders(): string[] {
+  return [
+    ...deploySources().map(({ definition }) => definition.table),
+    ArchiveFolder.LEDGER,
+    ArchiveFolder.LEASES,
+  ];
+}
 
 export interface IngestStackProps extends StackProps {
   readonly config: ArchiveConfig;
@@ -43,26 +43,9 @@ export interface IngestStackProps extends StackProps {
 
 /** The scheduled input every rule sends; the handler's event contract. */
 export interface IngestEvent {
-  readonly source: 'codecatalyst' | 'resiliencehub';
+  /** A registered source's name. */
+  readonly source: string;
   readonly instance: string;
-}
-
-/**
- * The IAM action of ListSystemEvents (Resilience Hub next generation, API 2026-02-17). The API
- * reference (https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html) does
- * not name it; Resilience Hub's actions are `resiliencehub:<Operation>` and the API signs with the
- * `resiliencehub` name, so this is `resiliencehub:ListSystemEvents`. Change it here if the service
- * authorisation reference says otherwise.
- */
-export const LIST_SYSTEM_EVENTS_ACTION = 'resiliencehub:ListSystemEvents';
-
-/**
- * The construct id of a system's schedule: the first 16 hex digits of the SHA-256 of its ARN. ARNs
- * hold characters construct ids and rule names handle badly (`:`, `/`, `+`), are long, and the id
- * must depend on the ARN only, so adding or removing a system never replaces another system's rule.
- */
-export function systemScheduleId(systemArn: string): string {
-  return `Schedule-system-${createHash('sha256').update(systemArn).digest('hex').slice(0, 16)}`;
 }
 
 /**
@@ -76,10 +59,8 @@ export class IngestStack extends Stack {
   readonly scheduleDeadLetterQueue: Queue;
   /** Asynchronous invocations that failed after Lambda's retries. */
   readonly failedRunsQueue: Queue;
-  /** One rule per space, keyed by space name. */
-  readonly schedules: ReadonlyMap<string, Rule>;
-  /** One rule per Resilience Hub system, keyed by system ARN. */
-  readonly systemSchedules: ReadonlyMap<string, Rule>;
+  /** One rule per configured instance, by source name and then instance. */
+  readonly schedulesBySource: ReadonlyMap<string, ReadonlyMap<string, Rule>>;
   /** Alarms, their optional topic, and the dashboard. */
   readonly operations: IngestOperations;
 
@@ -130,24 +111,17 @@ export class IngestStack extends Stack {
     });
 
     // Digests are evidence: written once and read back to chain, never deleted by the function.
-    bindArchive(this.function, props.bucket, props.archivePrefix, INGEST_FOLDERS, ArchiveAccess.READ_WRITE, {
+    bindArchive(this.function, props.bucket, props.archivePrefix, ingestFolders(), ArchiveAccess.READ_WRITE, {
       writeOnceFolders: [ArchiveFolder.DIGESTS],
     });
     props.digestSigningKey.grant(this.function, 'kms:Sign', 'kms:GetPublicKey');
     key?.grant(this.function, 'kms:GenerateDataKey', 'kms:Decrypt');
-    const token = Secret.fromSecretNameV2(this, 'CodeCatalystToken', config.codecatalyst.tokenSecretName);
-    bindTokenSecret(this.function, token);
-    if (config.codecatalyst.tokenSecretKmsKeyArn) {
-      // The PAT's own key, usable only through Secrets Manager (GetSecretValue), in this region.
-      this.function.addToRolePolicy(
-        new PolicyStatement({
-          effect: Effect.ALLOW,
-          actions: ['kms:Decrypt'],
-          resources: [config.codecatalyst.tokenSecretKmsKeyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
-        }),
-      );
-    }
+    const sources = deploySources().map(({ definition, deploy }) => ({
+      definition,
+      deploy,
+      instances: deploy.instances(config),
+    }));
+    for (const { deploy, instances } of sources) deploy.grantFetch?.(this, this.function, config, instances);
 
     // The rules send undeliverable events through an imported reference of the queue, so that CDK does
     // not add one queue-policy statement per rule (SQS allows 20); one statement below covers them all.
@@ -172,41 +146,21 @@ export class IngestStack extends Stack {
       );
       return rule;
     };
-    const schedules = new Map<string, Rule>();
-    for (const space of config.codecatalyst.spaces) {
-      // Space names are [A-Za-z0-9._-], all valid in construct ids; the id depends on the name only,
-      // so adding or removing a space never replaces another space's rule.
-      schedules.set(
-        space,
-        schedule(`Schedule-${space}`, `eventlog-archive: ingest CodeCatalyst space ${space}`, {
-          source: 'codecatalyst',
-          instance: space,
-        }),
-      );
+    const schedulesBySource = new Map<string, Map<string, Rule>>();
+    for (const { definition, deploy, instances } of sources) {
+      const rules = new Map<string, Rule>();
+      for (const instance of instances)
+        rules.set(
+          instance,
+          schedule(scheduleIdOf(deploy, instance), `eventlog-archive: ingest ${deploy.describe(instance)}`, {
+            source: definition.name,
+            instance,
+          }),
+        );
+      schedulesBySource.set(definition.name, rules);
     }
-    this.schedules = schedules;
-    const systemSchedules = new Map<string, Rule>();
-    for (const systemArn of config.resiliencehub.systemArns) {
-      systemSchedules.set(
-        systemArn,
-        schedule(systemScheduleId(systemArn), `eventlog-archive: ingest Resilience Hub system ${systemArn}`, {
-          source: 'resiliencehub',
-          instance: systemArn,
-        }),
-      );
-    }
-    this.systemSchedules = systemSchedules;
-    if (systemSchedules.size > 0) {
-      // The list call on exactly the configured systems; no wildcard.
-      this.function.addToRolePolicy(
-        new PolicyStatement({
-          effect: Effect.ALLOW,
-          actions: [LIST_SYSTEM_EVENTS_ACTION],
-          resources: [...systemSchedules.keys()],
-        }),
-      );
-    }
-    const rules = [...schedules.values(), ...systemSchedules.values()];
+    this.schedulesBySource = schedulesBySource;
+    const rules = [...schedulesBySource.values()].flatMap((byInstance) => [...byInstance.values()]);
     if (rules.length > 0) {
       this.scheduleDeadLetterQueue.addToResourcePolicy(
         new PolicyStatement({
@@ -223,13 +177,14 @@ export class IngestStack extends Stack {
     this.operations = new IngestOperations(this, 'Operations', {
       function: this.function,
       deadLetterQueues: [this.failedRunsQueue, this.scheduleDeadLetterQueue],
-      instances: [
-        ...config.codecatalyst.spaces.map((space) => ({ source: 'codecatalyst' as const, instance: space })),
-        ...config.resiliencehub.systemArns.map((arn) => ({
-          source: 'resiliencehub' as const,
-          instance: arn,
+      instances: sources.flatMap(({ definition, deploy, instances }) =>
+        instances.map((instance) => ({
+          source: definition.name,
+          instance,
+          idSuffix: deploy.idSuffix(instance),
+          label: deploy.label(instance),
         })),
-      ],
+      ),
       rate: Duration.minutes(config.schedule.rateMinutes),
       lagThreshold: Duration.minutes(lagAlarmMinutes(config)),
       ...(config.alarms?.topicArn ? { topicArn: config.alarms.topicArn } : {}),

@@ -15,8 +15,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { CODECATALYST_TABLE } from '../../lambdas/core/sources/codecatalyst/schema';
-import { RESILIENCEHUB_TABLE } from '../../lambdas/core/sources/resiliencehub/schema';
+import { SOURCE_DEFINITIONS } from '../../lambdas/core/sources';
 import type { ArchiveConfig } from '../config';
 import { ArchiveAccess, bindArchive, bindTokenSecret, ledgerFolderOf } from '../constructs/archive-access';
 import type { ArchiveCatalog } from '../constructs/archive-catalog';
@@ -36,15 +35,12 @@ export interface ApiRoute {
   readonly table: string;
 }
 
-/** The routes of the API: a new source's route is one more line. */
-export const QUERY_ROUTES: readonly ApiRoute[] = [
-  // CodeCatalyst ListEventLogs:
-  // https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_ListEventLogs.html
-  { method: 'POST', path: '/v1/spaces/{spaceName}/eventLogs', table: CODECATALYST_TABLE },
-  // Resilience Hub ListSystemEvents, the parameters in the query string:
-  // https://docs.aws.amazon.com/resilience-hub/v2/APIReference/API_ListSystemEvents.html
-  { method: 'GET', path: '/v2/list-system-events', table: RESILIENCEHUB_TABLE },
-];
+/** The routes of the API: each registered source's route (its definition's), reading its table. */
+export function queryRoutes(): ApiRoute[] {
+  return Object.values(SOURCE_DEFINITIONS).flatMap((source) =>
+    source.route ? [{ method: source.route.method, path: source.route.path, table: source.table }] : [],
+  );
+}
 
 /** API Gateway's integration timeout for REST APIs (the default maximum). */
 export const API_INTEGRATION_TIMEOUT = Duration.seconds(29);
@@ -107,7 +103,7 @@ export interface QueryStackProps extends StackProps {
   readonly workGroup: QueryWorkGroup;
   /** The shared layer; a new one is built in this stack when absent. */
   readonly sharedLayer?: ILayerVersion;
-  /** The routes; `QUERY_ROUTES` by default. */
+  /** The routes; `queryRoutes()` by default. */
   readonly routes?: readonly ApiRoute[];
 }
 
@@ -128,7 +124,7 @@ export class QueryStack extends Stack {
   constructor(scope: Construct, id: string, props: QueryStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const routes = props.routes ?? QUERY_ROUTES;
+    const routes = props.routes ?? queryRoutes();
     if (routes.length === 0) throw new Error('QueryStack: at least one route is required');
     const tables = [...new Set(routes.map((route) => route.table))];
 

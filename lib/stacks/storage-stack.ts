@@ -14,16 +14,7 @@ import {
   TargetObjectKeyFormat,
 } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import {
-  CODECATALYST_FIELDS,
-  CODECATALYST_PARTITION_KEY,
-  CODECATALYST_TABLE,
-} from '../../lambdas/core/sources/codecatalyst/schema';
-import {
-  RESILIENCEHUB_FIELDS,
-  RESILIENCEHUB_PARTITION_KEY,
-  RESILIENCEHUB_TABLE,
-} from '../../lambdas/core/sources/resiliencehub/schema';
+import { SOURCE_DEFINITIONS } from '../../lambdas/core/sources';
 import type { ArchiveConfig } from '../config';
 import { archiveUri } from '../constructs/archive-access';
 import { ArchiveCatalog } from '../constructs/archive-catalog';
@@ -148,19 +139,14 @@ export class StorageStack extends Stack {
       databaseName: config.query.databaseName,
       projectionStartDate: config.query.projectionStartDate,
     });
-    this.catalog.addTable({
-      tableName: CODECATALYST_TABLE,
-      partitionKey: CODECATALYST_PARTITION_KEY,
-      fields: CODECATALYST_FIELDS,
-      description: 'Amazon CodeCatalyst event logs (ListEventLogs), one partition per space and UTC day',
-    });
-    this.catalog.addTable({
-      tableName: RESILIENCEHUB_TABLE,
-      partitionKey: RESILIENCEHUB_PARTITION_KEY,
-      fields: RESILIENCEHUB_FIELDS,
-      description:
-        'AWS Resilience Hub system events (ListSystemEvents), one partition per system (<slug>-<hash of the ARN>) and UTC day; eventMetadata is the JSON text the service sent',
-    });
+    // One table per registered source; its id (Table-<table>) depends on the table name only.
+    for (const source of Object.values(SOURCE_DEFINITIONS))
+      this.catalog.addTable({
+        tableName: source.table,
+        partitionKey: source.partitionKey,
+        fields: source.fields,
+        description: source.description,
+      });
 
     this.workGroup = new QueryWorkGroup(this, 'Query', {
       workGroupName: config.query.workGroupName,

@@ -338,7 +338,7 @@ describe('IngestStack', () => {
       // Assess
       ingestTemplate.resourceCountIs('AWS::Events::Rule', 4);
       ingestTemplate.resourceCountIs('AWS::Lambda::Permission', 4);
-      expect([...ingest.systemSchedules.keys()]).toEqual(SYSTEMS);
+      expect([...(ingest.schedulesBySource.get('resiliencehub')?.keys() ?? [])]).toEqual(SYSTEMS);
       for (const arn of SYSTEMS) {
         ingestTemplate.hasResourceProperties('AWS::Events::Rule', {
           ScheduleExpression: 'rate(10 minutes)',

@@ -8,9 +8,9 @@ import {
   ACCESS_LOG_FORMAT,
   API_INTEGRATION_TIMEOUT,
   QUERY_FUNCTION_TIMEOUT,
-  QUERY_ROUTES,
   QUERY_TIMEOUT_MS,
   QueryStack,
+  queryRoutes,
 } from '../../lib/stacks/query-stack';
 import { StorageStack } from '../../lib/stacks/storage-stack';
 import {
@@ -208,7 +208,7 @@ describe('QueryStack', () => {
       expect(method?.props.AuthorizationType).toBe('AWS_IAM');
       // A proxy integration forwards every query parameter (repeated ones as multiValueQueryStringParameters).
       expect(method?.props.RequestParameters).toBeUndefined();
-      expect(QUERY_ROUTES).toContainEqual({
+      expect(queryRoutes()).toContainEqual({
         method: 'GET',
         path: '/v2/list-system-events',
         table: 'resiliencehub_system_events',
@@ -235,7 +235,7 @@ describe('QueryStack', () => {
       const config = loadConfig(SPACES);
       const storage = new StorageStack(app, 'Storage', { config });
       const routes = [
-        ...QUERY_ROUTES,
+        ...queryRoutes(),
         { method: 'GET' as const, path: '/v1/spaces/{spaceName}/other', table: 'codecatalyst_event_logs' },
       ];
 

@@ -14,6 +14,10 @@ export interface SourceDefinition {
   readonly name: string;
   /** Human name for messages, e.g. `CodeCatalyst event logs`. */
   readonly title: string;
+  /** What the table holds, for its Glue table description. */
+  readonly description: string;
+  /** The API route wire-compatible with the source's own list call, if the archive serves one. */
+  readonly route?: SourceRoute;
   /** Table folder and Glue table name. */
   readonly table: string;
   /** Partition column of an instance, e.g. `space`. */
@@ -35,4 +39,11 @@ export interface SourceDefinition {
   checkInstance(value: unknown, field: string): string;
   /** The path-safe partition value of an instance. */
   partitionValue(instance: string): string;
+}
+
+/** An HTTP route of the query API: API Gateway and `serve` expose it; the query handler answers it. */
+export interface SourceRoute {
+  readonly method: 'GET' | 'POST';
+  /** The resource path, `{name}` for a path parameter, e.g. `/v1/spaces/{spaceName}/eventLogs`. */
+  readonly path: string;
 }

@@ -9,6 +9,8 @@ import { CODECATALYST_FIELDS, CODECATALYST_PARTITION_KEY, CODECATALYST_TABLE } f
 export const codecatalystDefinition: SourceDefinition = {
   name: 'codecatalyst',
   title: 'CodeCatalyst event logs',
+  description: 'Amazon CodeCatalyst event logs (ListEventLogs), one partition per space and UTC day',
+  route: { method: 'POST', path: '/v1/spaces/{spaceName}/eventLogs' },
   table: CODECATALYST_TABLE,
   partitionKey: CODECATALYST_PARTITION_KEY,
   instanceOption: 'space',

@@ -19,6 +19,9 @@ export const RESILIENCEHUB_RETENTION_DAYS = 90;
 export const resiliencehubDefinition: SourceDefinition = {
   name: 'resiliencehub',
   title: 'Resilience Hub system events',
+  description:
+    'AWS Resilience Hub system events (ListSystemEvents), one partition per system (<slug>-<hash of the ARN>) and UTC day; eventMetadata is the JSON text the service sent',
+  route: { method: 'GET', path: '/v2/list-system-events' },
   table: RESILIENCEHUB_TABLE,
   partitionKey: RESILIENCEHUB_PARTITION_KEY,
   instanceOption: 'system-arn',
