@@ -1,0 +1,46 @@
+/** The context key, the defaults every absent setting falls back to, and the limits shared with tests. */
+import type { ArchiveConfig } from './types';
+
+/** The context key the settings live under in `cdk.json` (or `cdk synth -c eventlogArchive=...`). */
+export const CONTEXT_KEY = 'eventlogArchive';
+
+export const DEFAULT_CONFIG: ArchiveConfig = {
+  codecatalyst: { spaces: [], tokenSecretName: 'eventlog-archive/codecatalyst-pat' },
+  resiliencehub: { systemArns: [] },
+  schedule: { rateMinutes: 15 },
+  lookbackMinutes: 120,
+  backfillDays: 30,
+  sliceMinutes: 60,
+  maxConcurrency: 16,
+  retention: { expireNoncurrentVersionsDays: 365, accessLogsExpireDays: 365 },
+  archivePrefix: '',
+  functionTimeoutMinutes: 15,
+  // The most every account accepts: new accounts are often capped at 3,008 MB until a quota increase.
+  // Lambda gives one vCPU per 1,769 MB, so this is about 1.7 vCPUs, most of the second core the
+  // Parquet worker thread encodes on beside the paging main thread
+  // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+  functionMemoryMb: 3008,
+  query: {
+    databaseName: 'eventlog_archive',
+    workGroupName: 'eventlog-archive',
+    projectionStartDate: '2020-01-01',
+    bytesScannedCutoffMb: 1024,
+    resultsExpireDays: 7,
+    tokenTtlSeconds: 86_400,
+    throttling: { rateLimit: 5, burstLimit: 10 },
+    // Region-wide and shared with every other API of the account: opt in, never overwrite by default.
+    apiCloudWatchRole: false,
+  },
+};
+
+export const MINUTES_PER_DAY = 1440;
+/**
+ * Schedules per deployment (spaces and systems together): one rule each, and one Lambda permission
+ * (~350 bytes of a 20 KB policy) each.
+ */
+export const MAX_SPACES = 50;
+/** Lambda's memory range (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html). */
+export const MIN_FUNCTION_MEMORY_MB = 128;
+export const MAX_FUNCTION_MEMORY_MB = 10_240;
+/** Athena refuses a bytes-scanned cutoff under 10 MB. */
+export const MIN_BYTES_SCANNED_CUTOFF_MB = 10;
