@@ -13,6 +13,7 @@ import {
   createPublicKey,
   generateKeyPairSync,
   type KeyObject,
+  randomUUID,
   sign as signWithKey,
 } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -85,8 +86,8 @@ export class LocalDigestSigner implements DigestSigner {
 
 /**
  * Reads the PEM key file, or creates it (EC P-256, mode 0600, its folder 0700 when created) when
- * absent. Created with an exclusive open, so two processes starting at once both end up with the key
- * of whichever wrote first. `archiveKeysFolder`: the file is the archive's own `_keys/` file, so an
+ * absent. Created atomically and exclusively, so runs starting at once all end up with the key of
+ * whichever linked it first. `archiveKeysFolder`: the file is the archive's own `_keys/` file, so an
  * existing `_keys/` and key file are tightened to 0700 / 0600 too (the same rules as LocalStore's).
  */
 export async function loadOrCreateKeyFile(
@@ -108,10 +109,17 @@ export async function loadOrCreateKeyFile(
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   if (tighten) await ensurePrivateDir(path.dirname(file), { tightenExisting: true });
   else await fs.mkdir(path.dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
+  // Written whole to a file of its own, then linked into place: link() fails if the key exists, and
+  // the key never exists half written (an exclusive open of the key itself would let a concurrent
+  // run read it between the open and the write).
+  const staged = `${file}.${randomUUID()}.tmp`;
+  await fs.writeFile(staged, pem, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
   try {
-    await fs.writeFile(file, pem, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+    await fs.link(staged, file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    await fs.rm(staged, { force: true });
   }
   try {
     return new LocalDigestSigner(await fs.readFile(file, 'utf8'));

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, verify } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -144,6 +144,19 @@ describe('canonical form and signatures', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const again = await loadOrCreateKeyFile(file);
     expect(publicKeyFingerprint(await again.publicKey())).toBe(publicKeyFingerprint(await first.publicKey()));
+  });
+
+  it('creates the key once when many runs start at once: each gets the same, whole key', async () => {
+    // Concurrent runs of a fresh folder archive (the concurrent-run tests do this) used to read the
+    // key file between another run's exclusive create and its write: an empty file, not a PEM key.
+    // In-process calls race on the thread pool as processes do; many rounds make the window likely.
+    for (let round = 0; round < 40; round++) {
+      const file = path.join(dir, `race-${round}`, '_keys', 'digest-signing-key.pem');
+      const signers = await Promise.all(Array.from({ length: 16 }, () => loadOrCreateKeyFile(file)));
+      const prints = await Promise.all(signers.map(async (s) => publicKeyFingerprint(await s.publicKey())));
+      expect(new Set(prints).size).toBe(1);
+      expect(readdirSync(path.dirname(file))).toEqual(['digest-signing-key.pem']);
+    }
   });
 
   it('refuses to run an S3 archive without a signing key, naming both variables', async () => {
