@@ -27,9 +27,10 @@ import {
   type RetryOptions,
   withRetry,
 } from '@eventlog-archive/shared';
+import type { ArchiveRecord } from '../core/records';
 import type { EventQuery, QueryEngine, QueryStats } from './engine';
 import { athenaCells, recordsFromRows } from './records-from-rows';
-import { athenaExecutionParameters, planQuery, renderAthena } from './sql';
+import { athenaExecutionParameters, planQuery, type RenderedSql, renderAthena } from './sql';
 
 export interface AthenaEngineOptions {
   /** Defaults to a client from the environment's region and credentials, without SDK retries (ours apply). */
@@ -81,162 +82,198 @@ export const ATHENA_MESSAGES = {
  */
 export function createAthenaEngine(options: AthenaEngineOptions): QueryEngine {
   const ownClient = options.client === undefined;
-  const client = options.client ?? new AthenaClient({ maxAttempts: 1 });
-  const timeoutMs = options.timeoutMs ?? DEFAULT_ATHENA_TIMEOUT_MS;
-  const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const retry: RetryOptions = { ...DEFAULT_RETRY, ...options.retry };
-  const { logger } = options;
-
-  /** One Athena call with retries; what still fails becomes the API's error. */
-  const call = async <T>(operation: string, send: () => Promise<T>): Promise<T> => {
-    try {
-      return await withRetry(send, {
-        ...retry,
-        onRetry: ({ attempt, errorClass, delayMs }) =>
-          logger?.debug('retrying Athena call', { operation, attempt, errorClass, delayMs }),
-      });
-    } catch (err) {
-      throw apiErrorOf(operation, err, logger);
-    }
+  const ctx: AthenaContext = {
+    client: options.client ?? new AthenaClient({ maxAttempts: 1 }),
+    workGroup: options.workGroup,
+    database: options.database,
+    timeoutMs: options.timeoutMs ?? DEFAULT_ATHENA_TIMEOUT_MS,
+    now: options.now ?? Date.now,
+    sleep: options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
+    retry: { ...DEFAULT_RETRY, ...options.retry },
+    logger: options.logger,
   };
-
   return {
-    async listEvents(query: EventQuery) {
-      const plan = planQuery(query);
-      if (!plan.firstDay) return { records: [], stats: { bytesScanned: 0 } };
-      const { sql, params } = renderAthena(plan, options.database);
-      const started = now();
-      const deadline = started + timeoutMs;
-
-      // One token for every retry of the start: a retried request never starts a second query.
-      const token = randomUUID();
-      const start = await call('StartQueryExecution', () =>
-        client.send(
-          new StartQueryExecutionCommand({
-            QueryString: sql,
-            ExecutionParameters: athenaExecutionParameters(params),
-            WorkGroup: options.workGroup,
-            QueryExecutionContext: { Database: options.database },
-            ClientRequestToken: token,
-          }),
-        ),
-      );
-      const id = start.QueryExecutionId;
-      if (!id) throw new ApiError('InternalServerException', ATHENA_MESSAGES.failed);
-
-      const execution = await waitForQuery(id, deadline);
-      const stats: QueryStats = { bytesScanned: execution.Statistics?.DataScannedInBytes ?? 0 };
-
-      const rows: (string | undefined)[][] = [];
-      let nextToken: string | undefined;
-      let first = true;
-      do {
-        if (now() > deadline) throw timeoutError(id);
-        const page: GetQueryResultsCommandOutput = await call('GetQueryResults', () =>
-          client.send(
-            new GetQueryResultsCommand({
-              QueryExecutionId: id,
-              MaxResults: RESULT_PAGE_SIZE,
-              ...(nextToken ? { NextToken: nextToken } : {}),
-            }),
-          ),
-        );
-        const pageRows = page.ResultSet?.Rows ?? [];
-        // The first page of a SELECT starts with the column names.
-        for (const row of first ? pageRows.slice(1) : pageRows)
-          rows.push((row.Data ?? []).map((datum) => datum.VarCharValue));
-        first = false;
-        if (page.NextToken !== undefined && page.NextToken === nextToken)
-          throw new ApiError('InternalServerException', ATHENA_MESSAGES.failed, {}, 'repeated NextToken');
-        nextToken = page.NextToken;
-      } while (nextToken);
-
-      logger?.debug('Athena query done', {
-        queryExecutionId: id,
-        rows: rows.length,
-        bytesScanned: stats.bytesScanned,
-        elapsedMs: now() - started,
-      });
-      let records: ReturnType<typeof recordsFromRows>;
-      try {
-        records = recordsFromRows(query.source.fields, plan.columns, rows, athenaCells);
-      } catch (err) {
-        throw new ApiError('InternalServerException', ATHENA_MESSAGES.failed, {}, err);
-      }
-      return { records, stats };
-    },
+    listEvents: (query: EventQuery) => listEvents(ctx, query),
     async close() {
-      if (ownClient) client.destroy();
+      if (ownClient) ctx.client.destroy();
     },
   };
+}
 
-  /** Polls until the query ends; stops it and throws when the budget runs out. */
-  async function waitForQuery(id: string, deadline: number): Promise<QueryExecution> {
-    let delay = FIRST_POLL_MS;
-    for (;;) {
-      const out: GetQueryExecutionCommandOutput = await call('GetQueryExecution', () =>
-        client.send(new GetQueryExecutionCommand({ QueryExecutionId: id })),
-      );
-      const execution = out.QueryExecution ?? {};
-      const status = execution.Status ?? {};
-      switch (status.State) {
-        case 'SUCCEEDED':
-          return execution;
-        case 'FAILED':
-        case 'CANCELLED':
-          throw outcomeError(id, execution);
-      }
-      // QUEUED or RUNNING (Athena may move a retried query from FAILED back to QUEUED).
-      if (now() + delay > deadline) {
-        await stopQuery(id);
-        throw timeoutError(id);
-      }
-      await sleep(delay);
-      delay = Math.min(MAX_POLL_MS, Math.round(delay * 1.6));
-    }
+/** The settings every step of a query uses, defaults applied. */
+interface AthenaContext {
+  client: AthenaClient;
+  workGroup: string;
+  database: string;
+  timeoutMs: number;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  retry: RetryOptions;
+  logger: Logger | undefined;
+}
+
+/** One query: start, wait within the budget, read every result page, decode the rows. */
+async function listEvents(
+  ctx: AthenaContext,
+  query: EventQuery,
+): Promise<{ records: ArchiveRecord[]; stats: QueryStats }> {
+  const plan = planQuery(query);
+  if (!plan.firstDay) return { records: [], stats: { bytesScanned: 0 } };
+  const rendered = renderAthena(plan, ctx.database);
+  const started = ctx.now();
+  const deadline = started + ctx.timeoutMs;
+
+  const id = await startQuery(ctx, rendered);
+  const execution = await waitForQuery(ctx, id, deadline);
+  const stats: QueryStats = { bytesScanned: execution.Statistics?.DataScannedInBytes ?? 0 };
+  const rows = await readResults(ctx, id, deadline);
+
+  ctx.logger?.debug('Athena query done', {
+    queryExecutionId: id,
+    rows: rows.length,
+    bytesScanned: stats.bytesScanned,
+    elapsedMs: ctx.now() - started,
+  });
+  let records: ArchiveRecord[];
+  try {
+    records = recordsFromRows(query.source.fields, plan.columns, rows, athenaCells);
+  } catch (err) {
+    throw new ApiError('InternalServerException', ATHENA_MESSAGES.failed, {}, err);
   }
+  return { records, stats };
+}
 
-  async function stopQuery(id: string): Promise<void> {
-    try {
-      await client.send(new StopQueryExecutionCommand({ QueryExecutionId: id }));
-    } catch (err) {
-      // The query may have ended meanwhile; the timeout is reported either way.
-      logger?.warn('could not stop a timed-out Athena query', {
-        queryExecutionId: id,
-        error: errorSummary(err),
-      });
-    }
+/** One Athena call with retries; what still fails becomes the API's error. */
+async function call<T>(ctx: AthenaContext, operation: string, send: () => Promise<T>): Promise<T> {
+  try {
+    return await withRetry(send, {
+      ...ctx.retry,
+      onRetry: ({ attempt, errorClass, delayMs }) =>
+        ctx.logger?.debug('retrying Athena call', { operation, attempt, errorClass, delayMs }),
+    });
+  } catch (err) {
+    throw apiErrorOf(operation, err, ctx.logger);
   }
+}
 
-  function timeoutError(id: string): ApiError {
-    logger?.warn('Athena query timed out', { queryExecutionId: id, timeoutMs });
-    return new ApiError('InternalServerException', ATHENA_MESSAGES.timeout, {}, `query ${id} timed out`);
-  }
+/** Starts the query; returns its execution id. */
+async function startQuery(ctx: AthenaContext, { sql, params }: RenderedSql): Promise<string> {
+  // One token for every retry of the start: a retried request never starts a second query.
+  const token = randomUUID();
+  const start = await call(ctx, 'StartQueryExecution', () =>
+    ctx.client.send(
+      new StartQueryExecutionCommand({
+        QueryString: sql,
+        ExecutionParameters: athenaExecutionParameters(params),
+        WorkGroup: ctx.workGroup,
+        QueryExecutionContext: { Database: ctx.database },
+        ClientRequestToken: token,
+      }),
+    ),
+  );
+  const id = start.QueryExecutionId;
+  if (!id) throw new ApiError('InternalServerException', ATHENA_MESSAGES.failed);
+  return id;
+}
 
-  function outcomeError(id: string, execution: QueryExecution): ApiError {
-    const status = execution.Status ?? {};
-    const reason = [status.StateChangeReason, status.AthenaError?.ErrorMessage].filter(Boolean).join(' | ');
-    const detail = {
-      queryExecutionId: id,
-      state: status.State,
-      reason,
-      errorCategory: status.AthenaError?.ErrorCategory,
-      errorType: status.AthenaError?.ErrorType,
-      bytesScanned: execution.Statistics?.DataScannedInBytes,
-    };
-    if (CUTOFF_PATTERN.test(reason)) {
-      logger?.warn('Athena query exceeded the bytes-scanned cutoff', detail);
-      return new ApiError('ServiceQuotaExceededException', ATHENA_MESSAGES.cutoff, {}, detail);
-    }
-    logger?.warn('Athena query did not succeed', detail);
-    return new ApiError(
-      'InternalServerException',
-      status.State === 'CANCELLED' ? ATHENA_MESSAGES.cancelled : ATHENA_MESSAGES.failed,
-      {},
-      detail,
+/** Polls until the query ends; stops it and throws when the budget runs out. */
+async function waitForQuery(ctx: AthenaContext, id: string, deadline: number): Promise<QueryExecution> {
+  let delay = FIRST_POLL_MS;
+  for (;;) {
+    const out: GetQueryExecutionCommandOutput = await call(ctx, 'GetQueryExecution', () =>
+      ctx.client.send(new GetQueryExecutionCommand({ QueryExecutionId: id })),
     );
+    const execution = out.QueryExecution ?? {};
+    const status = execution.Status ?? {};
+    switch (status.State) {
+      case 'SUCCEEDED':
+        return execution;
+      case 'FAILED':
+      case 'CANCELLED':
+        throw outcomeError(ctx, id, execution);
+    }
+    // QUEUED or RUNNING (Athena may move a retried query from FAILED back to QUEUED).
+    if (ctx.now() + delay > deadline) {
+      await stopQuery(ctx, id);
+      throw timeoutError(ctx, id);
+    }
+    await ctx.sleep(delay);
+    delay = Math.min(MAX_POLL_MS, Math.round(delay * 1.6));
   }
+}
+
+/** Every result row of a finished query, as Athena's strings (absent for NULL), header row dropped. */
+async function readResults(
+  ctx: AthenaContext,
+  id: string,
+  deadline: number,
+): Promise<(string | undefined)[][]> {
+  const rows: (string | undefined)[][] = [];
+  let nextToken: string | undefined;
+  let first = true;
+  do {
+    if (ctx.now() > deadline) throw timeoutError(ctx, id);
+    const page: GetQueryResultsCommandOutput = await call(ctx, 'GetQueryResults', () =>
+      ctx.client.send(
+        new GetQueryResultsCommand({
+          QueryExecutionId: id,
+          MaxResults: RESULT_PAGE_SIZE,
+          ...(nextToken ? { NextToken: nextToken } : {}),
+        }),
+      ),
+    );
+    const pageRows = page.ResultSet?.Rows ?? [];
+    // The first page of a SELECT starts with the column names.
+    for (const row of first ? pageRows.slice(1) : pageRows)
+      rows.push((row.Data ?? []).map((datum) => datum.VarCharValue));
+    first = false;
+    if (page.NextToken !== undefined && page.NextToken === nextToken)
+      throw new ApiError('InternalServerException', ATHENA_MESSAGES.failed, {}, 'repeated NextToken');
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return rows;
+}
+
+async function stopQuery(ctx: AthenaContext, id: string): Promise<void> {
+  try {
+    await ctx.client.send(new StopQueryExecutionCommand({ QueryExecutionId: id }));
+  } catch (err) {
+    // The query may have ended meanwhile; the timeout is reported either way.
+    ctx.logger?.warn('could not stop a timed-out Athena query', {
+      queryExecutionId: id,
+      error: errorSummary(err),
+    });
+  }
+}
+
+function timeoutError(ctx: AthenaContext, id: string): ApiError {
+  ctx.logger?.warn('Athena query timed out', { queryExecutionId: id, timeoutMs: ctx.timeoutMs });
+  return new ApiError('InternalServerException', ATHENA_MESSAGES.timeout, {}, `query ${id} timed out`);
+}
+
+/** A query that ended FAILED or CANCELLED: the workgroup's bytes-scanned cutoff is a quota error, the rest a 500. */
+function outcomeError(ctx: AthenaContext, id: string, execution: QueryExecution): ApiError {
+  const status = execution.Status ?? {};
+  const reason = [status.StateChangeReason, status.AthenaError?.ErrorMessage].filter(Boolean).join(' | ');
+  const detail = {
+    queryExecutionId: id,
+    state: status.State,
+    reason,
+    errorCategory: status.AthenaError?.ErrorCategory,
+    errorType: status.AthenaError?.ErrorType,
+    bytesScanned: execution.Statistics?.DataScannedInBytes,
+  };
+  if (CUTOFF_PATTERN.test(reason)) {
+    ctx.logger?.warn('Athena query exceeded the bytes-scanned cutoff', detail);
+    return new ApiError('ServiceQuotaExceededException', ATHENA_MESSAGES.cutoff, {}, detail);
+  }
+  ctx.logger?.warn('Athena query did not succeed', detail);
+  return new ApiError(
+    'InternalServerException',
+    status.State === 'CANCELLED' ? ATHENA_MESSAGES.cancelled : ATHENA_MESSAGES.failed,
+    {},
+    detail,
+  );
 }
 
 /**

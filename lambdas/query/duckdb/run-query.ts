@@ -1,0 +1,52 @@
+/** One query of the DuckDB engine on the connection it was granted. */
+import { type DuckDBConnection, type DuckDBValue, timestampTZValue } from '@duckdb/node-api';
+import { type QueryParam, type QueryPlan, renderDuckDb } from '../sql';
+import type { DayCache } from './day-cache';
+import type { DayFile } from './day-files';
+
+export interface DayQuery {
+  plan: QueryPlan;
+  /** The plan's day files that exist (at least one). */
+  days: readonly DayFile[];
+  signal: AbortSignal | undefined;
+  /** SQL to run on the connection first, if any; asked for once the days are read (see `beforeQuerySql`). */
+  beforeSql: () => string | undefined;
+}
+
+/**
+ * Reads the query's days through the day cache (under its lock) and runs the plan over the cached
+ * tables and the remaining files; returns DuckDB's rows. The cached tables are unpinned however it
+ * ends. An abort of `query.signal` is checked between the steps DuckDB cannot be interrupted in.
+ */
+export async function runDayQuery(
+  connection: DuckDBConnection,
+  cache: DayCache,
+  query: DayQuery,
+): Promise<unknown[][]> {
+  const { plan, days, signal } = query;
+  const sources = await cache.lock(() => {
+    if (signal?.aborted) throw signal.reason;
+    return cache.sourcesOf(connection, days);
+  });
+  try {
+    const before = query.beforeSql();
+    if (before !== undefined) await connection.run(before);
+    if (signal?.aborted) throw signal.reason;
+    const { sql, params } = renderDuckDb(plan, sources);
+    const statement = await connection.prepare(sql);
+    try {
+      statement.bind(params.map(toDuckDbValue));
+      // An interrupt between two statements is lost (DuckDB clears it when the next starts).
+      if (signal?.aborted) throw signal.reason;
+      return (await statement.runAndReadAll()).getRowsJS();
+    } finally {
+      statement.destroySync();
+    }
+  } finally {
+    await cache.unpin(connection, sources.tables);
+  }
+}
+
+function toDuckDbValue(param: QueryParam): DuckDBValue {
+  return param.type === 'timestamp' ? timestampTZValue(BigInt(param.value) * 1000n) : param.value;
+}
