@@ -6,10 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { serialize } from 'node:v8';
-import { decodeParquet, encodeParquet } from '../lambdas/ingest/archive/parquet';
+import { decodeParquet, encodeParquet } from '../lambdas/core/parquet';
+import { sortRecords } from '../lambdas/core/records';
+import { codecatalystDefinition as codecatalyst } from '../lambdas/core/sources';
 import { encodeDaySync } from '../lambdas/ingest/archive/parquet-worker';
-import { DEFAULT_SETTINGS, sortRecords } from '../lambdas/ingest/pipeline';
-import { codecatalyst } from '../lambdas/ingest/sources/codecatalyst/index';
+import { DEFAULT_SETTINGS } from '../lambdas/ingest/pipeline';
 import { filesUnder, median } from './util';
 
 export interface CpuStep {

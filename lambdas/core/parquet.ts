@@ -7,7 +7,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { type ArchiveRecord, type FieldSpec, normaliseRecord, parquetSchemaOf } from '../../core/records';
+import { type ArchiveRecord, type FieldSpec, normaliseRecord, parquetSchemaOf } from './records';
 
 /**
  * Level 6, not 9 (decided by `npm run bench`, see bench/README.md): -9 costs ~8–15 µs/event more

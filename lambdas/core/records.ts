@@ -166,3 +166,21 @@ export function epochSecondsJson(d: Date): string {
     .replace(/0+$/, '');
   return `${negative ? '-' : ''}${seconds}${fraction ? `.${fraction}` : ''}`;
 }
+
+/**
+ * Archive order: event time, then id (in place). Day objects are written in it and the query API
+ * pages in it.
+ */
+export function sortRecords(
+  source: { readonly timeField: string; readonly idField: string },
+  records: ArchiveRecord[],
+): ArchiveRecord[] {
+  return records.sort((a, b) => {
+    const ta = (a[source.timeField] as Date).getTime();
+    const tb = (b[source.timeField] as Date).getTime();
+    if (ta !== tb) return ta - tb;
+    const ia = String(a[source.idField]);
+    const ib = String(b[source.idField]);
+    return ia < ib ? -1 : ia > ib ? 1 : 0;
+  });
+}

@@ -38,7 +38,7 @@ export {
   partialResultOf,
   SourceFailedError,
 } from './instance-run';
-export { type CommitStep, contentHash, sortRecords } from './steps/commit-day';
+export type { CommitStep } from './steps/commit-day';
 export { DEFAULT_SETTINGS, type IngestSettings } from './steps/plan';
 export { contiguousCoverage, coveredThrough } from './steps/report';
 

@@ -12,11 +12,11 @@ import { createHash } from 'node:crypto';
 import { type Clock, iso } from '@eventlog-archive/shared';
 import { dataKey, type TableLocation } from '../../core/layout';
 import { emptyLedgerDay, type LedgerDay, type WindowRecord, writeLedgerDay } from '../../core/ledger';
-import type { ArchiveRecord } from '../../core/records';
+import { decodeParquet } from '../../core/parquet';
+import { type ArchiveRecord, sortRecords } from '../../core/records';
 import type { SourceDefinition } from '../../core/sources/types';
 import type { ArchiveStore } from '../../core/store';
-import { decodeParquet } from '../archive/parquet';
-import { type EncodedDay, encodeDay, identityHash } from '../archive/parquet-worker';
+import { type EncodedDay, encodeDay } from '../archive/parquet-worker';
 import type { FetchedWindow } from './fetch-window';
 
 export type CommitStep = 'fetched' | 'merged' | 'data-written' | 'ledger-written' | 'digest-written';
@@ -166,21 +166,4 @@ export async function recordWindows(
   };
   await writeLedgerDay(store, table, ledgerDay);
   return { ledgerDay, reswept };
-}
-
-/** Archive order: event time, then id. The query API pages in the same order. */
-export function sortRecords(source: SourceDefinition, records: ArchiveRecord[]): ArchiveRecord[] {
-  return records.sort((a, b) => {
-    const ta = (a[source.timeField] as Date).getTime();
-    const tb = (b[source.timeField] as Date).getTime();
-    if (ta !== tb) return ta - tb;
-    const ia = String(a[source.idField]);
-    const ib = String(b[source.idField]);
-    return ia < ib ? -1 : ia > ib ? 1 : 0;
-  });
-}
-
-/** A window's content hash: {@link identityHash} of its records in archive order. */
-export function contentHash(source: SourceDefinition, sortedRecords: readonly ArchiveRecord[]): string {
-  return identityHash(source.timeField, source.idField, sortedRecords);
 }

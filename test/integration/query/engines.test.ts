@@ -9,8 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStore } from '../../../lambdas/core/local-store';
-import { type ArchiveRecord, type FieldSpec, normaliseRecord } from '../../../lambdas/core/records';
-import { ingestInstance, sortRecords } from '../../../lambdas/ingest/pipeline';
+import {
+  type ArchiveRecord,
+  type FieldSpec,
+  normaliseRecord,
+  sortRecords,
+} from '../../../lambdas/core/records';
+import { ingestInstance } from '../../../lambdas/ingest/pipeline';
 import { codecatalyst } from '../../../lambdas/ingest/sources/codecatalyst';
 import type { SourceModule } from '../../../lambdas/ingest/sources/types';
 import { createAthenaEngine } from '../../../lambdas/query/athena-engine';

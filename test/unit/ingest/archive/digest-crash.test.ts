@@ -8,8 +8,8 @@ import { type LocalDigestSigner, loadOrCreateKeyFile } from '../../../../lambdas
 import { verifyChain, verifyData } from '../../../../lambdas/core/digest-verify';
 import { instanceDataPrefix } from '../../../../lambdas/core/layout';
 import { LocalStore } from '../../../../lambdas/core/local-store';
+import { decodeParquet } from '../../../../lambdas/core/parquet';
 import { type ArchiveRecord, canonicalJson } from '../../../../lambdas/core/records';
-import { decodeParquet } from '../../../../lambdas/ingest/archive/parquet';
 import { type CommitStep, type IngestRequest, ingestInstance } from '../../../../lambdas/ingest/pipeline';
 import { codecatalyst } from '../../../../lambdas/ingest/sources/codecatalyst';
 import { DAY_MS, HOUR_MS } from '../../../../lambdas/shared/src/time';

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
+import { decodeParquet } from '../../../../lambdas/core/parquet';
 import { canonicalJson, normaliseRecord } from '../../../../lambdas/core/records';
 import { CODECATALYST_FIELDS } from '../../../../lambdas/core/sources/codecatalyst/schema';
-import { decodeParquet } from '../../../../lambdas/ingest/archive/parquet';
 import { encodeDay, parquetWorkerStats } from '../../../../lambdas/ingest/archive/parquet-worker';
 import { record } from '../fake-source';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { decodeParquet } from '../../../../lambdas/core/parquet';
 import { canonicalJson, normaliseRecord } from '../../../../lambdas/core/records';
 import { CODECATALYST_FIELDS } from '../../../../lambdas/core/sources/codecatalyst/schema';
-import { decodeParquet } from '../../../../lambdas/ingest/archive/parquet';
 import {
   encodeDay,
   encodeDaySync,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { decodeParquet, encodeParquet } from '../../../../lambdas/core/parquet';
 import { canonicalJson, normaliseRecord, toWire } from '../../../../lambdas/core/records';
 import { CODECATALYST_FIELDS } from '../../../../lambdas/core/sources/codecatalyst/schema';
-import { decodeParquet, encodeParquet } from '../../../../lambdas/ingest/archive/parquet';
 import { record } from '../fake-source';
 
 describe('Parquet round trip', () => {
