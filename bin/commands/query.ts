@@ -8,6 +8,7 @@ import { type Clock, isApiError } from '@eventlog-archive/shared';
 import { LocalStore } from '../../lambdas/core/local-store';
 import { type ArchiveRecord, type FieldSpec, toWire } from '../../lambdas/core/records';
 import { codecatalystDefinition } from '../../lambdas/core/sources';
+import type { SourceDefinition } from '../../lambdas/core/sources/types';
 import { archivedInstances, storeCatalog } from '../../lambdas/query/catalog';
 import { createDuckDbEngine } from '../../lambdas/query/duckdb-engine';
 import {
@@ -16,7 +17,16 @@ import {
   EXTRA_FILTERS,
   type ExtraFilter,
 } from '../../lambdas/query/list-event-logs';
-import { archiveOption, instanceOption, intOption, parse, required, timeOption, UsageError } from './args';
+import {
+  archiveOption,
+  instanceOption,
+  intOption,
+  parse,
+  required,
+  timeOption,
+  UsageError,
+  type Values,
+} from './args';
 import { localArchiveDir } from './serve';
 import { printable } from './terminal';
 
@@ -35,6 +45,38 @@ const FILTER_OPTIONS: Record<string, ExtraFilter> = {
 const PAGE = 1000;
 
 export async function queryCommand(args: string[], clock: Clock): Promise<number> {
+  const query = queryArguments(args, clock);
+  const store = new LocalStore(query.dir);
+  if (!(await storeCatalog(store).hasInstance(query.source, query.space))) {
+    const known = await archivedInstances(store, query.source);
+    throw new UsageError(
+      `--space: ${query.space} has never been archived in ${query.archive}` +
+        // Folder names of the archive, printed by the CLI at a terminal.
+        (known.length > 0 ? ` (archived: ${known.map(printable).join(', ')})` : ' (nothing archived yet)'),
+    );
+  }
+  const out = stdoutWriter();
+  const count = await printEvents(query, out);
+  if (!out.closed()) process.stderr.write(`${count} event${count === 1 ? '' : 's'}\n`);
+  return 0;
+}
+
+/** The command line of `query`, checked: what to list and how to print it. */
+interface QueryArguments {
+  source: SourceDefinition;
+  space: string;
+  from: number;
+  to: number;
+  /** Column → value the events must have, from the filter options. */
+  equals: Record<string, string>;
+  limit: number;
+  format: QueryFormat;
+  archive: string;
+  /** The archive folder. */
+  dir: string;
+}
+
+function queryArguments(args: string[], clock: Clock): QueryArguments {
   const values = parse(args, {
     space: { type: 'string' },
     from: { type: 'string' },
@@ -51,6 +93,21 @@ export async function queryCommand(args: string[], clock: Clock): Promise<number
   const from = timeOption(values, 'from')!;
   const to = timeOption(values, 'to') ?? clock();
   if (from >= to) throw new UsageError('--to: must be later than --from');
+  const equals = filterEquals(values);
+  // Default: every matching event.
+  const limit = intOption(values, 'limit', Number.POSITIVE_INFINITY, 1, 100_000_000);
+  const format = (values.format ?? 'table') as QueryFormat;
+  if (!QUERY_FORMATS.includes(format))
+    throw new UsageError(
+      `--format: must be one of ${QUERY_FORMATS.join(', ')} (got "${String(values.format)}")`,
+    );
+  const archive = archiveOption(values);
+  const dir = localArchiveDir(archive);
+  return { source, space, from, to, equals, limit, format, archive, dir };
+}
+
+/** The filter options as the engine's equality filters, checked by the API's own filter rules. */
+function filterEquals(values: Values): Record<string, string> {
   const equals: Record<string, string> = {};
   // The API's own filter rules, so the CLI accepts exactly the values the API does.
   const asUsage = (check: () => string): string => {
@@ -69,26 +126,17 @@ export async function queryCommand(args: string[], clock: Clock): Promise<number
     if (raw === undefined) continue;
     equals[EXTRA_FILTERS[field]] = asUsage(() => checkFilter(raw, `--${option}`));
   }
-  // Default: every matching event.
-  const limit = intOption(values, 'limit', Number.POSITIVE_INFINITY, 1, 100_000_000);
-  const format = (values.format ?? 'table') as QueryFormat;
-  if (!QUERY_FORMATS.includes(format))
-    throw new UsageError(
-      `--format: must be one of ${QUERY_FORMATS.join(', ')} (got "${String(values.format)}")`,
-    );
-  const archive = archiveOption(values);
-  const dir = localArchiveDir(archive);
+  return equals;
+}
 
-  const store = new LocalStore(dir);
-  if (!(await storeCatalog(store).hasInstance(source, space))) {
-    const known = await archivedInstances(store, source);
-    throw new UsageError(
-      `--space: ${space} has never been archived in ${archive}` +
-        // Folder names of the archive, printed by the CLI at a terminal.
-        (known.length > 0 ? ` (archived: ${known.map(printable).join(', ')})` : ' (nothing archived yet)'),
-    );
-  }
+/** Writes to stdout, waiting for it to drain. */
+interface Output {
+  write(text: string): Promise<void>;
+  /** Whether the reader went away (`| head`): nothing more is written. */
+  closed(): boolean;
+}
 
+function stdoutWriter(): Output {
   // `| head` closes stdout early: stop quietly instead of failing with EPIPE.
   let closed = false;
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -107,14 +155,19 @@ export async function queryCommand(args: string[], clock: Clock): Promise<number
       process.stdout.once('error', done);
     });
   };
+  return { write, closed: () => closed };
+}
 
-  const printer = printerFor(format, source.fields);
-  const engine = await createDuckDbEngine(dir);
+/** Pages through the engine in archive order and prints each event; returns how many were printed. */
+async function printEvents(query: QueryArguments, out: Output): Promise<number> {
+  const { source, space, from, to, equals, limit } = query;
+  const printer = printerFor(query.format, source.fields);
+  const engine = await createDuckDbEngine(query.dir);
   let count = 0;
   try {
-    await write(printer.head());
+    await out.write(printer.head());
     let after: { time: number; id: string } | undefined;
-    while (count < limit && !closed) {
+    while (count < limit && !out.closed()) {
       const want = Math.min(PAGE, limit - count);
       const { records } = await engine.listEvents({
         source,
@@ -126,19 +179,18 @@ export async function queryCommand(args: string[], clock: Clock): Promise<number
         ...(after ? { after } : {}),
       });
       for (const record of records) {
-        await write(printer.row(record, count === 0));
+        await out.write(printer.row(record, count === 0));
         count++;
       }
       const last = records.at(-1);
       if (!last || records.length < want) break;
       after = { time: (last[source.timeField] as Date).getTime(), id: String(last[source.idField]) };
     }
-    await write(printer.tail(count));
+    await out.write(printer.tail(count));
   } finally {
     await engine.close();
   }
-  if (!closed) process.stderr.write(`${count} event${count === 1 ? '' : 's'}\n`);
-  return 0;
+  return count;
 }
 
 interface Printer {

@@ -33,6 +33,7 @@ import {
   timeOption,
   tuning,
   UsageError,
+  type Values,
 } from './args';
 import { writeLine } from './terminal';
 
@@ -49,6 +50,37 @@ export interface InstanceVerification {
 }
 
 export async function verifyCommand(args: string[], clock: Clock): Promise<number> {
+  const options = verifyArguments(args);
+  const { values, archive } = options;
+  const publicKeyFor = await publicKeyResolver(archive, options.publicKeyFile, options.signingKeyArn);
+  const store = await openArchive(archive);
+  const check: InstanceCheck = { ...options, store, publicKeyFor, now: clock() };
+
+  const reports: InstanceVerification[] = [];
+  for (const source of options.sources) {
+    const only = instanceOption(values, source, false);
+    const partitions = only ? [source.partitionValue(only)] : await instancePartitions(store, source);
+    for (const partitionValue of partitions)
+      reports.push(await verifyInstance(check, source, partitionValue, only));
+  }
+  return printReports(archive, reports, Boolean(values.json));
+}
+
+/** The command line of `verify`, checked. */
+interface VerifyArguments {
+  values: Values;
+  archive: string;
+  sources: SourceDefinition[];
+  /** The days of data to check, from `--from` and `--to`. */
+  range: { fromDay?: string; toDay?: string };
+  sliceMs: number;
+  lookbackMs: number;
+  graceMs: number;
+  publicKeyFile: string | undefined;
+  signingKeyArn: string | undefined;
+}
+
+function verifyArguments(args: string[]): VerifyArguments {
   const values = parse(args, {
     archive: { type: 'string' },
     from: { type: 'string' },
@@ -80,69 +112,79 @@ export async function verifyCommand(args: string[], clock: Clock): Promise<numbe
     throw new UsageError(
       `--signing-key-arn: must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got "${signingKeyArn}"`,
     );
-  const publicKeyFor = await publicKeyResolver(
-    archive,
-    values['public-key'] as string | undefined,
-    signingKeyArn,
+  const publicKeyFile = values['public-key'] as string | undefined;
+  return { values, archive, sources, range, sliceMs, lookbackMs, graceMs, publicKeyFile, signingKeyArn };
+}
+
+/** What checking one instance needs besides the instance. */
+interface InstanceCheck extends VerifyArguments {
+  store: ArchiveStore;
+  publicKeyFor: (doc: DigestDocument) => Promise<KeyObject>;
+  now: number;
+}
+
+/**
+ * One instance: its chain, its data in the range against the chain, and the tail against the ledger.
+ * `only` is the instance named on the command line, if any.
+ */
+async function verifyInstance(
+  check: InstanceCheck,
+  source: SourceDefinition,
+  partitionValue: string,
+  only: string | undefined,
+): Promise<InstanceVerification> {
+  const { store, range, sliceMs, lookbackMs, graceMs, now } = check;
+  const table: TableLocation = { table: source.table, partitionKey: source.partitionKey, partitionValue };
+  const chain = await verifyChain(await readStoredDigests(store, table), check.publicKeyFor, {
+    table,
+    source: source.name,
+    partitionValueOf: (instance) => source.partitionValue(instance),
+  });
+  const data = await verifyData(store, table, chain, range);
+  const ledgerDays = await listLedgerDays(store, table);
+  const ledger = await readLedgerDays(store, table, ledgerDays);
+  const tail = tailFindings(ledger, chain, { sliceMs, lookbackMs, graceMs, now }).filter(
+    (f) => f.day === undefined || inRange(f.day, range),
   );
-  const store = await openArchive(archive);
-  const now = clock();
+  // Unsealed data of a day the ledger never recorded was not written by an ingest run: added.
+  const recorded = data.findings.map((f) =>
+    f.kind === FindingKind.NotYetSealed && f.day !== undefined && !ledger.has(f.day)
+      ? {
+          ...f,
+          kind: FindingKind.Added,
+          problem: true,
+          message: `${f.key}: no digest and no ledger record of its day`,
+        }
+      : f,
+  );
+  // The rest is judged by its day alone, never by the (unsigned) ledger: data old enough that a
+  // run must have sealed it, and no digest covers, is a problem.
+  const dataFindings = dueSealFindings(recorded, chain, {
+    now,
+    lookbackMs,
+    graceMs,
+    digestFolder: digestPrefix(table),
+  });
+  const findings = [...chain.findings, ...dataFindings, ...tail];
+  const someDigest = chain.governing.values().next().value as DigestDocument | undefined;
+  return {
+    source: source.name,
+    // The ledger's name first: a digest may have been copied in from another instance's folder.
+    instance: only ?? ledger.get(ledgerDays[0] ?? '')?.instance ?? someDigest?.instance ?? partitionValue,
+    partition: `${source.partitionKey}=${partitionValue}`,
+    digests: chain.digests,
+    firstSealedDay: chain.firstSealedDay ?? null,
+    lastSealedDay: chain.lastSealedDay ?? null,
+    dataObjectsChecked: data.checked,
+    problems: findings.filter((f) => f.problem),
+    notes: findings.filter((f) => !f.problem),
+  };
+}
 
-  const reports: InstanceVerification[] = [];
-  for (const source of sources) {
-    const only = instanceOption(values, source, false);
-    const partitions = only ? [source.partitionValue(only)] : await instancePartitions(store, source);
-    for (const partitionValue of partitions) {
-      const table: TableLocation = { table: source.table, partitionKey: source.partitionKey, partitionValue };
-      const chain = await verifyChain(await readStoredDigests(store, table), publicKeyFor, {
-        table,
-        source: source.name,
-        partitionValueOf: (instance) => source.partitionValue(instance),
-      });
-      const data = await verifyData(store, table, chain, range);
-      const ledgerDays = await listLedgerDays(store, table);
-      const ledger = await readLedgerDays(store, table, ledgerDays);
-      const tail = tailFindings(ledger, chain, { sliceMs, lookbackMs, graceMs, now }).filter(
-        (f) => f.day === undefined || inRange(f.day, range),
-      );
-      // Unsealed data of a day the ledger never recorded was not written by an ingest run: added.
-      const recorded = data.findings.map((f) =>
-        f.kind === FindingKind.NotYetSealed && f.day !== undefined && !ledger.has(f.day)
-          ? {
-              ...f,
-              kind: FindingKind.Added,
-              problem: true,
-              message: `${f.key}: no digest and no ledger record of its day`,
-            }
-          : f,
-      );
-      // The rest is judged by its day alone, never by the (unsigned) ledger: data old enough that a
-      // run must have sealed it, and no digest covers, is a problem.
-      const dataFindings = dueSealFindings(recorded, chain, {
-        now,
-        lookbackMs,
-        graceMs,
-        digestFolder: digestPrefix(table),
-      });
-      const findings = [...chain.findings, ...dataFindings, ...tail];
-      const someDigest = chain.governing.values().next().value as DigestDocument | undefined;
-      reports.push({
-        source: source.name,
-        // The ledger's name first: a digest may have been copied in from another instance's folder.
-        instance: only ?? ledger.get(ledgerDays[0] ?? '')?.instance ?? someDigest?.instance ?? partitionValue,
-        partition: `${source.partitionKey}=${partitionValue}`,
-        digests: chain.digests,
-        firstSealedDay: chain.firstSealedDay ?? null,
-        lastSealedDay: chain.lastSealedDay ?? null,
-        dataObjectsChecked: data.checked,
-        problems: findings.filter((f) => f.problem),
-        notes: findings.filter((f) => !f.problem),
-      });
-    }
-  }
-
+/** Prints the reports (as JSON with `json`) and returns the exit code: 0 when no problem was found. */
+function printReports(archive: string, reports: readonly InstanceVerification[], json: boolean): number {
   const problems = reports.reduce((n, r) => n + r.problems.length, 0);
-  if (values.json) {
+  if (json) {
     process.stdout.write(
       `${JSON.stringify({ archive, ok: problems === 0, problems, instances: reports }, null, 2)}\n`,
     );

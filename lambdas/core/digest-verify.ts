@@ -1,60 +1,30 @@
 /**
  * Verification of digest chains and of the data objects they seal, as `aws cloudtrail validate-logs`
  * does: what `verify` (and any reader that must prove the archive intact) runs. Reads only; the
- * format is digest.ts.
+ * format is digest.ts. This file checks a chain; digest-verify-data.ts checks the data it seals.
  */
 import type { KeyObject } from 'node:crypto';
-import { DAY_MS, dayStart, iso, utcDay } from '@eventlog-archive/shared';
+import { DAY_MS, dayStart, utcDay } from '@eventlog-archive/shared';
 import {
   DIGEST_FORMAT_VERSION,
   type DigestDocument,
-  dayOfDataKey,
   nextDay,
   type StoredDigest,
   sha256Hex,
   signatureValid,
 } from './digest';
+import { type Finding, FindingKind, finding } from './digest-findings';
 import { publicKeyFingerprint } from './digest-signer';
-import { instanceDataPrefix, type TableLocation } from './layout';
-import { dayFinal, type LedgerDay } from './ledger';
-import type { ArchiveStore } from './store';
+import type { TableLocation } from './layout';
 
-export const FindingKind = {
-  Added: 'added',
-  Removed: 'removed',
-  Changed: 'changed',
-  MissingDigest: 'missing-digest',
-  ReorderedDigest: 'reordered-digest',
-  UnsignedDigest: 'unsigned-digest',
-  BadSignature: 'bad-signature',
-  InvalidDigest: 'invalid-digest',
-  /** Data of a day that a run must have sealed by now (see {@link lastDayDueSealed}) that no digest covers. */
-  UnsealedData: 'unsealed-data',
-  /** Informational: data of days the chain does not seal yet, or of a day whose digest is missing. */
-  NotYetSealed: 'not-yet-sealed',
-  NotCovered: 'not-covered',
-} as const;
-export type FindingKind = (typeof FindingKind)[keyof typeof FindingKind];
-
-const INFORMATIONAL: ReadonlySet<FindingKind> = new Set([FindingKind.NotYetSealed, FindingKind.NotCovered]);
-
-export interface Finding {
-  kind: FindingKind;
-  /** Problems fail `verify`; informational findings do not. */
-  problem: boolean;
-  day?: string;
-  key?: string;
-  sequence?: number;
-  message: string;
-}
-
-function finding(
-  kind: FindingKind,
-  message: string,
-  where: Omit<Finding, 'kind' | 'problem' | 'message'> = {},
-): Finding {
-  return { kind, problem: !INFORMATIONAL.has(kind), ...where, message };
-}
+export { type Finding, FindingKind } from './digest-findings';
+export {
+  type DataReport,
+  dueSealFindings,
+  lastDayDueSealed,
+  tailFindings,
+  verifyData,
+} from './digest-verify-data';
 
 export interface ChainReport {
   findings: Finding[];
@@ -100,6 +70,28 @@ function misplacement(doc: DigestDocument, location: ChainLocation): string | un
   return `${String(doc.source)} ${String(doc.instance)} (${String(doc.table)}/${String(doc.partition?.key)}=${String(doc.partition?.value)})`;
 }
 
+/** What the checks of a chain carry from one digest to the next. */
+interface ChainWalk {
+  findings: Finding[];
+  governing: Map<string, DigestDocument>;
+  /** The day each digest (by sequence) seals. */
+  sealedAt: Map<number, string>;
+  /** The sequence the next digest should have. */
+  expected: number;
+  previous?: StoredDigest;
+  firstSealedDay?: string;
+  lastSealedDay?: string;
+  /** The fingerprint of the key the chain's first checkable digest is signed with. */
+  chainFingerprint?: string;
+}
+
+/** Where a finding about one parsed digest is. */
+interface DigestPlace {
+  key: string;
+  sequence: number;
+  day: string;
+}
+
 /**
  * Checks a chain: each digest parses and sits at the key its sequence names, is signed by the
  * trusted key (the same key for the whole chain), links to the stored bytes of its predecessor,
@@ -112,155 +104,20 @@ export async function verifyChain(
   publicKeyFor: (doc: DigestDocument) => Promise<KeyObject>,
   location?: ChainLocation,
 ): Promise<ChainReport> {
-  const findings: Finding[] = [];
-  const governing = new Map<string, DigestDocument>();
-  const sealedAt = new Map<number, string>();
-  let expected = 1;
-  let previous: StoredDigest | undefined;
-  let firstSealedDay: string | undefined;
-  let lastSealedDay: string | undefined;
-  let chainFingerprint: string | undefined;
+  const walk: ChainWalk = { findings: [], governing: new Map(), sealedAt: new Map(), expected: 1 };
   for (const stored of digests) {
-    const { sequence, key } = stored;
-    if (sequence > expected) {
-      const range =
-        sequence - 1 > expected ? `digests ${expected} to ${sequence - 1} are` : `digest ${expected} is`;
-      findings.push(
-        finding(FindingKind.MissingDigest, `${range} missing (deleted?) before ${key}`, {
-          sequence: expected,
-        }),
-      );
-    }
-    expected = sequence + 1;
-    const linked = previous?.sequence === sequence - 1 ? previous : undefined;
-    previous = stored;
-
-    let doc: DigestDocument;
-    try {
-      doc = JSON.parse(Buffer.from(stored.bytes).toString('utf8')) as DigestDocument;
-      if (
-        doc?.version !== DIGEST_FORMAT_VERSION ||
-        typeof doc.day !== 'string' ||
-        !Array.isArray(doc.objects)
-      )
-        throw new Error('not a version 1 digest');
-    } catch (err) {
-      findings.push(
-        finding(FindingKind.InvalidDigest, `${key}: ${(err as Error).message}`, { key, sequence }),
-      );
-      continue;
-    }
-    const where = { key, sequence, day: doc.day };
-    const elsewhere = location ? misplacement(doc, location) : undefined;
-    if (elsewhere)
-      findings.push(
-        finding(
-          FindingKind.ReorderedDigest,
-          `${key}: is a digest of ${elsewhere}, not of the folder it is in (copied or moved from another chain)`,
-          where,
-        ),
-      );
-
-    if (typeof doc.signature !== 'string' || doc.signature === '') {
-      findings.push(finding(FindingKind.UnsignedDigest, `${key}: has no signature`, where));
-    } else {
-      let publicKey: KeyObject | undefined;
-      try {
-        publicKey = await publicKeyFor(doc);
-      } catch (err) {
-        findings.push(
-          finding(
-            FindingKind.BadSignature,
-            `${key}: no public key to check it with: ${(err as Error).message}`,
-            where,
-          ),
-        );
-      }
-      if (publicKey) {
-        const fingerprint = publicKeyFingerprint(publicKey);
-        chainFingerprint ??= fingerprint;
-        if (fingerprint !== chainFingerprint)
-          findings.push(
-            finding(
-              FindingKind.BadSignature,
-              `${key}: signed with a different key than the rest of the chain`,
-              where,
-            ),
-          );
-        else if (doc.signing?.publicKeyFingerprint !== fingerprint)
-          findings.push(
-            finding(
-              FindingKind.BadSignature,
-              `${key}: signed with another key (fingerprint ${String(doc.signing?.publicKeyFingerprint).slice(0, 16)}…), not the trusted key (${fingerprint.slice(0, 16)}…)`,
-              where,
-            ),
-          );
-        else if (!signatureValid(doc, publicKey))
-          findings.push(
-            finding(
-              FindingKind.BadSignature,
-              `${key}: the signature does not match the content and the trusted key`,
-              where,
-            ),
-          );
-      }
-    }
-
-    if (doc.sequence !== sequence)
-      findings.push(
-        finding(FindingKind.ReorderedDigest, `${key}: holds digest ${doc.sequence}, not ${sequence}`, where),
-      );
-    if (sequence === 1) {
-      if (doc.previousDigestSha256 !== null || doc.previousSequence !== null)
-        findings.push(
-          finding(FindingKind.ReorderedDigest, `${key}: the first digest names a predecessor`, where),
-        );
-    } else if (linked) {
-      if (doc.previousSequence !== sequence - 1 || doc.previousDigestSha256 !== sha256Hex(linked.bytes))
-        findings.push(
-          finding(
-            FindingKind.ReorderedDigest,
-            `${key}: does not link to digest ${sequence - 1} as stored (previousDigestSha256 differs: reordered, replaced or changed)`,
-            where,
-          ),
-        );
-    }
-
-    if (doc.supersedes !== undefined) {
-      if (sealedAt.get(doc.supersedes) !== doc.day)
-        findings.push(
-          finding(
-            FindingKind.ReorderedDigest,
-            `${key}: supersedes digest ${doc.supersedes}, which does not seal ${doc.day}`,
-            where,
-          ),
-        );
-    } else if (lastSealedDay === undefined) {
-      firstSealedDay = doc.day;
-      lastSealedDay = doc.day;
-    } else if (doc.day <= lastSealedDay) {
-      findings.push(
-        finding(FindingKind.ReorderedDigest, `${key}: seals ${doc.day}, not after ${lastSealedDay}`, where),
-      );
-    } else {
-      if (doc.day !== nextDay(lastSealedDay)) {
-        const from = nextDay(lastSealedDay);
-        const to = utcDay(dayStart(doc.day) - DAY_MS);
-        findings.push(
-          finding(
-            FindingKind.MissingDigest,
-            `no digest seals ${from === to ? from : `${from} to ${to}`} (deleted?)`,
-            {
-              day: from,
-            },
-          ),
-        );
-      }
-      lastSealedDay = doc.day;
-    }
-    sealedAt.set(doc.sequence, doc.day);
-    governing.set(doc.day, doc);
+    const linked = sequenceGap(stored, walk);
+    const doc = parseDigest(stored, walk.findings);
+    if (!doc) continue;
+    const where: DigestPlace = { key: stored.key, sequence: stored.sequence, day: doc.day };
+    if (location) placementFindings(doc, location, where, walk.findings);
+    await signatureFindings(doc, where, publicKeyFor, walk);
+    linkFindings(doc, linked, where, walk.findings);
+    dayFindings(doc, where, walk);
+    walk.sealedAt.set(doc.sequence, doc.day);
+    walk.governing.set(doc.day, doc);
   }
+  const { findings, governing, firstSealedDay, lastSealedDay } = walk;
   return {
     findings,
     digests: digests.length,
@@ -270,173 +127,172 @@ export async function verifyChain(
   };
 }
 
-export interface DataReport {
-  findings: Finding[];
-  /** Data objects compared with a digest. */
-  checked: number;
+/**
+ * Reports the digests missing before `stored` (a gap in the sequences) and moves the walk past it.
+ * Returns the stored digest it must link to, when that is the one just before it.
+ */
+function sequenceGap(stored: StoredDigest, walk: ChainWalk): StoredDigest | undefined {
+  const { sequence, key } = stored;
+  const expected = walk.expected;
+  if (sequence > expected) {
+    const range =
+      sequence - 1 > expected ? `digests ${expected} to ${sequence - 1} are` : `digest ${expected} is`;
+    walk.findings.push(
+      finding(FindingKind.MissingDigest, `${range} missing (deleted?) before ${key}`, {
+        sequence: expected,
+      }),
+    );
+  }
+  walk.expected = sequence + 1;
+  const linked = walk.previous?.sequence === sequence - 1 ? walk.previous : undefined;
+  walk.previous = stored;
+  return linked;
+}
+
+/** The digest's document, or undefined (and an invalid-digest finding) when it is not one. */
+function parseDigest(stored: StoredDigest, findings: Finding[]): DigestDocument | undefined {
+  const { sequence, key } = stored;
+  try {
+    const doc = JSON.parse(Buffer.from(stored.bytes).toString('utf8')) as DigestDocument;
+    if (doc?.version !== DIGEST_FORMAT_VERSION || typeof doc.day !== 'string' || !Array.isArray(doc.objects))
+      throw new Error('not a version 1 digest');
+    return doc;
+  } catch (err) {
+    findings.push(finding(FindingKind.InvalidDigest, `${key}: ${(err as Error).message}`, { key, sequence }));
+    return undefined;
+  }
+}
+
+/** A digest that names another table, partition or instance than the folder it is in. */
+function placementFindings(
+  doc: DigestDocument,
+  location: ChainLocation,
+  where: DigestPlace,
+  findings: Finding[],
+): void {
+  const elsewhere = misplacement(doc, location);
+  if (elsewhere)
+    findings.push(
+      finding(
+        FindingKind.ReorderedDigest,
+        `${where.key}: is a digest of ${elsewhere}, not of the folder it is in (copied or moved from another chain)`,
+        where,
+      ),
+    );
 }
 
 /**
- * Compares the instance's data objects in [fromDay, toDay] with their days' governing digests:
- * added (not in it), removed (in it, gone), changed (SHA-256 differs). Data after the last sealed
- * day is reported as not yet sealed; data of a day whose digest is missing as not covered.
+ * The digest is signed, by the trusted key, with a valid signature; and by the same key as the rest
+ * of the chain (the first key seen pins it).
  */
-export async function verifyData(
-  store: ArchiveStore,
-  table: TableLocation,
-  chain: ChainReport,
-  range: { fromDay?: string; toDay?: string } = {},
-): Promise<DataReport> {
-  const inRange = (day: string): boolean =>
-    (range.fromDay === undefined || day >= range.fromDay) &&
-    (range.toDay === undefined || day <= range.toDay);
-  const actual = new Map<string, string[]>();
-  for await (const listed of store.list(instanceDataPrefix(table))) {
-    const day = dayOfDataKey(listed.key);
-    if (day === undefined || !inRange(day)) continue;
-    actual.set(day, [...(actual.get(day) ?? []), listed.key]);
+async function signatureFindings(
+  doc: DigestDocument,
+  where: DigestPlace,
+  publicKeyFor: (doc: DigestDocument) => Promise<KeyObject>,
+  walk: ChainWalk,
+): Promise<void> {
+  const { key } = where;
+  if (typeof doc.signature !== 'string' || doc.signature === '') {
+    walk.findings.push(finding(FindingKind.UnsignedDigest, `${key}: has no signature`, where));
+    return;
   }
-  const findings: Finding[] = [];
-  let checked = 0;
-  const days = [...new Set([...actual.keys(), ...[...chain.governing.keys()].filter(inRange)])].sort();
-  for (const day of days) {
-    const keys = actual.get(day) ?? [];
-    const digest = chain.governing.get(day);
-    if (!digest) {
-      const after = chain.lastSealedDay === undefined || day > chain.lastSealedDay;
-      const before = chain.firstSealedDay !== undefined && day < chain.firstSealedDay;
-      for (const key of keys)
-        findings.push(
-          after || before
-            ? finding(FindingKind.NotYetSealed, `${key}: its day is not sealed by a digest yet`, { day, key })
-            : finding(
-                FindingKind.NotCovered,
-                `${key}: its day's digest is missing, so it cannot be checked`,
-                { day, key },
-              ),
-        );
-      continue;
-    }
-    const expected = new Map(digest.objects.map((o) => [o.key, o]));
-    for (const key of keys) {
-      const sealed = expected.get(key);
-      if (!sealed) {
-        findings.push(
-          finding(FindingKind.Added, `${key}: not in digest ${digest.sequence} of ${day}`, { day, key }),
-        );
-        continue;
-      }
-      checked++;
-      const object = await store.get(key);
-      if (!object) {
-        findings.push(finding(FindingKind.Removed, `${key}: listed but gone`, { day, key }));
-        continue;
-      }
-      if (sha256Hex(object.body) !== sealed.sha256)
-        findings.push(
-          finding(FindingKind.Changed, `${key}: SHA-256 differs from digest ${digest.sequence} of ${day}`, {
-            day,
-            key,
-          }),
-        );
-    }
-    for (const key of expected.keys())
-      if (!keys.includes(key))
-        findings.push(
-          finding(FindingKind.Removed, `${key}: in digest ${digest.sequence} of ${day}, but missing`, {
-            day,
-            key,
-          }),
-        );
+  let publicKey: KeyObject;
+  try {
+    publicKey = await publicKeyFor(doc);
+  } catch (err) {
+    walk.findings.push(
+      finding(
+        FindingKind.BadSignature,
+        `${key}: no public key to check it with: ${(err as Error).message}`,
+        where,
+      ),
+    );
+    return;
   }
-  return { findings, checked };
+  const problem = signatureProblem(doc, publicKey, walk);
+  if (problem) walk.findings.push(finding(FindingKind.BadSignature, `${key}: ${problem}`, where));
+}
+
+/** What is wrong with the signature of a digest checked with `publicKey`, or undefined. */
+function signatureProblem(doc: DigestDocument, publicKey: KeyObject, walk: ChainWalk): string | undefined {
+  const fingerprint = publicKeyFingerprint(publicKey);
+  walk.chainFingerprint ??= fingerprint;
+  if (fingerprint !== walk.chainFingerprint) return 'signed with a different key than the rest of the chain';
+  if (doc.signing?.publicKeyFingerprint !== fingerprint)
+    return `signed with another key (fingerprint ${String(doc.signing?.publicKeyFingerprint).slice(0, 16)}…), not the trusted key (${fingerprint.slice(0, 16)}…)`;
+  if (!signatureValid(doc, publicKey)) return 'the signature does not match the content and the trusted key';
+  return undefined;
 }
 
 /**
- * The tail: deleting the newest digests leaves a valid, shorter chain. The ledger tells which days
- * are final; a final day after the last sealed one that has been final for longer than `graceMs`
- * (a later run would have sealed it) is reported as a missing digest. Editing the ledger as well
- * defeats this, as deleting CloudTrail's newest digest files does; Object Lock prevents both.
+ * The digest holds the sequence of the key it is at, and links to the stored bytes of its
+ * predecessor (`linked`, when that is stored); the first one names none.
  */
-export function tailFindings(
-  ledger: ReadonlyMap<string, LedgerDay>,
-  chain: Pick<ChainReport, 'lastSealedDay'>,
-  options: { sliceMs: number; lookbackMs: number; graceMs: number; now: number },
-): Finding[] {
-  const days = [...ledger.keys()].sort();
-  let day = chain.lastSealedDay !== undefined ? nextDay(chain.lastSealedDay) : days[0];
-  let notBefore: number | undefined;
-  if (chain.lastSealedDay === undefined && day !== undefined) {
-    const first = Object.keys(ledger.get(day)?.windows ?? {}).sort()[0];
-    notBefore = first ? Date.parse(first) : undefined;
-  }
-  const findings: Finding[] = [];
-  while (day !== undefined && dayFinal(ledger.get(day), day, { ...options, notBefore })) {
-    const sweeps = Object.values(ledger.get(day)!.windows).map((w) => Date.parse(w.sweptAt));
-    const finalSince = Math.max(...sweeps);
-    if (finalSince + options.graceMs <= options.now)
+function linkFindings(
+  doc: DigestDocument,
+  linked: StoredDigest | undefined,
+  where: DigestPlace,
+  findings: Finding[],
+): void {
+  const { key, sequence } = where;
+  if (doc.sequence !== sequence)
+    findings.push(
+      finding(FindingKind.ReorderedDigest, `${key}: holds digest ${doc.sequence}, not ${sequence}`, where),
+    );
+  if (sequence === 1) {
+    if (doc.previousDigestSha256 !== null || doc.previousSequence !== null)
+      findings.push(
+        finding(FindingKind.ReorderedDigest, `${key}: the first digest names a predecessor`, where),
+      );
+  } else if (linked) {
+    if (doc.previousSequence !== sequence - 1 || doc.previousDigestSha256 !== sha256Hex(linked.bytes))
       findings.push(
         finding(
-          FindingKind.MissingDigest,
-          `no digest seals ${day}, final in the ledger since ${iso(finalSince)} (newest digests deleted, or no run has sealed since)`,
-          { day },
+          FindingKind.ReorderedDigest,
+          `${key}: does not link to digest ${sequence - 1} as stored (previousDigestSha256 differs: reordered, replaced or changed)`,
+          where,
         ),
       );
-    day = nextDay(day);
-    notBefore = undefined;
   }
-  return findings;
 }
 
 /**
- * The last UTC day a run must have sealed by `now`. A day's windows are all final once its last one
- * is past the lookback (the day's end plus `lookbackMs`), and the next run seals it; `graceMs` is the
- * time allowed for that run. Derived from the clock alone: the ledger is unsigned, so whoever can
- * rewrite it (mark windows incomplete) must not be able to decide which days need a digest.
+ * A superseding digest re-seals a day an earlier digest sealed; any other seals the day after the
+ * last sealed one (a later day leaves a gap: missing digests). Moves the walk's sealed days on.
  */
-export function lastDayDueSealed(now: number, options: { lookbackMs: number; graceMs: number }): string {
-  return utcDay(now - options.lookbackMs - options.graceMs - DAY_MS);
-}
-
-/**
- * Data no digest covers, judged by its day alone: an object of a day up to {@link lastDayDueSealed}
- * that is not sealed (after the chain's last day, before its first, or in a gap of it) is a problem,
- * `UNSEALED-DATA`, whatever the ledger says; newer unsealed data stays a note. An instance with such
- * data and no digest at all (its digest folder empty or deleted) gets one `MISSING-DIGEST` finding
- * for the whole chain. `findings` are {@link verifyData}'s; the others pass through unchanged.
- */
-export function dueSealFindings(
-  findings: readonly Finding[],
-  chain: Pick<ChainReport, 'digests'>,
-  options: { now: number; lookbackMs: number; graceMs: number; digestFolder: string },
-): Finding[] {
-  const due = lastDayDueSealed(options.now, options);
-  const out: Finding[] = [];
-  const dueDays = new Set<string>();
-  for (const f of findings) {
-    const unsealed = f.kind === FindingKind.NotYetSealed || f.kind === FindingKind.NotCovered;
-    if (!unsealed || f.day === undefined || f.day > due) {
-      out.push(f);
-      continue;
+function dayFindings(doc: DigestDocument, where: DigestPlace, walk: ChainWalk): void {
+  const { key } = where;
+  const last = walk.lastSealedDay;
+  if (doc.supersedes !== undefined) {
+    if (walk.sealedAt.get(doc.supersedes) !== doc.day)
+      walk.findings.push(
+        finding(
+          FindingKind.ReorderedDigest,
+          `${key}: supersedes digest ${doc.supersedes}, which does not seal ${doc.day}`,
+          where,
+        ),
+      );
+  } else if (last === undefined) {
+    walk.firstSealedDay = doc.day;
+    walk.lastSealedDay = doc.day;
+  } else if (doc.day <= last) {
+    walk.findings.push(
+      finding(FindingKind.ReorderedDigest, `${key}: seals ${doc.day}, not after ${last}`, where),
+    );
+  } else {
+    if (doc.day !== nextDay(last)) {
+      const from = nextDay(last);
+      const to = utcDay(dayStart(doc.day) - DAY_MS);
+      walk.findings.push(
+        finding(
+          FindingKind.MissingDigest,
+          `no digest seals ${from === to ? from : `${from} to ${to}`} (deleted?)`,
+          {
+            day: from,
+          },
+        ),
+      );
     }
-    dueDays.add(f.day);
-    out.push(
-      finding(
-        FindingKind.UnsealedData,
-        `${f.key}: no digest covers its day ${f.day}, which was due to be sealed by ${iso(dayStart(f.day) + DAY_MS + options.lookbackMs + options.graceMs)} (digests deleted, or no run has sealed since)`,
-        { day: f.day, ...(f.key !== undefined ? { key: f.key } : {}) },
-      ),
-    );
+    walk.lastSealedDay = doc.day;
   }
-  if (chain.digests === 0 && dueDays.size > 0) {
-    const days = [...dueDays].sort();
-    out.unshift(
-      finding(
-        FindingKind.MissingDigest,
-        `no digest chain: ${options.digestFolder} holds no digest, but the instance has data of ${days.length} day${days.length === 1 ? '' : 's'} (${days[0]}${days.length > 1 ? ` to ${days.at(-1)}` : ''}) that must be sealed by now`,
-        { day: days[0]! },
-      ),
-    );
-  }
-  return out;
 }

@@ -87,19 +87,45 @@ export interface SealResult {
  * head is found by listing, so a crash between two writes leaves a valid, shorter chain.
  */
 export async function sealDigests(request: SealRequest): Promise<SealResult> {
-  const { store, table } = request;
-  const sequences: number[] = [];
-  for await (const object of store.list(digestPrefix(table))) {
-    const sequence = sequenceOfDigestKey(object.key);
-    if (sequence !== undefined) sequences.push(sequence);
+  const chain = await DigestChain.open(request);
+  const lastSealed = await chain.lastSealedDay();
+  if (lastSealed !== undefined) await resealRewrittenDays(chain, lastSealed);
+  const through = await sealFinalDays(chain, lastSealed);
+  return { through: through ?? null, digests: chain.written };
+}
+
+/** One instance's digest chain as this step sees and extends it: listed once, read as needed. */
+class DigestChain {
+  /** Digests written by this step. */
+  written = 0;
+  private readonly cache = new Map<number, ChainEntry>();
+  private head: ChainEntry | undefined;
+
+  private constructor(
+    readonly request: SealRequest,
+    /** The sequences listed, ascending (those appended since are not in it). */
+    readonly sequences: readonly number[],
+  ) {}
+
+  /** Lists the chain and reads its head. */
+  static async open(request: SealRequest): Promise<DigestChain> {
+    const sequences: number[] = [];
+    for await (const object of request.store.list(digestPrefix(request.table))) {
+      const sequence = sequenceOfDigestKey(object.key);
+      if (sequence !== undefined) sequences.push(sequence);
+    }
+    sequences.sort((a, b) => a - b);
+    const chain = new DigestChain(request, sequences);
+    chain.head = sequences.length > 0 ? await chain.read(sequences[sequences.length - 1]!) : undefined;
+    return chain;
   }
-  sequences.sort((a, b) => a - b);
-  const cache = new Map<number, ChainEntry>();
-  const read = async (sequence: number): Promise<ChainEntry> => {
-    const cached = cache.get(sequence);
+
+  /** A digest of the chain, read once. */
+  async read(sequence: number): Promise<ChainEntry> {
+    const cached = this.cache.get(sequence);
     if (cached) return cached;
-    const key = digestKey(table, sequence);
-    const object = await store.get(key);
+    const key = digestKey(this.request.table, sequence);
+    const object = await this.request.store.get(key);
     if (!object) throw new ArchiveError(`${key}: listed but missing; the chain cannot be extended`);
     let doc: DigestDocument;
     try {
@@ -112,23 +138,23 @@ export async function sealDigests(request: SealRequest): Promise<SealResult> {
         `${key}: does not hold digest ${sequence}; the chain cannot be extended (run verify)`,
       );
     const entry = { sequence, bytes: object.body, doc };
-    cache.set(sequence, entry);
+    this.cache.set(sequence, entry);
     return entry;
-  };
-
-  let head = sequences.length > 0 ? await read(sequences[sequences.length - 1]!) : undefined;
-  // The last sealed day: that of the newest digest that seals a new day (superseding ones re-seal old days).
-  let lastSealed: string | undefined;
-  for (let i = sequences.length - 1; i >= 0; i--) {
-    const entry = await read(sequences[i]!);
-    if (entry.doc.supersedes === undefined) {
-      lastSealed = entry.doc.day;
-      break;
-    }
   }
 
-  let written = 0;
-  const append = async (day: string, objects: DigestObject[], supersedes?: number): Promise<void> => {
+  /** The last sealed day: that of the newest digest that seals a new day (superseding ones re-seal old days). */
+  async lastSealedDay(): Promise<string | undefined> {
+    for (let i = this.sequences.length - 1; i >= 0; i--) {
+      const entry = await this.read(this.sequences[i]!);
+      if (entry.doc.supersedes === undefined) return entry.doc.day;
+    }
+    return undefined;
+  }
+
+  /** Signs and writes the next digest, create-only (a retry that meets its own earlier write is fine). */
+  async append(day: string, objects: DigestObject[], supersedes?: number): Promise<void> {
+    const { request, head } = this;
+    const { store, table } = request;
     const sequence = (head?.sequence ?? 0) + 1;
     const doc = await signDigest(
       {
@@ -157,30 +183,37 @@ export async function sealDigests(request: SealRequest): Promise<SealResult> {
       const existing = isPreconditionFailed(err) ? await store.get(key) : undefined;
       if (!existing || Buffer.compare(Buffer.from(existing.body), Buffer.from(bytes)) !== 0) throw err;
     }
-    head = { sequence, bytes, doc };
-    cache.set(sequence, head);
-    written++;
+    this.head = { sequence, bytes, doc };
+    this.cache.set(sequence, this.head);
+    this.written++;
     await request.onDigestWritten?.(day);
-  };
-
-  // (1) Sealed days rewritten since their digest: the newest digest of the day governs.
-  if (lastSealed !== undefined) {
-    const touched = [...new Set(request.touchedDays ?? [])].filter((d) => d <= lastSealed!).sort();
-    const governing = new Map<string, ChainEntry>();
-    for (let i = sequences.length - 1; i >= 0 && governing.size < touched.length; i--) {
-      const entry = await read(sequences[i]!);
-      if (touched.includes(entry.doc.day) && !governing.has(entry.doc.day))
-        governing.set(entry.doc.day, entry);
-    }
-    for (const day of touched) {
-      const sealed = governing.get(day);
-      if (!sealed) continue; // before the chain's first day: never sealed
-      const objects = await dayObjects(store, table, day);
-      if (!sameObjects(objects, sealed.doc.objects)) await append(day, objects, sealed.sequence);
-    }
   }
+}
 
-  // (2) New days, in order, while final.
+/** (1) Sealed days rewritten since their digest get a superseding one: the newest digest of the day governs. */
+async function resealRewrittenDays(chain: DigestChain, lastSealed: string): Promise<void> {
+  const { request, sequences } = chain;
+  const touched = [...new Set(request.touchedDays ?? [])].filter((d) => d <= lastSealed).sort();
+  const governing = new Map<string, ChainEntry>();
+  for (let i = sequences.length - 1; i >= 0 && governing.size < touched.length; i--) {
+    const entry = await chain.read(sequences[i]!);
+    if (touched.includes(entry.doc.day) && !governing.has(entry.doc.day)) governing.set(entry.doc.day, entry);
+  }
+  for (const day of touched) {
+    const sealed = governing.get(day);
+    if (!sealed) continue; // before the chain's first day: never sealed
+    const objects = await dayObjects(request.store, request.table, day);
+    if (!sameObjects(objects, sealed.doc.objects)) await chain.append(day, objects, sealed.sequence);
+  }
+}
+
+/** (2) New days, in order, while final. Returns the chain's last sealed day after them. */
+async function sealFinalDays(
+  chain: DigestChain,
+  lastSealed: string | undefined,
+): Promise<string | undefined> {
+  const { request } = chain;
+  const { store, table } = request;
   let day: string | undefined;
   let notBefore: number | undefined;
   if (lastSealed !== undefined) day = nextDay(lastSealed);
@@ -195,15 +228,16 @@ export async function sealDigests(request: SealRequest): Promise<SealResult> {
     }
   }
   const today = utcDay(request.now());
+  let through = lastSealed;
   while (day !== undefined && day <= today) {
     const doc = request.ledger?.get(day) ?? (await readLedgerDays(store, table, [day])).get(day);
     if (!dayFinal(doc, day, { sliceMs: request.sliceMs, lookbackMs: request.lookbackMs, notBefore })) break;
-    await append(day, await dayObjects(store, table, day));
-    lastSealed = day;
+    await chain.append(day, await dayObjects(store, table, day));
+    through = day;
     notBefore = undefined;
     day = nextDay(day);
   }
-  return { through: lastSealed ?? null, digests: written };
+  return through;
 }
 
 function sameObjects(a: readonly DigestObject[], b: readonly DigestObject[]): boolean {

@@ -157,106 +157,21 @@ export function decodeListSystemEvents(text: string): ListSystemEventsOutput {
  */
 export function eventMetadataTexts(text: string): Map<number, string> {
   const out = new Map<number, string>();
-  let i = 0;
-  const ws = (): void => {
-    for (;;) {
-      const c = text.charCodeAt(i);
-      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
-      else return;
-    }
-  };
-  // At an opening quote: moves past the string and returns its raw text (quotes included).
-  const rawString = (): string => {
-    const start = i;
-    let from = i + 1;
-    for (;;) {
-      const quote = text.indexOf('"', from);
-      let backslashes = 0;
-      for (let k = quote - 1; text.charCodeAt(k) === 0x5c; k--) backslashes++;
-      from = quote + 1;
-      if (backslashes % 2 === 0) break;
-    }
-    i = from;
-    return text.slice(start, i);
-  };
-  const key = (): string => {
-    const raw = rawString();
-    return raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
-  };
-  // Moves past one value of any kind (iterative: document depth cannot overflow the stack).
-  const skip = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '"') {
-      rawString();
-      return;
-    }
-    if (c !== '{' && c !== '[') {
-      while (i < text.length && !',}] \t\r\n'.includes(text[i]!)) i++;
-      return;
-    }
-    let depth = 0;
-    do {
-      const ch = text[i];
-      if (ch === '"') {
-        rawString();
-        continue;
-      }
-      if (ch === '{' || ch === '[') depth++;
-      else if (ch === '}' || ch === ']') depth--;
-      i++;
-    } while (depth > 0);
-  };
-  // At `{`: calls `member` with each key, positioned at its value, which `member` must consume.
-  const members = (member: (name: string) => void): void => {
-    i++;
-    for (;;) {
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      const name = key();
-      ws();
-      i++; // ':'
-      ws();
-      member(name);
-      ws();
-      if (text[i] === ',') i++;
-    }
-  };
-  // At `[`: calls `item` with each index, positioned at its value, which `item` must consume.
-  const items = (item: (index: number) => void): void => {
-    i++;
-    for (let index = 0; ; index++) {
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      item(index);
-      ws();
-      if (text[i] === ',') i++;
-    }
-  };
-  const at = (c: string): boolean => text[i] === c;
-
-  ws();
-  if (!at('{')) return out;
-  members((name) => {
-    if (name !== 'events' || !at('[')) return skip();
+  const scan = new JsonScanner(text);
+  scan.ws();
+  if (!scan.at('{')) return out;
+  scan.members((name) => {
+    if (name !== 'events' || !scan.at('[')) return scan.skip();
     out.clear();
-    items((index) => {
-      if (!at('{')) return skip();
-      members((field) => {
-        if (field !== 'eventDetails') return skip();
+    scan.items((index) => {
+      if (!scan.at('{')) return scan.skip();
+      scan.members((field) => {
+        if (field !== 'eventDetails') return scan.skip();
         out.delete(index);
-        if (!at('{')) return skip();
-        members((detail) => {
-          if (detail !== 'eventMetadata') return skip();
-          const start = i;
-          skip();
-          const raw = text.slice(start, i);
+        if (!scan.at('{')) return scan.skip();
+        scan.members((detail) => {
+          if (detail !== 'eventMetadata') return scan.skip();
+          const raw = scan.rawValue();
           if (raw === 'null') out.delete(index);
           else out.set(index, raw);
         });
@@ -264,6 +179,119 @@ export function eventMetadataTexts(text: string): Map<number, string> {
     });
   });
   return out;
+}
+
+/**
+ * A cursor over JSON text that `JSON.parse` has accepted: it moves past whitespace, strings and
+ * whole values without building them, so a value's raw text can be cut out byte for byte.
+ */
+class JsonScanner {
+  /** The position in the text. */
+  private i = 0;
+
+  constructor(private readonly text: string) {}
+
+  at(c: string): boolean {
+    return this.text[this.i] === c;
+  }
+
+  /** Moves past whitespace. */
+  ws(): void {
+    for (;;) {
+      const c = this.text.charCodeAt(this.i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) this.i++;
+      else return;
+    }
+  }
+
+  /** At an opening quote: moves past the string and returns its raw text (quotes included). */
+  rawString(): string {
+    const { text } = this;
+    const start = this.i;
+    let from = this.i + 1;
+    for (;;) {
+      const quote = text.indexOf('"', from);
+      let backslashes = 0;
+      for (let k = quote - 1; text.charCodeAt(k) === 0x5c; k--) backslashes++;
+      from = quote + 1;
+      if (backslashes % 2 === 0) break;
+    }
+    this.i = from;
+    return text.slice(start, this.i);
+  }
+
+  /** At a member's name: moves past it and returns it decoded. */
+  private key(): string {
+    const raw = this.rawString();
+    return raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+  }
+
+  /** Moves past one value of any kind (iterative: document depth cannot overflow the stack). */
+  skip(): void {
+    const { text } = this;
+    this.ws();
+    const c = text[this.i];
+    if (c === '"') {
+      this.rawString();
+      return;
+    }
+    if (c !== '{' && c !== '[') {
+      while (this.i < text.length && !',}] \t\r\n'.includes(text[this.i]!)) this.i++;
+      return;
+    }
+    let depth = 0;
+    do {
+      const ch = text[this.i];
+      if (ch === '"') {
+        this.rawString();
+        continue;
+      }
+      if (ch === '{' || ch === '[') depth++;
+      else if (ch === '}' || ch === ']') depth--;
+      this.i++;
+    } while (depth > 0);
+  }
+
+  /** Moves past one value and returns its raw text (from where the cursor was). */
+  rawValue(): string {
+    const start = this.i;
+    this.skip();
+    return this.text.slice(start, this.i);
+  }
+
+  /** At `{`: calls `member` with each key, positioned at its value, which `member` must consume. */
+  members(member: (name: string) => void): void {
+    this.i++;
+    for (;;) {
+      this.ws();
+      if (this.at('}')) {
+        this.i++;
+        return;
+      }
+      const name = this.key();
+      this.ws();
+      this.i++; // ':'
+      this.ws();
+      member(name);
+      this.ws();
+      if (this.at(',')) this.i++;
+    }
+  }
+
+  /** At `[`: calls `item` with each index, positioned at its value, which `item` must consume. */
+  items(item: (index: number) => void): void {
+    this.i++;
+    for (let index = 0; ; index++) {
+      this.ws();
+      if (this.at(']')) {
+        this.i++;
+        return;
+      }
+      item(index);
+      this.ws();
+      if (this.at(',')) this.i++;
+    }
+  }
 }
 
 /** The extra members of the API reference's errors. */

@@ -1,0 +1,386 @@
+/**
+ * The node:http server of `serve` (serve.ts): the query API on one machine, in front of the same
+ * `handleApiRequest` the Lambda runs, with DuckDB over a folder archive instead of Athena, the ledger
+ * folder as the catalog and a key file in the archive (`_keys/next-token.key`) for nextTokens. It
+ * answers only requests addressed to it by name (Host and Origin checks against DNS rebinding and
+ * cross-site requests from a browser), under limits on time, queue and concurrency.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Clock, createLogger, type Logger } from '@eventlog-archive/shared';
+import { LocalStore } from '../../lambdas/core/local-store';
+import { parseArchiveUri } from '../../lambdas/core/store';
+import { type ApiDeps, type ApiRequest, handleApiRequest, MAX_BODY_BYTES } from '../../lambdas/query/api';
+import { storeCatalog } from '../../lambdas/query/catalog';
+import {
+  createDuckDbEngine,
+  DEFAULT_CONNECTIONS,
+  DEFAULT_MAX_WAITING,
+  type DuckDbEngineOptions,
+  type EngineActivity,
+} from '../../lambdas/query/duckdb-engine';
+import type { QueryEngine } from '../../lambdas/query/engine';
+import { loadLocalTokenKeys, NextTokenCodec } from '../../lambdas/query/next-token';
+import { UsageError } from './args';
+import { type Audience, audienceOf, refusal, SAFETY_HEADERS } from './serve-admission';
+
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_HOST = '127.0.0.1';
+// Past the body limit the rest is drained unread; a body this large is cut off by closing the connection.
+const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
+/**
+ * Default time from a request's last body byte to its answer, queue wait included: API Gateway's
+ * integration timeout, so a query slower than the deployed API could answer fails here too
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
+ */
+export const DEFAULT_QUERY_TIMEOUT_MS = 29_000;
+/** Default time to receive a body (the largest valid one is about 10 KB). */
+export const DEFAULT_BODY_TIMEOUT_MS = 5_000;
+/** Default time to receive the request line and headers. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** Limits of `serve`; every one has a default fit for one user on one machine. */
+export interface ServeLimits {
+  /** DuckDB connections, i.e. queries run at once (default {@link DEFAULT_CONNECTIONS}). */
+  connections?: number;
+  /** Queries waiting for a connection; one more answers 429 ThrottlingException (default {@link DEFAULT_MAX_WAITING}). */
+  maxWaiting?: number;
+  /** Time from the last body byte to the answer; past it 504 (default {@link DEFAULT_QUERY_TIMEOUT_MS}). */
+  queryTimeoutMs?: number;
+  /** Time to receive a body from the end of the headers; past it 408 and the connection is closed (default {@link DEFAULT_BODY_TIMEOUT_MS}). */
+  bodyTimeoutMs?: number;
+  /** node:http `headersTimeout` (default {@link DEFAULT_HEADERS_TIMEOUT_MS}). */
+  headersTimeoutMs?: number;
+}
+
+export interface ServeOptions {
+  /** Archive URI: `file:///abs/path` or a folder path (an `s3://` archive is not served locally). */
+  archive: string;
+  /** Default {@link DEFAULT_PORT}; 0 picks a free port. */
+  port?: number;
+  /** Default {@link DEFAULT_HOST}. */
+  host?: string;
+  /** nextToken lifetime (default 24 h). */
+  tokenTtlSeconds?: number;
+  /** Request and error log (default: the project's logger, level from POWERTOOLS_LOG_LEVEL). */
+  logger?: Logger;
+  /** Clock for nextToken expiry and the banner's example range (default: the system clock). */
+  clock?: Clock;
+  /** Time, queue and concurrency limits. */
+  limits?: ServeLimits;
+  /** Further DuckDB engine options (threads, day cache; `beforeQuerySql` for tests). */
+  engine?: Omit<DuckDbEngineOptions, 'connections' | 'maxWaiting'>;
+}
+
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:3000`. */
+  url: string;
+  /** The archive folder served. */
+  dir: string;
+  /** What the engine is doing (queries running, waiting, cancelled). */
+  activity(): EngineActivity;
+  /** Stops listening, ends open connections and closes the engine. */
+  close(): Promise<void>;
+}
+
+/** The archive folder of a URI; an `s3://` archive is a usage error (DuckDB cannot reach S3 offline). */
+export function localArchiveDir(archive: string): string {
+  const location = parseArchiveUri(archive);
+  if (location.kind !== 'file')
+    throw new UsageError(
+      '--archive: serve and query read a folder archive (file:///abs/path or a path); an s3:// archive is ' +
+        "queried through the deployed API or Athena (DuckDB's httpfs extension cannot be installed offline)",
+    );
+  return location.dir;
+}
+
+/**
+ * Starts the local API.
+ *
+ * @example
+ * const server = await startServer({ archive: './data', port: 0 });
+ * const res = await fetch(`${server.url}/v1/spaces/demo-space/eventLogs`, {
+ *   method: 'POST',
+ *   headers: { 'content-type': 'application/json' },
+ *   body: '{…}',
+ * });
+ * await server.close();
+ */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const dir = localArchiveDir(options.archive);
+  const store = new LocalStore(dir);
+  const limits = options.limits ?? {};
+  const queryTimeoutMs = limits.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  const bodyTimeoutMs = limits.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  const headersTimeoutMs = limits.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const engine = await createDuckDbEngine(dir, {
+    ...options.engine,
+    connections: limits.connections ?? DEFAULT_CONNECTIONS,
+    maxWaiting: limits.maxWaiting ?? DEFAULT_MAX_WAITING,
+  });
+  const logger = options.logger ?? createLogger({ serviceName: 'eventlog-archive-serve' });
+  const deps = apiDeps(options, store, engine, logger);
+
+  const host = options.host ?? DEFAULT_HOST;
+  const port = options.port ?? DEFAULT_PORT;
+  // Known once listening (port 0 picks one); no request is handled before that.
+  let audience: Audience = { names: new Set(), origins: new Set(), port: -1 };
+
+  const server = createServer(
+    {
+      headersTimeout: headersTimeoutMs,
+      // Node's own cut-off for a whole request (answers 408 itself); the body deadline below comes first.
+      requestTimeout: headersTimeoutMs + bodyTimeoutMs + 1_000,
+      // Node checks both timeouts only this often (default 30 s), which would stretch them.
+      connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
+    },
+    (req, res) => answer(req, res, { audience, deps, engine, logger, queryTimeoutMs, bodyTimeoutMs }),
+  );
+  await listen(server, port, host, engine);
+  const address = server.address() as AddressInfo;
+  audience = audienceOf(host, address.port);
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    dir,
+    activity: () => engine.activity(),
+    close: () => {
+      closed ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await stopped;
+        await engine.close();
+      })();
+      return closed;
+    },
+  };
+}
+
+/** What the API handler needs: the engine, the ledger as catalog, and a nextToken codec made when first needed. */
+function apiDeps(options: ServeOptions, store: LocalStore, engine: QueryEngine, logger: Logger): ApiDeps {
+  let tokens: Promise<NextTokenCodec> | undefined;
+  return {
+    engine,
+    catalog: storeCatalog(store),
+    // Created on the first page that needs a nextToken, so serving a read-only folder works until then.
+    tokens: () => {
+      tokens ??= loadLocalTokenKeys(store).then(
+        (keys) =>
+          new NextTokenCodec({
+            keys,
+            ...(options.clock ? { now: options.clock } : {}),
+            ...(options.tokenTtlSeconds !== undefined ? { ttlSeconds: options.tokenTtlSeconds } : {}),
+          }),
+      );
+      tokens.catch(() => {
+        tokens = undefined;
+      });
+      return tokens;
+    },
+    logger,
+    ...(options.clock ? { now: options.clock } : {}),
+  };
+}
+
+/** Listens on `host:port`; a port in use or a host it cannot listen on is a usage error (and closes the engine). */
+function listen(server: Server, port: number, host: string, engine: QueryEngine): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      void engine.close();
+      if (err.code === 'EADDRINUSE')
+        reject(new UsageError(`--port: ${port} is in use on ${host}; choose another with --port N`));
+      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND')
+        reject(new UsageError(`--host: cannot listen on ${host}`));
+      else reject(err);
+    });
+    server.listen(port, host, () => resolve());
+  });
+}
+
+/** What one request needs of the server it came to. */
+interface RequestContext {
+  audience: Audience;
+  deps: ApiDeps;
+  engine: QueryEngine;
+  logger: Logger;
+  queryTimeoutMs: number;
+  bodyTimeoutMs: number;
+}
+
+/** Admits, reads and answers one request; its query stops when the client leaves or time runs out. */
+function answer(req: IncomingMessage, res: ServerResponse, context: RequestContext): void {
+  const { audience, deps, engine, logger, queryTimeoutMs, bodyTimeoutMs } = context;
+  const requestId = randomUUID();
+  const refused = refusal(req, audience);
+  if (refused) {
+    logger.warn('request refused', {
+      requestId,
+      method: req.method,
+      path: (req.url ?? '').slice(0, 200),
+      status: refused.status,
+      errorType: refused.type,
+    });
+    // The body is not read: close the connection rather than drain what a refused client sends.
+    sendError(res, requestId, refused.status, refused.type, refused.message, { connection: 'close' });
+    return;
+  }
+  readBody(req, res, requestId, bodyTimeoutMs, (body, tooLarge) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const request: ApiRequest = {
+      method: req.method ?? 'GET',
+      path: q < 0 ? url : url.slice(0, q),
+      query: queryParams(q < 0 ? '' : url.slice(q + 1)),
+      headers: req.headers,
+      body,
+      bodyTooLarge: tooLarge,
+      requestId,
+    };
+    // Aborted when nobody wants the answer any more: the engine drops or interrupts the query.
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      controller.abort(abortReason(`no answer within ${queryTimeoutMs} ms`));
+      logger.warn('request timed out', { requestId, path: request.path.slice(0, 200), queryTimeoutMs });
+      // 504 as API Gateway answers a slow integration; the SDKs retry a 504 as transient.
+      sendError(
+        res,
+        requestId,
+        504,
+        'InternalServerException',
+        `The query did not finish within ${queryTimeoutMs} ms; narrow the time range or filters, or retry later.`,
+      );
+    }, queryTimeoutMs);
+    res.on('close', () => {
+      clearTimeout(timer);
+      if (!res.writableFinished) controller.abort(abortReason('the client closed the connection'));
+    });
+    const perRequest: ApiDeps = { ...deps, engine: withSignal(engine, controller.signal) };
+    void handleApiRequest(request, perRequest).then((response) => {
+      clearTimeout(timer);
+      send(res, requestId, response.statusCode, response.headers, response.body);
+    });
+  });
+}
+
+function abortReason(message: string): Error {
+  const err = new Error(message);
+  err.name = 'AbortError';
+  return err;
+}
+
+/** The engine as one request sees it: its queries stop when the request's signal aborts. */
+function withSignal(engine: QueryEngine, signal: AbortSignal): QueryEngine {
+  return {
+    listEvents: (query, options) => engine.listEvents(query, { ...options, signal }),
+    close: () => engine.close(),
+  };
+}
+
+/** Writes an answer with the safety headers, unless one was written or the client left. */
+function send(
+  res: ServerResponse,
+  requestId: string,
+  statusCode: number,
+  headers: Record<string, string>,
+  body: string,
+): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(statusCode, {
+    ...SAFETY_HEADERS,
+    ...headers,
+    'content-length': String(Buffer.byteLength(body, 'utf8')),
+    'x-amzn-RequestId': requestId,
+  });
+  res.end(body);
+}
+
+/** An error in the API's shape: the name in `x-amzn-ErrorType`, a JSON body `{"message"}`. */
+function sendError(
+  res: ServerResponse,
+  requestId: string,
+  statusCode: number,
+  type: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  send(
+    res,
+    requestId,
+    statusCode,
+    { 'content-type': 'application/json', 'x-amzn-ErrorType': type, ...headers },
+    JSON.stringify({ message }),
+  );
+}
+
+/**
+ * Collects a body up to the API's limit; past it the rest is drained and the request flagged. A
+ * body not complete within `timeoutMs` (a client sending a byte at a time) is answered 408
+ * RequestTimeoutException, a name the AWS SDKs retry, and its connection closed.
+ */
+function readBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+  timeoutMs: number,
+  done: (body: string | undefined, tooLarge: boolean) => void,
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  const cut = (status: number, type: string, message: string): void => {
+    over = true;
+    clearTimeout(timer);
+    sendError(res, requestId, status, type, message, { connection: 'close' });
+    // Closed once the answer is flushed (not before, or the client would never read it): the
+    // client may still be sending, so the connection cannot be reused.
+    if (res.writableFinished) req.socket.destroy();
+    else res.once('finish', () => req.socket.destroy());
+  };
+  const timer = setTimeout(
+    () => cut(408, 'RequestTimeoutException', `body: not received within ${timeoutMs} ms; send it at once`),
+    timeoutMs,
+  );
+  req.on('data', (chunk: Buffer) => {
+    if (over) return;
+    size += chunk.length;
+    if (size <= MAX_BODY_BYTES + 1) chunks.push(chunk);
+    if (size > DRAIN_LIMIT_BYTES)
+      cut(400, 'ValidationException', `body: must not be larger than ${MAX_BODY_BYTES} bytes`);
+  });
+  req.on('error', () => {
+    clearTimeout(timer);
+    res.destroy();
+  });
+  req.on('close', () => clearTimeout(timer));
+  req.on('end', () => {
+    clearTimeout(timer);
+    if (over) return;
+    done(size === 0 ? undefined : Buffer.concat(chunks).toString('utf8'), size > MAX_BODY_BYTES);
+  });
+}
+
+/**
+ * A query string as the API takes it: percent-decoded, a repeated parameter as the list of its
+ * values. `+` stays a plus sign (as AWS services read query strings; a system ARN may contain `+`),
+ * and a malformed escape is kept as sent, for the route's validation to reject.
+ */
+export function queryParams(search: string): Record<string, string | string[]> {
+  const decode = (text: string): string => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const out: Record<string, string | string[]> = {};
+  for (const part of search.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const key = decode(eq < 0 ? part : part.slice(0, eq));
+    const value = eq < 0 ? '' : decode(part.slice(eq + 1));
+    const seen = Object.hasOwn(out, key) ? out[key] : undefined;
+    out[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return out;
+}
