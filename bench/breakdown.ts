@@ -10,7 +10,7 @@ import { decodeParquet, encodeParquet } from '../lambdas/core/parquet';
 import { sortRecords } from '../lambdas/core/records';
 import { codecatalystDefinition as codecatalyst } from '../lambdas/core/sources';
 import { encodeDaySync } from '../lambdas/ingest/archive/parquet-worker';
-import { DEFAULT_SETTINGS } from '../lambdas/ingest/pipeline';
+import { DEFAULT_SETTINGS } from '../lambdas/ingest/ingest-instance';
 import { filesUnder, median } from './util';
 
 export interface CpuStep {
@@ -43,7 +43,7 @@ function perEvent(events: number, fn: () => unknown): number {
 }
 
 /**
- * Times the commit steps of lambdas/ingest/pipeline.ts (commitDay) on the middle day of `archiveDir`.
+ * Times the commit steps of lambdas/ingest/steps/commit-day.ts (commitDay) on the middle day of `archiveDir`.
  * The window filter is a replica of the pipeline's (one `sorted.filter` per window of the day).
  */
 export async function cpuBreakdown(archiveDir: string, fetchUsPerEvent: number): Promise<CpuBreakdown> {

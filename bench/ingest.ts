@@ -11,7 +11,7 @@ import { CodeCatalystClient, paginateListEventLogs } from '@aws-sdk/client-codec
 import { DAY_MS, floorTo } from '@eventlog-archive/shared';
 import { LocalStore } from '../lambdas/core/local-store';
 import { parquetWorkerStats } from '../lambdas/ingest/archive/parquet-worker';
-import { DEFAULT_SETTINGS, type IngestResult, ingestInstance } from '../lambdas/ingest/pipeline';
+import { DEFAULT_SETTINGS, type IngestResult, ingestInstance } from '../lambdas/ingest/ingest-instance';
 import { codecatalyst } from '../lambdas/ingest/sources/codecatalyst/index';
 import type { SourceClient } from '../lambdas/ingest/sources/types';
 import { type CpuBreakdown, cpuBreakdown } from './breakdown';
@@ -378,7 +378,7 @@ export async function ingestSection(): Promise<{ figures: IngestFigures; checks:
   };
 }
 
-/** The pipeline's rule (lambdas/ingest/pipeline.ts) for how many days are fetched at once. */
+/** The ingest's rule (lambdas/ingest/steps/schedule-days.ts) for how many days are fetched at once. */
 function maxDaysInFlight(concurrency: number): number {
   const windowsPerDay = DAY_MS / DEFAULT_SETTINGS.sliceMs;
   return Math.max(2, Math.ceil((2 * concurrency) / windowsPerDay) + 1);

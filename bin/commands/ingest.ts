@@ -6,8 +6,13 @@ import {
   DEFAULT_SETTINGS,
   type IngestProgress,
   type IngestSettings,
-} from '../../lambdas/ingest/pipeline';
-import { allSucceeded, type InstanceOutcome, ingestionLagSeconds, runIngest } from '../../lambdas/ingest/run';
+} from '../../lambdas/ingest/ingest-instance';
+import {
+  allSucceeded,
+  type InstanceOutcome,
+  ingestionLagSeconds,
+  runIngest,
+} from '../../lambdas/ingest/ingest-run';
 import { SOURCES } from '../../lambdas/ingest/sources';
 import type { SourceModule } from '../../lambdas/ingest/sources/types';
 import {

@@ -7,7 +7,7 @@
 import { clockFromEnv, createLogger, publishInstanceMetrics } from '@eventlog-archive/shared';
 import type { Context } from 'aws-lambda';
 import { openArchive } from '../core/store';
-import { allSucceeded, runIngest, settingsFromEnv } from './run';
+import { allSucceeded, runIngest, settingsFromEnv } from './ingest-run';
 import { SOURCES, sourceByName } from './sources';
 import type { SourceClient } from './sources/types';
 

@@ -14,7 +14,7 @@ import { type RunningServer, startServer } from '../../bin/commands/serve';
 import { verifyCommand } from '../../bin/commands/verify';
 import { LocalStore } from '../../lambdas/core/local-store';
 import type { ArchiveRecord } from '../../lambdas/core/records';
-import { ingestInstance } from '../../lambdas/ingest/pipeline';
+import { ingestInstance } from '../../lambdas/ingest/ingest-instance';
 import { registerSource } from '../../lambdas/ingest/sources';
 import type { SourceModule } from '../../lambdas/ingest/sources/types';
 import { registerRouteHandler } from '../../lambdas/query/api';

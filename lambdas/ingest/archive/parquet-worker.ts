@@ -20,8 +20,8 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import type { ArchiveRecord, FieldSpec } from '../../core/records';
 import { encodeParquet } from '../../core/parquet';
+import type { ArchiveRecord, FieldSpec } from '../../core/records';
 
 /** The `workerData` key that makes this module a worker when it is loaded. */
 const WORKER_FLAG = 'eventlog-archive/parquet-worker';

@@ -14,7 +14,7 @@ import {
   type TimeWindow,
 } from '@eventlog-archive/shared';
 import type { LedgerDay } from '../../core/ledger';
-import { type InstanceRun, SourceFailedError } from '../instance-run';
+import { type InstanceRun, SourceFailedError } from '../instance-state';
 import { commitDay } from './commit-day';
 import { type FetchedWindow, fetchWindow, type WindowFetcher } from './fetch-window';
 import type { Plan } from './plan';

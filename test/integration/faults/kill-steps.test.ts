@@ -18,7 +18,7 @@ import { listLedgerDays } from '../../../lambdas/core/ledger';
 import { LocalStore } from '../../../lambdas/core/local-store';
 import { createS3Client, S3Store } from '../../../lambdas/core/s3-store';
 import type { ArchiveStore } from '../../../lambdas/core/store';
-import { type CommitStep, ingestInstance } from '../../../lambdas/ingest/pipeline';
+import { type CommitStep, ingestInstance } from '../../../lambdas/ingest/ingest-instance';
 import { codecatalyst } from '../../../lambdas/ingest/sources/codecatalyst';
 import type { SourceClient } from '../../../lambdas/ingest/sources/types';
 import { DAY_MS, floorTo, HOUR_MS } from '../../../lambdas/shared/src/time';

@@ -17,7 +17,11 @@ import { createS3Client, S3Store } from '../../../lambdas/core/s3-store';
 import { codecatalystDefinition } from '../../../lambdas/core/sources/codecatalyst/definition';
 import type { ArchiveStore, PutOptions } from '../../../lambdas/core/store';
 import { Lease } from '../../../lambdas/ingest/archive/lease';
-import { type IngestRequest, type IngestResult, ingestInstance } from '../../../lambdas/ingest/pipeline';
+import {
+  type IngestRequest,
+  type IngestResult,
+  ingestInstance,
+} from '../../../lambdas/ingest/ingest-instance';
 import { codecatalyst } from '../../../lambdas/ingest/sources/codecatalyst';
 import type { SourceClient } from '../../../lambdas/ingest/sources/types';
 import { s3Catalog } from '../../../lambdas/query/catalog';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalStore } from '../../../lambdas/core/local-store';
-import { type IngestRequest, ingestInstance } from '../../../lambdas/ingest/pipeline';
+import { type IngestRequest, ingestInstance } from '../../../lambdas/ingest/ingest-instance';
 import { codecatalyst } from '../../../lambdas/ingest/sources/codecatalyst';
 import type { SourceClient } from '../../../lambdas/ingest/sources/types';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../lambdas/shared/src/time';

@@ -12,8 +12,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalStore } from '../../../lambdas/core/local-store';
 import { defaultEndpoint, parseSystemArn } from '../../../lambdas/core/sources/resiliencehub/arn';
-import { type IngestRequest, ingestInstance } from '../../../lambdas/ingest/pipeline';
-import { runIngest } from '../../../lambdas/ingest/run';
+import { type IngestRequest, ingestInstance } from '../../../lambdas/ingest/ingest-instance';
+import { runIngest } from '../../../lambdas/ingest/ingest-run';
 import { sourceByName } from '../../../lambdas/ingest/sources';
 import { resiliencehub, systemPartitionValue } from '../../../lambdas/ingest/sources/resiliencehub';
 import {

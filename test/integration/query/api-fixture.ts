@@ -4,7 +4,7 @@
  * pipeline into a folder. Also the expected answer of a listing: the events in archive order.
  */
 import { LocalStore } from '../../../lambdas/core/local-store';
-import { ingestInstance } from '../../../lambdas/ingest/pipeline';
+import { ingestInstance } from '../../../lambdas/ingest/ingest-instance';
 import { codecatalyst } from '../../../lambdas/ingest/sources/codecatalyst';
 import { startCodeCatalystServer } from '../../support/codecatalyst-server';
 import type { EventLogEntryWire } from '../../support/sample-events';

@@ -15,7 +15,7 @@ import {
   normaliseRecord,
   sortRecords,
 } from '../../../lambdas/core/records';
-import { ingestInstance } from '../../../lambdas/ingest/pipeline';
+import { ingestInstance } from '../../../lambdas/ingest/ingest-instance';
 import { codecatalyst } from '../../../lambdas/ingest/sources/codecatalyst';
 import type { SourceModule } from '../../../lambdas/ingest/sources/types';
 import { createAthenaEngine } from '../../../lambdas/query/athena-engine';

@@ -24,7 +24,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../../bin/commands/serve';
 import { LocalStore } from '../../../lambdas/core/local-store';
-import { ingestInstance } from '../../../lambdas/ingest/pipeline';
+import { ingestInstance } from '../../../lambdas/ingest/ingest-instance';
 import { resiliencehub } from '../../../lambdas/ingest/sources/resiliencehub';
 import { LOCAL_TOKEN_KEY, NextTokenCodec, requestBinding } from '../../../lambdas/query/next-token';
 import { createLogger } from '../../../lambdas/shared/src';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStore } from '../../../lambdas/core/local-store';
-import { ingestInstance } from '../../../lambdas/ingest/pipeline';
+import { ingestInstance } from '../../../lambdas/ingest/ingest-instance';
 import { resiliencehub } from '../../../lambdas/ingest/sources/resiliencehub';
 import { type ApiDeps, handleApiRequest } from '../../../lambdas/query/api';
 import { storeCatalog } from '../../../lambdas/query/catalog';

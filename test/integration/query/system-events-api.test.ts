@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { coverageCommand } from '../../../bin/commands/coverage';
 import { type RunningServer, startServer } from '../../../bin/commands/serve';
 import { LocalStore } from '../../../lambdas/core/local-store';
-import { ingestInstance } from '../../../lambdas/ingest/pipeline';
+import { ingestInstance } from '../../../lambdas/ingest/ingest-instance';
 import { resiliencehub } from '../../../lambdas/ingest/sources/resiliencehub';
 import { LIST_SYSTEM_EVENTS_PATH } from '../../../lambdas/query/list-system-events';
 import { LOCAL_TOKEN_KEY, NextTokenCodec, requestBinding } from '../../../lambdas/query/next-token';

@@ -10,7 +10,11 @@ import { instanceDataPrefix } from '../../../../lambdas/core/layout';
 import { LocalStore } from '../../../../lambdas/core/local-store';
 import { decodeParquet } from '../../../../lambdas/core/parquet';
 import { type ArchiveRecord, canonicalJson } from '../../../../lambdas/core/records';
-import { type CommitStep, type IngestRequest, ingestInstance } from '../../../../lambdas/ingest/pipeline';
+import {
+  type CommitStep,
+  type IngestRequest,
+  ingestInstance,
+} from '../../../../lambdas/ingest/ingest-instance';
 import { codecatalyst } from '../../../../lambdas/ingest/sources/codecatalyst';
 import { DAY_MS, HOUR_MS } from '../../../../lambdas/shared/src/time';
 import { FakeSource, record } from '../fake-source';

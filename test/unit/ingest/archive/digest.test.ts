@@ -26,7 +26,7 @@ import { FindingKind, tailFindings, verifyChain, verifyData } from '../../../../
 import { dataKey } from '../../../../lambdas/core/layout';
 import { listLedgerDays, readLedgerDays } from '../../../../lambdas/core/ledger';
 import { LocalStore } from '../../../../lambdas/core/local-store';
-import { type IngestRequest, ingestInstance } from '../../../../lambdas/ingest/pipeline';
+import { type IngestRequest, ingestInstance } from '../../../../lambdas/ingest/ingest-instance';
 import { codecatalyst } from '../../../../lambdas/ingest/sources/codecatalyst';
 import { DAY_MS, HOUR_MS } from '../../../../lambdas/shared/src/time';
 import { type KmsServer, startKmsServer } from '../../../support/kms-server';

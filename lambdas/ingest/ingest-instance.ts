@@ -26,7 +26,7 @@ import {
   type InstanceRun,
   recordPartial,
   startRun,
-} from './instance-run';
+} from './instance-state';
 import { type Plan, planWindows } from './steps/plan';
 import { coveredThrough } from './steps/report';
 import { sweep } from './steps/sweep';
@@ -37,7 +37,7 @@ export {
   type IngestResult,
   partialResultOf,
   SourceFailedError,
-} from './instance-run';
+} from './instance-state';
 export type { CommitStep } from './steps/commit-day';
 export { DEFAULT_SETTINGS, type IngestSettings } from './steps/plan';
 export { contiguousCoverage, coveredThrough } from './steps/report';

@@ -1,6 +1,7 @@
 /**
- * Runs the pipeline for a list of instances of one source: the entry point that the Lambda handler
- * and the CLI share. A failing instance is logged and reported; the others still run.
+ * One ingest run over a list of instances of one source (ingest-instance.ts does one instance): the
+ * entry point the Lambda handler and the CLI share. A failing instance is logged and reported; the
+ * others still run.
  */
 import { DAY_MS, errorSummary, type InstanceFigures, type Logger, MINUTE_MS } from '@eventlog-archive/shared';
 import type { ArchiveStore } from '../core/store';
@@ -12,7 +13,7 @@ import {
   type IngestSettings,
   ingestInstance,
   partialResultOf,
-} from './pipeline';
+} from './ingest-instance';
 import type { SourceClient, SourceModule } from './sources/types';
 
 export interface RunRequest extends Omit<IngestRequest, 'instance' | 'client' | 'onProgress'> {
