@@ -400,7 +400,7 @@ function printStorage(f: StorageFigures): void {
     ]),
   );
   console.log(
-    'not installed here (figures from /work/shared/MEASUREMENTS.md, 100k events): parquet-wasm ZSTD 141 B/event,',
+    'not installed here (figures measured once with the same 100k events): parquet-wasm ZSTD 141 B/event,',
   );
   console.log(
     '2935 ms, +5 MB wasm; @dsnp/parquetjs GZIP 149 B/event, 4650 ms; DuckDB COPY ZSTD 137 B/event, 373 ms (native).',

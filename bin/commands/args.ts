@@ -102,6 +102,17 @@ export const instanceOptions = (): Record<string, { type: 'string' }> =>
   Object.fromEntries(
     Object.values(SOURCE_DEFINITIONS).map((s) => [s.instanceOption, { type: 'string' as const }]),
   );
+/** The options that select what a command reads or writes: the source, an instance, a range, the archive, windows. */
+export const selectionOptions = () =>
+  ({
+    source: { type: 'string' },
+    ...instanceOptions(),
+    from: { type: 'string' },
+    to: { type: 'string' },
+    archive: { type: 'string' },
+    ...TUNING_OPTIONS,
+  }) as const;
+
 export const TUNING_OPTIONS = {
   'slice-minutes': { type: 'string' },
   'lookback-minutes': { type: 'string' },

@@ -7,10 +7,9 @@ import { archivedInstances } from '../../lambdas/query/catalog';
 import {
   archiveOption,
   instanceOption,
-  instanceOptions,
   parse,
+  selectionOptions,
   sourceOption,
-  TUNING_OPTIONS,
   timeOption,
   tuning,
   UsageError,
@@ -19,12 +18,7 @@ import { writeLine } from './terminal';
 
 export async function coverageCommand(args: string[], clock: Clock): Promise<number> {
   const values = parse(args, {
-    source: { type: 'string' },
-    ...instanceOptions(),
-    from: { type: 'string' },
-    to: { type: 'string' },
-    archive: { type: 'string' },
-    ...TUNING_OPTIONS,
+    ...selectionOptions(),
     json: { type: 'boolean' },
   });
   const archive = archiveOption(values);

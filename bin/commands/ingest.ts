@@ -18,11 +18,10 @@ import type { SourceModule } from '../../lambdas/ingest/sources/types';
 import {
   archiveOption,
   instanceOption,
-  instanceOptions,
   intOption,
   parse,
+  selectionOptions,
   sourceOption,
-  TUNING_OPTIONS,
   timeOption,
   tuning,
   UsageError,
@@ -46,12 +45,7 @@ export interface ArchiveInstanceOptions {
 
 export async function ingestCommand(args: string[], clock: Clock): Promise<number> {
   const values = parse(args, {
-    source: { type: 'string' },
-    ...instanceOptions(),
-    from: { type: 'string' },
-    to: { type: 'string' },
-    archive: { type: 'string' },
-    ...TUNING_OPTIONS,
+    ...selectionOptions(),
     'backfill-days': { type: 'string' },
     concurrency: { type: 'string' },
     json: { type: 'boolean' },

@@ -25,11 +25,10 @@ import { type ArchiveStore, openArchive, parseArchiveUri } from '../../lambdas/c
 import {
   archiveOption,
   instanceOption,
-  instanceOptions,
   intOption,
   parse,
+  selectionOptions,
   sourceOption,
-  TUNING_OPTIONS,
   timeOption,
   tuning,
   UsageError,
@@ -82,14 +81,9 @@ interface VerifyArguments {
 
 function verifyArguments(args: string[]): VerifyArguments {
   const values = parse(args, {
-    archive: { type: 'string' },
-    from: { type: 'string' },
-    to: { type: 'string' },
-    source: { type: 'string' },
-    ...instanceOptions(),
+    ...selectionOptions(),
     'public-key': { type: 'string' },
     'signing-key-arn': { type: 'string' },
-    ...TUNING_OPTIONS,
     'seal-grace-minutes': { type: 'string' },
     json: { type: 'boolean' },
   });

@@ -183,17 +183,7 @@ async function listEventLogsRoute(segment: string, request: ApiRequest, deps: Ap
   }
   const body = parseBody(request);
   const input = parseListEventLogs(spaceName, body);
-  const [engine, catalog] = await Promise.all([
-    resolve(deps.engine, 'query engine'),
-    resolve(deps.catalog, 'archive catalog'),
-  ]);
-  const { items, nextToken, stats } = await listEventLogs(input, {
-    engine: guardEngine(engine),
-    catalog,
-    tokens: () => resolve(deps.tokens, 'nextToken keys'),
-    ...(deps.now ? { now: deps.now } : {}),
-    ...(deps.pageBytes !== undefined ? { pageBytes: deps.pageBytes } : {}),
-  });
+  const { items, nextToken, stats } = await listEventLogs(input, await routeDeps(deps));
   return {
     ...json(200, nextToken === undefined ? { items } : { items, nextToken }),
     log: { items: items.length, more: nextToken !== undefined, ...stats },
@@ -202,22 +192,36 @@ async function listEventLogsRoute(segment: string, request: ApiRequest, deps: Ap
 
 async function listSystemEventsRoute(request: ApiRequest, deps: ApiDeps): Promise<Routed> {
   const input = parseListSystemEvents(request.query ?? {});
-  const [engine, catalog] = await Promise.all([
-    resolve(deps.engine, 'query engine'),
-    resolve(deps.catalog, 'archive catalog'),
-  ]);
-  const { body, count, nextToken, stats } = await listSystemEvents(input, {
-    engine: guardEngine(engine),
-    catalog,
-    tokens: () => resolve(deps.tokens, 'nextToken keys'),
-    ...(deps.now ? { now: deps.now } : {}),
-    ...(deps.pageBytes !== undefined ? { pageBytes: deps.pageBytes } : {}),
-  });
+  const { body, count, nextToken, stats } = await listSystemEvents(input, await routeDeps(deps));
   return {
     statusCode: 200,
     headers: { ...JSON_HEADERS },
     body,
     log: { items: count, more: nextToken !== undefined, ...stats },
+  };
+}
+
+/** What a route handler reads from: the engine (its errors guarded), the catalog, tokens and limits. */
+export interface RouteDeps {
+  engine: QueryEngine;
+  catalog: ArchiveCatalog;
+  tokens: () => Promise<NextTokenCodec>;
+  now?: () => number;
+  pageBytes?: number;
+}
+
+/** Resolves a request's dependencies for a route handler (a dependency that fails is a 500). */
+export async function routeDeps(deps: ApiDeps): Promise<RouteDeps> {
+  const [engine, catalog] = await Promise.all([
+    resolve(deps.engine, 'query engine'),
+    resolve(deps.catalog, 'archive catalog'),
+  ]);
+  return {
+    engine: guardEngine(engine),
+    catalog,
+    tokens: () => resolve(deps.tokens, 'nextToken keys'),
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.pageBytes !== undefined ? { pageBytes: deps.pageBytes } : {}),
   };
 }
 

@@ -17,7 +17,7 @@ import type { ArchiveRecord } from '../../lambdas/core/records';
 import { ingestInstance } from '../../lambdas/ingest/ingest-instance';
 import { registerSource } from '../../lambdas/ingest/sources';
 import type { SourceModule } from '../../lambdas/ingest/sources/types';
-import { registerRouteHandler } from '../../lambdas/query/api';
+import { registerRouteHandler, routeDeps } from '../../lambdas/query/api';
 import { createLogger } from '../../lambdas/shared/src';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../lambdas/shared/src/time';
 import { registerDeploySource } from '../../lib/sources';
@@ -86,7 +86,7 @@ registerDeploySource({
 registerRouteHandler('toy', {
   shape: { query: 'startTime&endTime' },
   handle: async (request, deps, [toyName]) => {
-    const engine = typeof deps.engine === 'function' ? await deps.engine() : deps.engine;
+    const { engine } = await routeDeps(deps);
     const query = request.query ?? {};
     const { records } = await engine.listEvents({
       source: toy,
