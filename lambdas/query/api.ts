@@ -25,6 +25,9 @@ import type { QueryEngine } from './engine';
 import { listEventLogs, parseListEventLogs } from './list-event-logs';
 import { listSystemEvents, parseListSystemEvents } from './list-system-events';
 import type { NextTokenCodec } from './next-token';
+import type { RouteDeps } from './route-deps';
+
+export type { RouteDeps } from './route-deps';
 
 /** Largest request body accepted (the largest valid ListEventLogs body is about 10 KB). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -199,15 +202,6 @@ async function listSystemEventsRoute(request: ApiRequest, deps: ApiDeps): Promis
     body,
     log: { items: count, more: nextToken !== undefined, ...stats },
   };
-}
-
-/** What a route handler reads from: the engine (its errors guarded), the catalog, tokens and limits. */
-export interface RouteDeps {
-  engine: QueryEngine;
-  catalog: ArchiveCatalog;
-  tokens: () => Promise<NextTokenCodec>;
-  now?: () => number;
-  pageBytes?: number;
 }
 
 /** Resolves a request's dependencies for a route handler (a dependency that fails is a 500). */

@@ -11,6 +11,7 @@
  * - Results are in archive order (event time, then id); `nextToken` is a signed keyset cursor, so
  *   pages never repeat or skip an event, even while an ingest run adds events.
  */
+
 import {
   ApiError,
   checkIntRange,
@@ -22,9 +23,9 @@ import {
 import { type ArchiveRecord, toWire } from '../core/records';
 import { codecatalystDefinition } from '../core/sources/codecatalyst/definition';
 import type { SourceDefinition } from '../core/sources/types';
-import type { ArchiveCatalog } from './catalog';
-import type { EventQuery, QueryEngine, QueryStats } from './engine';
-import { type NextTokenCodec, requestBinding } from './next-token';
+import type { EventQuery, QueryStats } from './engine';
+import { requestBinding } from './next-token';
+import type { RouteDeps } from './route-deps';
 import { MAX_STRING_PARAMETER_BYTES } from './sql';
 
 /** Page size when the request has no `maxResults` (CodeCatalyst documents no default). */
@@ -130,16 +131,6 @@ export interface ListEventLogsOutput {
   nextToken?: string;
 }
 
-export interface ListEventLogsDeps {
-  engine: QueryEngine;
-  catalog: ArchiveCatalog;
-  /** Asked for only when a token is to be checked or made: a one-page answer never needs the key. */
-  tokens: () => Promise<NextTokenCodec>;
-  now?: () => number;
-  /** Byte budget of a page's body ({@link DEFAULT_PAGE_BYTES}): fewer items and a nextToken beyond it. */
-  pageBytes?: number;
-}
-
 const absent = (value: unknown): boolean => value === undefined || value === null;
 
 /**
@@ -181,7 +172,7 @@ export function equalsOf(input: ListEventLogsInput): Record<string, string> {
 /** Runs a validated request: 404 for a space never archived, 400 for a bad token, else a page. */
 export async function listEventLogs(
   input: ListEventLogsInput,
-  deps: ListEventLogsDeps,
+  deps: RouteDeps,
   source: SourceDefinition = codecatalystDefinition,
 ): Promise<ListEventLogsOutput & { stats: QueryStats }> {
   if (!(await deps.catalog.hasInstance(source, input.spaceName))) throw notFound(input.spaceName);

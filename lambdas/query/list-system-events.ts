@@ -24,6 +24,7 @@
  * - `timestamp` is epoch seconds with the milliseconds as a decimal fraction, and
  *   `eventDetails.eventMetadata` the exact JSON document that was archived (spliced, not re-serialised).
  */
+
 import {
   ApiError,
   checkIntRange,
@@ -41,10 +42,10 @@ import {
 import { epochSecondsJson, toWireJson } from '../core/records';
 import { resiliencehubDefinition } from '../core/sources/resiliencehub/definition';
 import type { SourceDefinition } from '../core/sources/types';
-import type { ArchiveCatalog } from './catalog';
-import type { EventQuery, QueryEngine, QueryStats } from './engine';
+import type { EventQuery, QueryStats } from './engine';
 import { carriedBytes, cursorOf, itemsWithinBudget, pageBytesOf } from './list-event-logs';
-import { type NextTokenCodec, requestBinding } from './next-token';
+import { requestBinding } from './next-token';
+import type { RouteDeps } from './route-deps';
 
 export const LIST_SYSTEM_EVENTS_PATH = '/v2/list-system-events';
 /** Page size when the request has no `maxResults` (the API reference documents no default). */
@@ -71,16 +72,6 @@ export interface ListSystemEventsInput {
   eventTypes: SystemEventType[];
   maxResults: number;
   nextToken?: string;
-}
-
-export interface ListSystemEventsDeps {
-  engine: QueryEngine;
-  catalog: ArchiveCatalog;
-  /** Asked for only when a token is to be checked or made. */
-  tokens: () => Promise<NextTokenCodec>;
-  now?: () => number;
-  /** Byte budget of a page's body (as for ListEventLogs): fewer events and a nextToken beyond it. */
-  pageBytes?: number;
 }
 
 export interface ListSystemEventsResult {
@@ -159,7 +150,7 @@ export function parseListSystemEvents(query: QueryParams): ListSystemEventsInput
 /** Runs a validated request: 404 for a system never archived, 400 for a bad token, else a page. */
 export async function listSystemEvents(
   input: ListSystemEventsInput,
-  deps: ListSystemEventsDeps,
+  deps: RouteDeps,
   source: SourceDefinition = resiliencehubDefinition,
 ): Promise<ListSystemEventsResult> {
   if (!(await deps.catalog.hasInstance(source, input.systemArn))) throw notFound(input.systemArn);
