@@ -75,7 +75,7 @@ type RoutingError = 'UnknownOperationException' | 'MethodNotAllowedException';
 
 /** Answers one request. Never throws. */
 export async function handleApiRequest(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
-  const started = Date.now();
+  const started = performance.now();
   let routed: Routed;
   try {
     routed = await route(request, deps);
@@ -89,7 +89,7 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDeps): Prom
     path: request.path.slice(0, 200),
     status: response.statusCode,
     errorType: response.headers['x-amzn-ErrorType'],
-    ms: Date.now() - started,
+    ms: Math.round(performance.now() - started),
     ...log,
   });
   return response;
