@@ -114,10 +114,34 @@ export class IngestOperations extends Construct {
 
   constructor(scope: Construct, id: string, props: IngestOperationsProps) {
     super(scope, id);
-    const fn = props.function;
-    const rateMinutes = props.rate.toMinutes();
+    this.errorsAlarm = this.createErrorsAlarm(props.function);
 
-    this.errorsAlarm = new Alarm(this, 'IngestErrors', {
+    const { failed, lag, noRuns } = this.createInstanceAlarms(props);
+    this.instanceFailedAlarms = failed;
+    this.lagAlarms = lag;
+    this.noRunsAlarms = noRuns;
+
+    this.deadLetterAlarms = this.createDeadLetterAlarms(props.deadLetterQueues);
+
+    const alarms: Alarm[] = [
+      this.errorsAlarm,
+      ...failed.values(),
+      ...lag.values(),
+      ...noRuns.values(),
+      ...this.deadLetterAlarms,
+    ];
+    const topic = this.createTopic(props);
+    if (topic) {
+      this.topic = topic;
+      notifyOn(topic, alarms);
+    }
+
+    this.dashboard = this.createDashboard(props, alarms);
+  }
+
+  /** `IngestErrors`: any error of the function within five minutes. */
+  private createErrorsAlarm(fn: LambdaFunction): Alarm {
+    return new Alarm(this, 'IngestErrors', {
       alarmDescription:
         'eventlog-archive: the ingest function failed (threw or timed out). See docs/operations.md#failed-runs.',
       metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
@@ -126,91 +150,108 @@ export class IngestOperations extends Construct {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+  }
 
+  /**
+   * `InstanceFailed-*`, `Lag-*` and `NoRuns-*` for every instance, created instance by instance, each
+   * map keyed by space name or system ARN.
+   *
+   * Two alarms per instance, so that neither starts in ALARM after a deploy nor hides a dead schedule:
+   * - Lag: one period per run, and ALARM only when EVERY report over a window as long as the threshold
+   *   (at most a day) is above it, missing data not breaching. Right after a deploy nothing has
+   *   reported (quiet, not "behind"), and a first backfill reports ~backfillDays of lag that shrinks
+   *   run by run: it stays quiet as long as the backfill catches up within that window (usually one
+   *   run: bench/README.md backfills a million events in about 90 s; the default window is 11 runs).
+   *   An archive that stays behind for the whole window still alarms, at about twice the threshold.
+   * - NoRuns: the heartbeat. Every run writes InstanceFailed once per instance (also when it failed or
+   *   found the lease taken), so its SampleCount is the number of runs that reported; missing data is
+   *   breaching, so a schedule that never runs or stops is in ALARM after MISSED_RUNS_TO_ALARM periods.
+   *   It is the one alarm in ALARM from a new instance's first deploy until its first run reports
+   *   (within one schedule period): CloudWatch cannot tell "not yet" from "never" without a report.
+   */
+  private createInstanceAlarms(props: IngestOperationsProps): {
+    failed: Map<string, Alarm>;
+    lag: Map<string, Alarm>;
+    noRuns: Map<string, Alarm>;
+  } {
+    const rateMinutes = props.rate.toMinutes();
+    const lagPeriods = periodsCovering(props.lagThreshold.toMinutes(), rateMinutes);
+    const noRunPeriods = periodsCovering(MISSED_RUNS_TO_ALARM * rateMinutes, rateMinutes);
     const failed = new Map<string, Alarm>();
     const lag = new Map<string, Alarm>();
     const noRuns = new Map<string, Alarm>();
-    // Two alarms per instance, so that neither starts in ALARM after a deploy nor hides a dead schedule:
-    // - Lag: one period per run, and ALARM only when EVERY report over a window as long as the threshold
-    //   (at most a day) is above it, missing data not breaching. Right after a deploy nothing has
-    //   reported (quiet, not "behind"), and a first backfill reports ~backfillDays of lag that shrinks
-    //   run by run: it stays quiet as long as the backfill catches up within that window (usually one
-    //   run: bench/README.md backfills a million events in about 90 s; the default window is 11 runs).
-    //   An archive that stays behind for the whole window still alarms, at about twice the threshold.
-    // - NoRuns: the heartbeat. Every run writes InstanceFailed once per instance (also when it failed or
-    //   found the lease taken), so its SampleCount is the number of runs that reported; missing data is
-    //   breaching, so a schedule that never runs or stops is in ALARM after MISSED_RUNS_TO_ALARM periods.
-    //   It is the one alarm in ALARM from a new instance's first deploy until its first run reports
-    //   (within one schedule period): CloudWatch cannot tell "not yet" from "never" without a report.
-    const lagPeriods = periodsCovering(props.lagThreshold.toMinutes(), rateMinutes);
-    const noRunPeriods = periodsCovering(MISSED_RUNS_TO_ALARM * rateMinutes, rateMinutes);
     for (const instance of props.instances) {
-      const suffix = instance.idSuffix;
-      const label = `${instance.source} ${instance.instance}`;
-      failed.set(
-        instance.instance,
-        new Alarm(this, `InstanceFailed-${suffix}`, {
-          alarmDescription: clip(
-            `eventlog-archive: a run of ${label} failed or left failed days. See docs/operations.md#failed-runs.`,
-          ),
-          // One period per run, so the state holds until the next run reports.
-          metric: instanceMetric(
-            instance,
-            IngestMetric.INSTANCE_FAILED,
-            'Sum',
-            Duration.minutes(rateMinutes),
-          ),
-          threshold: 1,
-          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: TreatMissingData.NOT_BREACHING,
-        }),
-      );
-      lag.set(
-        instance.instance,
-        new Alarm(this, `Lag-${suffix}`, {
-          alarmDescription: clip(
-            `eventlog-archive: ${label} has stayed more than ${props.lagThreshold.toMinutes()} minutes behind in every run for ${lagPeriods * rateMinutes} minutes. See docs/operations.md#lag.`,
-          ),
-          // Minimum: the best report of a period (a run that found the lease taken reports too).
-          metric: instanceMetric(
-            instance,
-            IngestMetric.INGESTION_LAG_SECONDS,
-            'Minimum',
-            Duration.minutes(rateMinutes),
-          ),
-          threshold: props.lagThreshold.toSeconds(),
-          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: lagPeriods,
-          datapointsToAlarm: lagPeriods,
-          treatMissingData: TreatMissingData.NOT_BREACHING,
-        }),
-      );
-      noRuns.set(
-        instance.instance,
-        new Alarm(this, `NoRuns-${suffix}`, {
-          alarmDescription: clip(
-            `eventlog-archive: no run of ${label} has reported for ${noRunPeriods * rateMinutes} minutes (schedule not running, or every run killed). See docs/operations.md#no-runs.`,
-          ),
-          metric: instanceMetric(
-            instance,
-            IngestMetric.INSTANCE_FAILED,
-            'SampleCount',
-            Duration.minutes(rateMinutes),
-          ),
-          threshold: 1,
-          comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-          evaluationPeriods: noRunPeriods,
-          datapointsToAlarm: noRunPeriods,
-          treatMissingData: TreatMissingData.BREACHING,
-        }),
-      );
+      failed.set(instance.instance, this.createInstanceFailedAlarm(instance, rateMinutes));
+      lag.set(instance.instance, this.createLagAlarm(instance, rateMinutes, props.lagThreshold, lagPeriods));
+      noRuns.set(instance.instance, this.createNoRunsAlarm(instance, rateMinutes, noRunPeriods));
     }
-    this.instanceFailedAlarms = failed;
-    this.lagAlarms = lag;
-    this.noRunsAlarms = noRuns;
+    return { failed, lag, noRuns };
+  }
 
-    this.deadLetterAlarms = props.deadLetterQueues.map(
+  /** `InstanceFailed-*`: the instance's last run failed or left failed days. */
+  private createInstanceFailedAlarm(instance: IngestInstance, rateMinutes: number): Alarm {
+    return new Alarm(this, `InstanceFailed-${instance.idSuffix}`, {
+      alarmDescription: clip(
+        `eventlog-archive: a run of ${labelOf(instance)} failed or left failed days. See docs/operations.md#failed-runs.`,
+      ),
+      // One period per run, so the state holds until the next run reports.
+      metric: instanceMetric(instance, IngestMetric.INSTANCE_FAILED, 'Sum', Duration.minutes(rateMinutes)),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** `Lag-*`: every report over `lagPeriods` periods above the threshold. */
+  private createLagAlarm(
+    instance: IngestInstance,
+    rateMinutes: number,
+    lagThreshold: Duration,
+    lagPeriods: number,
+  ): Alarm {
+    return new Alarm(this, `Lag-${instance.idSuffix}`, {
+      alarmDescription: clip(
+        `eventlog-archive: ${labelOf(instance)} has stayed more than ${lagThreshold.toMinutes()} minutes behind in every run for ${lagPeriods * rateMinutes} minutes. See docs/operations.md#lag.`,
+      ),
+      // Minimum: the best report of a period (a run that found the lease taken reports too).
+      metric: instanceMetric(
+        instance,
+        IngestMetric.INGESTION_LAG_SECONDS,
+        'Minimum',
+        Duration.minutes(rateMinutes),
+      ),
+      threshold: lagThreshold.toSeconds(),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: lagPeriods,
+      datapointsToAlarm: lagPeriods,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** `NoRuns-*`: no report at all for `noRunPeriods` periods (missing data breaches). */
+  private createNoRunsAlarm(instance: IngestInstance, rateMinutes: number, noRunPeriods: number): Alarm {
+    return new Alarm(this, `NoRuns-${instance.idSuffix}`, {
+      alarmDescription: clip(
+        `eventlog-archive: no run of ${labelOf(instance)} has reported for ${noRunPeriods * rateMinutes} minutes (schedule not running, or every run killed). See docs/operations.md#no-runs.`,
+      ),
+      metric: instanceMetric(
+        instance,
+        IngestMetric.INSTANCE_FAILED,
+        'SampleCount',
+        Duration.minutes(rateMinutes),
+      ),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: noRunPeriods,
+      datapointsToAlarm: noRunPeriods,
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+  }
+
+  /** `DeadLetters-<queue id>`: one per queue, in the order given, at depth 1. */
+  private createDeadLetterAlarms(queues: readonly Queue[]): Alarm[] {
+    return queues.map(
       (queue) =>
         new Alarm(this, `DeadLetters-${queue.node.id}`, {
           alarmDescription: `eventlog-archive: messages in the dead-letter queue ${queue.node.id}. See docs/operations.md#dead-letters.`,
@@ -224,37 +265,25 @@ export class IngestOperations extends Construct {
           treatMissingData: TreatMissingData.NOT_BREACHING,
         }),
     );
+  }
 
-    const alarms: Alarm[] = [
-      this.errorsAlarm,
-      ...failed.values(),
-      ...lag.values(),
-      ...noRuns.values(),
-      ...this.deadLetterAlarms,
-    ];
-    const topic = props.topicArn
-      ? Topic.fromTopicArn(this, 'AlarmTopic', props.topicArn)
-      : props.email
-        ? emailTopic(this, props.email)
-        : undefined;
-    if (topic) {
-      this.topic = topic;
-      const action = new SnsAction(topic);
-      for (const alarm of alarms) {
-        alarm.addAlarmAction(action);
-        alarm.addOkAction(action);
-      }
-    }
+  /** The existing topic (`topicArn`), else a new one for `email`, else none. */
+  private createTopic(props: IngestOperationsProps): ITopic | undefined {
+    if (props.topicArn) return Topic.fromTopicArn(this, 'AlarmTopic', props.topicArn);
+    return props.email ? emailTopic(this, props.email) : undefined;
+  }
 
-    this.dashboard = new Dashboard(this, 'Dashboard', {
+  /** The `Dashboard`: per-instance activity and lag, function and queue health, every alarm's state. */
+  private createDashboard(props: IngestOperationsProps, alarms: Alarm[]): Dashboard {
+    const fn = props.function;
+    const period = Duration.minutes(props.rate.toMinutes());
+    const dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: `${Stack.of(this).stackName}-ingest`,
       defaultInterval: Duration.days(1),
     });
     const perInstance = (name: IngestMetric, statistic: string): IMetric[] =>
-      props.instances.map((instance) =>
-        instanceMetric(instance, name, statistic, Duration.minutes(rateMinutes), instance.label),
-      );
-    this.dashboard.addWidgets(
+      props.instances.map((instance) => instanceMetric(instance, name, statistic, period, instance.label));
+    dashboard.addWidgets(
       new GraphWidget({
         title: 'Events archived',
         left: perInstance(IngestMetric.EVENTS_ARCHIVED, 'Sum'),
@@ -266,7 +295,7 @@ export class IngestOperations extends Construct {
         width: 12,
       }),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new GraphWidget({
         title: 'Throttles (left) and retries (right)',
         left: perInstance(IngestMetric.THROTTLES, 'Sum'),
@@ -280,7 +309,7 @@ export class IngestOperations extends Construct {
         width: 12,
       }),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new GraphWidget({
         title: 'Ingest function errors (left) and duration (right)',
         left: [fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' })],
@@ -299,10 +328,23 @@ export class IngestOperations extends Construct {
         width: 12,
       }),
     );
-    this.dashboard.addWidgets(
-      new AlarmStatusWidget({ title: 'Alarms', alarms: alarms as IAlarm[], width: 24 }),
-    );
+    dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: alarms as IAlarm[], width: 24 }));
+    return dashboard;
   }
+}
+
+/** Sends every alarm's ALARM and OK transitions to the topic. */
+function notifyOn(topic: ITopic, alarms: readonly Alarm[]): void {
+  const action = new SnsAction(topic);
+  for (const alarm of alarms) {
+    alarm.addAlarmAction(action);
+    alarm.addOkAction(action);
+  }
+}
+
+/** How alarm descriptions name an instance: source and instance. */
+function labelOf(instance: IngestInstance): string {
+  return `${instance.source} ${instance.instance}`;
 }
 
 function instanceMetric(

@@ -7,7 +7,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type ArchiveConfig, lagAlarmMinutes } from '../config';
 import { ArchiveAccess, ArchiveFolder, bindArchive } from '../constructs/archive-access';
@@ -73,9 +73,31 @@ export class IngestStack extends Stack {
     const key = props.encryptionKey;
     this.failedRunsQueue = deadLetterQueue(this, 'FailedRuns', key);
     this.scheduleDeadLetterQueue = deadLetterQueue(this, 'ScheduleDeadLetters', key);
+
+    this.function = this.createFunction(props, sharedLayer);
+    const sources = configuredSources(config);
+    this.grantAccess(props, sources);
+
+    this.schedulesBySource = this.createSchedules(config, sources);
+    const rules = [...this.schedulesBySource.values()].flatMap((byInstance) => [...byInstance.values()]);
+    if (rules.length > 0) this.allowScheduleRules(rules);
+
+    this.operations = this.createOperations(config, sources);
+
+    if (rules.length === 0) {
+      Annotations.of(this).addWarningV2(
+        'eventlog-archive:noSpaces',
+        'No CodeCatalyst space is configured, so nothing is scheduled. Set eventlogArchive.codecatalyst.spaces in cdk.json (or -c) to archive a space, or eventlogArchive.resiliencehub.systemArns to archive a Resilience Hub system.',
+      );
+    }
+  }
+
+  /** The `Ingest` function, sending failed asynchronous runs to {@link failedRunsQueue}. */
+  private createFunction(props: IngestStackProps, sharedLayer: ILayerVersion): ArchiveFunction {
+    const { config } = props;
     // With a key, the destination gets a reference without it: the queue's own grant would add
     // kms:ReEncrypt* and kms:GenerateDataKey*, and sending needs only the two actions granted below.
-    const failedRunsTarget = key
+    const failedRunsTarget = props.encryptionKey
       ? Queue.fromQueueAttributes(this, 'FailedRunsRef', {
           queueArn: this.failedRunsQueue.queueArn,
           queueUrl: this.failedRunsQueue.queueUrl,
@@ -83,7 +105,7 @@ export class IngestStack extends Stack {
         })
       : this.failedRunsQueue;
 
-    this.function = new ArchiveFunction(this, 'Ingest', {
+    return new ArchiveFunction(this, 'Ingest', {
       description:
         'Pulls CodeCatalyst event logs and Resilience Hub system events into the archive (one space or system per scheduled event)',
       entry: INGEST_ENTRY,
@@ -109,72 +131,93 @@ export class IngestStack extends Stack {
       retryAttempts: 2,
       maxEventAge: Duration.hours(1),
     });
+  }
 
+  /** The function's archive folders, its signing key, the archive key, and what each source fetches with. */
+  private grantAccess(props: IngestStackProps, sources: readonly ConfiguredSource[]): void {
     // Digests are evidence: written once and read back to chain, never deleted by the function.
     bindArchive(this.function, props.bucket, props.archivePrefix, ingestFolders(), ArchiveAccess.READ_WRITE, {
       writeOnceFolders: [ArchiveFolder.DIGESTS],
     });
     props.digestSigningKey.grant(this.function, 'kms:Sign', 'kms:GetPublicKey');
-    key?.grant(this.function, 'kms:GenerateDataKey', 'kms:Decrypt');
-    const sources = deploySources().map(({ definition, deploy }) => ({
-      definition,
-      deploy,
-      instances: deploy.instances(config),
-    }));
-    for (const { deploy, instances } of sources) deploy.grantFetch?.(this, this.function, config, instances);
+    props.encryptionKey?.grant(this.function, 'kms:GenerateDataKey', 'kms:Decrypt');
+    for (const { deploy, instances } of sources)
+      deploy.grantFetch?.(this, this.function, props.config, instances);
+  }
 
+  /** One rule per instance of every source, by source name and then instance. */
+  private createSchedules(
+    config: ArchiveConfig,
+    sources: readonly ConfiguredSource[],
+  ): Map<string, Map<string, Rule>> {
     // The rules send undeliverable events through an imported reference of the queue, so that CDK does
-    // not add one queue-policy statement per rule (SQS allows 20); one statement below covers them all.
+    // not add one queue-policy statement per rule (SQS allows 20); one statement covers them all
+    // (allowScheduleRules).
     const deadLetters = Queue.fromQueueAttributes(this, 'ScheduleDeadLettersRef', {
       queueArn: this.scheduleDeadLetterQueue.queueArn,
       queueUrl: this.scheduleDeadLetterQueue.queueUrl,
       queueName: this.scheduleDeadLetterQueue.queueName,
     });
-    const schedule = (id: string, description: string, input: IngestEvent): Rule => {
-      const rule = new Rule(this, id, {
-        // EventBridge allows 512 characters.
-        description: description.length > 512 ? `${description.slice(0, 511)}…` : description,
-        schedule: Schedule.rate(Duration.minutes(config.schedule.rateMinutes)),
-      });
-      rule.addTarget(
-        new LambdaFunction(this.function, {
-          event: RuleTargetInput.fromObject(input),
-          retryAttempts: 2,
-          maxEventAge: Duration.hours(1),
-          deadLetterQueue: deadLetters,
-        }),
-      );
-      return rule;
-    };
     const schedulesBySource = new Map<string, Map<string, Rule>>();
     for (const { definition, deploy, instances } of sources) {
       const rules = new Map<string, Rule>();
       for (const instance of instances)
         rules.set(
           instance,
-          schedule(scheduleIdOf(deploy, instance), `eventlog-archive: ingest ${deploy.describe(instance)}`, {
-            source: definition.name,
-            instance,
-          }),
+          this.createSchedule(
+            scheduleIdOf(deploy, instance),
+            `eventlog-archive: ingest ${deploy.describe(instance)}`,
+            { source: definition.name, instance },
+            config,
+            deadLetters,
+          ),
         );
       schedulesBySource.set(definition.name, rules);
     }
-    this.schedulesBySource = schedulesBySource;
-    const rules = [...schedulesBySource.values()].flatMap((byInstance) => [...byInstance.values()]);
-    if (rules.length > 0) {
-      this.scheduleDeadLetterQueue.addToResourcePolicy(
-        new PolicyStatement({
-          sid: 'AllowScheduleRules',
-          effect: Effect.ALLOW,
-          principals: [new ServicePrincipal('events.amazonaws.com')],
-          actions: ['sqs:SendMessage'],
-          resources: [this.scheduleDeadLetterQueue.queueArn],
-          conditions: { ArnEquals: { 'aws:SourceArn': rules.map((rule) => rule.ruleArn) } },
-        }),
-      );
-    }
+    return schedulesBySource;
+  }
 
-    this.operations = new IngestOperations(this, 'Operations', {
+  /** A rule that sends `input` to the function every schedule period. */
+  private createSchedule(
+    id: string,
+    description: string,
+    input: IngestEvent,
+    config: ArchiveConfig,
+    deadLetters: IQueue,
+  ): Rule {
+    const rule = new Rule(this, id, {
+      // EventBridge allows 512 characters.
+      description: description.length > 512 ? `${description.slice(0, 511)}…` : description,
+      schedule: Schedule.rate(Duration.minutes(config.schedule.rateMinutes)),
+    });
+    rule.addTarget(
+      new LambdaFunction(this.function, {
+        event: RuleTargetInput.fromObject(input),
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(1),
+        deadLetterQueue: deadLetters,
+      }),
+    );
+    return rule;
+  }
+
+  /** One queue-policy statement letting all the rules send undeliverable events to the schedule DLQ. */
+  private allowScheduleRules(rules: readonly Rule[]): void {
+    this.scheduleDeadLetterQueue.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowScheduleRules',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [this.scheduleDeadLetterQueue.queueArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': rules.map((rule) => rule.ruleArn) } },
+      }),
+    );
+  }
+
+  /** Alarms for the function, the queues and every instance, their notifications, and the dashboard. */
+  private createOperations(config: ArchiveConfig, sources: readonly ConfiguredSource[]): IngestOperations {
+    return new IngestOperations(this, 'Operations', {
       function: this.function,
       deadLetterQueues: [this.failedRunsQueue, this.scheduleDeadLetterQueue],
       instances: sources.flatMap(({ definition, deploy, instances }) =>
@@ -190,14 +233,18 @@ export class IngestStack extends Stack {
       ...(config.alarms?.topicArn ? { topicArn: config.alarms.topicArn } : {}),
       ...(config.alarms?.email ? { email: config.alarms.email } : {}),
     });
-
-    if (rules.length === 0) {
-      Annotations.of(this).addWarningV2(
-        'eventlog-archive:noSpaces',
-        'No CodeCatalyst space is configured, so nothing is scheduled. Set eventlogArchive.codecatalyst.spaces in cdk.json (or -c) to archive a space, or eventlogArchive.resiliencehub.systemArns to archive a Resilience Hub system.',
-      );
-    }
   }
+}
+
+/** A registered source with the instances the settings ask to archive. */
+type ConfiguredSource = ReturnType<typeof deploySources>[number] & { readonly instances: readonly string[] };
+
+function configuredSources(config: ArchiveConfig): ConfiguredSource[] {
+  return deploySources().map(({ definition, deploy }) => ({
+    definition,
+    deploy,
+    instances: deploy.instances(config),
+  }));
 }
 
 function deadLetterQueue(scope: Construct, id: string, key: IKey | undefined): Queue {
