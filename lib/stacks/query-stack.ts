@@ -129,8 +129,22 @@ export class QueryStack extends Stack {
     const tables = [...new Set(routes.map((route) => route.table))];
 
     const sharedLayer = props.sharedLayer ?? new SharedLayer(this, 'SharedLayer').layer;
+    this.function = this.createFunction(config, sharedLayer);
+    grantTableReads(this.function, props, tables);
+    this.tokenKey = this.createTokenKey(this.function);
+    this.accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.api = this.createApi(config, this.accessLogs);
+    addRoutes(this.api, this.function, routes);
+    this.acknowledgeApiFindings(config.query.apiCloudWatchRole);
+    this.addOutputs(props);
+  }
 
-    this.function = new ArchiveFunction(this, 'Query', {
+  /** The query handler: 1 GB, a timeout just above API Gateway's, its own query deadline below it. */
+  private createFunction(config: ArchiveConfig, sharedLayer: ILayerVersion): ArchiveFunction {
+    return new ArchiveFunction(this, 'Query', {
       description: 'Answers the query API from the archive through Athena',
       entry: QUERY_ENTRY,
       handler: 'handler',
@@ -143,35 +157,27 @@ export class QueryStack extends Stack {
         QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
       },
     });
+  }
 
-    // The tables' files for Athena, and the ledger to tell "never archived" (404) from "no events".
-    bindArchive(
-      this.function,
-      props.bucket,
-      props.archivePrefix,
-      tables.flatMap((table) => [table, ledgerFolderOf(table)]),
-      ArchiveAccess.READ,
-      { forAthena: true },
-    );
-    bindAthena(this.function, props.workGroup, props.catalog, tables);
-
-    this.tokenKey = new Secret(this, 'TokenKey', {
+  /** The retained HMAC key of `nextToken`, readable by the function through `TOKEN_KEY_SECRET_ARN`. */
+  private createTokenKey(fn: ArchiveFunction): Secret {
+    const tokenKey = new Secret(this, 'TokenKey', {
       description: 'eventlog-archive: HMAC key that signs the nextToken values of the query API',
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    bindTokenSecret(this.function, this.tokenKey, 'TOKEN_KEY_SECRET_ARN');
-    Validations.of(this.tokenKey).acknowledge({
+    bindTokenSecret(fn, tokenKey, 'TOKEN_KEY_SECRET_ARN');
+    Validations.of(tokenKey).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
         'An HMAC key for page tokens, not a credential: rotating it only invalidates outstanding nextToken values (they expire after tokenTtlSeconds anyway). Replace it by hand (put a new random value) if it may have leaked.',
     });
+    return tokenKey;
+  }
 
-    this.accessLogs = new LogGroup(this, 'ApiAccessLogs', {
-      retention: RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.api = new RestApi(this, 'Api', {
+  /** The regional REST API (IAM authorization) and its throttled stage with JSON access logs. */
+  private createApi(config: ArchiveConfig, accessLogs: LogGroup): RestApi {
+    return new RestApi(this, 'Api', {
       restApiName: 'eventlog-archive',
       description: 'eventlog-archive: the archived event logs through the source APIs’ own shapes',
       endpointTypes: [EndpointType.REGIONAL],
@@ -187,7 +193,7 @@ export class QueryStack extends Stack {
         stageName: API_STAGE_NAME,
         throttlingRateLimit: config.query.throttling.rateLimit,
         throttlingBurstLimit: config.query.throttling.burstLimit,
-        accessLogDestination: new LogGroupLogDestination(this.accessLogs),
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
         accessLogFormat: AccessLogFormat.custom(ACCESS_LOG_FORMAT),
         // Errors only, and never request or response bodies (they carry tokens and event data).
         loggingLevel: MethodLoggingLevel.ERROR,
@@ -196,19 +202,10 @@ export class QueryStack extends Stack {
         tracingEnabled: false,
       },
     });
+  }
 
-    const integration = new LambdaIntegration(this.function, {
-      proxy: true,
-      timeout: API_INTEGRATION_TIMEOUT,
-      // One invoke permission per method for the deployed stage, none for console test calls.
-      allowTestInvoke: false,
-    });
-    for (const route of routes) {
-      this.api.root.resourceForPath(route.path).addMethod(route.method, integration);
-    }
-
-    this.acknowledgeApiFindings(config.query.apiCloudWatchRole);
-
+  /** The stack's outputs: the API's URL, and the workgroup and database to query the archive in. */
+  private addOutputs(props: QueryStackProps): void {
     // RestApi's own unnamed endpoint output would repeat ApiUrl.
     this.api.node.tryRemoveChild('Endpoint');
     new CfnOutput(this, 'ApiUrl', {
@@ -252,5 +249,31 @@ export class QueryStack extends Stack {
           'The account-level role API Gateway needs to write access and execution logs, trusted by apigateway.amazonaws.com only; AWS documents this managed policy for it. Set query.apiCloudWatchRole to false where a landing zone already manages the setting.',
       });
     }
+  }
+}
+
+/** The tables' files for Athena, and the ledger to tell "never archived" (404) from "no events". */
+function grantTableReads(fn: ArchiveFunction, props: QueryStackProps, tables: readonly string[]): void {
+  bindArchive(
+    fn,
+    props.bucket,
+    props.archivePrefix,
+    tables.flatMap((table) => [table, ledgerFolderOf(table)]),
+    ArchiveAccess.READ,
+    { forAthena: true },
+  );
+  bindAthena(fn, props.workGroup, props.catalog, tables);
+}
+
+/** Every route as a method on its resource, all through one proxy integration of the function. */
+function addRoutes(api: RestApi, fn: ArchiveFunction, routes: readonly ApiRoute[]): void {
+  const integration = new LambdaIntegration(fn, {
+    proxy: true,
+    timeout: API_INTEGRATION_TIMEOUT,
+    // One invoke permission per method for the deployed stage, none for console test calls.
+    allowTestInvoke: false,
+  });
+  for (const route of routes) {
+    api.root.resourceForPath(route.path).addMethod(route.method, integration);
   }
 }

@@ -5,6 +5,7 @@ import {
   BlockPublicAccess,
   Bucket,
   BucketEncryption,
+  type BucketProps,
   type IBucket,
   type LifecycleRule,
   ObjectLockRetention,
@@ -60,21 +61,34 @@ export class StorageStack extends Stack {
     const { config } = props;
     this.archivePrefix = config.archivePrefix;
     this.encryptionKey = props.encryptionKey ?? archiveKey(this, config);
-    const encryptionKey = this.encryptionKey;
-    this.digestSigningKey = config.integrity?.signingKeyArn
-      ? Key.fromKeyArn(this, 'DigestSigningKey', config.integrity.signingKeyArn)
-      : new Key(this, 'DigestSigningKey', {
-          description:
-            'eventlog-archive: signs the integrity digests of the archive (verify with its public key)',
-          keySpec: KeySpec.ECC_NIST_P256,
-          keyUsage: KeyUsage.SIGN_VERIFY,
-          alias: DIGEST_SIGNING_KEY_ALIAS,
-          // Old digests stay verifiable only while the key exists.
-          removalPolicy: RemovalPolicy.RETAIN,
-        });
+    this.digestSigningKey = this.createDigestSigningKey(config);
+    this.accessLogsBucket = this.createAccessLogsBucket(config);
+    this.bucket = this.createArchiveBucket(config, this.accessLogsBucket, this.encryptionKey);
+    this.catalog = this.createCatalog(config, this.bucket);
+    this.workGroup = this.createWorkGroup(config, this.accessLogsBucket, this.encryptionKey);
+    this.addOutputs();
+  }
 
+  /** `integrity.signingKeyArn`, or a new retained ECC_NIST_P256 SIGN_VERIFY key. */
+  private createDigestSigningKey(config: ArchiveConfig): IKey {
+    if (config.integrity?.signingKeyArn) {
+      return Key.fromKeyArn(this, 'DigestSigningKey', config.integrity.signingKeyArn);
+    }
+    return new Key(this, 'DigestSigningKey', {
+      description:
+        'eventlog-archive: signs the integrity digests of the archive (verify with its public key)',
+      keySpec: KeySpec.ECC_NIST_P256,
+      keyUsage: KeyUsage.SIGN_VERIFY,
+      alias: DIGEST_SIGNING_KEY_ALIAS,
+      // Old digests stay verifiable only while the key exists.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+
+  /** The retained bucket for the server access logs of the archive and results buckets. */
+  private createAccessLogsBucket(config: ArchiveConfig): IBucket {
     // Server access logs can only be delivered to an SSE-S3 bucket, whatever the archive uses.
-    this.accessLogsBucket = new Bucket(this, 'AccessLogs', {
+    return new Bucket(this, 'AccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       encryption: BucketEncryption.S3_MANAGED,
@@ -88,28 +102,15 @@ export class StorageStack extends Stack {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+  }
 
-    const retention: LifecycleRule = {
-      id: 'archive-retention',
-      noncurrentVersionExpiration: Duration.days(config.retention.expireNoncurrentVersionsDays),
-      abortIncompleteMultipartUploadAfter: Duration.days(7),
-      // Delete markers left alone once their older versions have expired.
-      expiredObjectDeleteMarker: true,
-      ...(config.retention.transitionToInfrequentAccessDays === undefined
-        ? {}
-        : {
-            // S3 skips objects under 128 KB by default, so small ledger files stay in Standard.
-            transitions: [
-              {
-                storageClass: StorageClass.INFREQUENT_ACCESS,
-                transitionAfter: Duration.days(config.retention.transitionToInfrequentAccessDays),
-              },
-            ],
-          }),
-    };
-
-    const lock = config.objectLock;
-    this.bucket = new Bucket(this, 'Archive', {
+  /** The retained, versioned archive bucket: encryption, retention lifecycle, Object Lock, access logs. */
+  private createArchiveBucket(
+    config: ArchiveConfig,
+    accessLogsBucket: IBucket,
+    encryptionKey: IKey | undefined,
+  ): IBucket {
+    return new Bucket(this, 'Archive', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       ...(encryptionKey
@@ -117,46 +118,52 @@ export class StorageStack extends Stack {
         : { encryption: BucketEncryption.S3_MANAGED }),
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
-      lifecycleRules: [retention],
-      ...(lock
-        ? {
-            objectLockEnabled: true,
-            objectLockDefaultRetention:
-              lock.mode === 'COMPLIANCE'
-                ? ObjectLockRetention.compliance(Duration.days(lock.days))
-                : ObjectLockRetention.governance(Duration.days(lock.days)),
-          }
-        : {}),
-      serverAccessLogsBucket: this.accessLogsBucket,
+      lifecycleRules: [archiveRetentionRule(config.retention)],
+      ...objectLockProps(config.objectLock),
+      serverAccessLogsBucket: accessLogsBucket,
       serverAccessLogsPrefix: 'archive/',
       targetObjectKeyFormat: TargetObjectKeyFormat.partitionedPrefix(PartitionDateSource.EVENT_TIME),
       removalPolicy: RemovalPolicy.RETAIN,
     });
+  }
 
-    this.catalog = new ArchiveCatalog(this, 'Catalog', {
-      bucket: this.bucket,
-      archivePrefix: this.archivePrefix,
+  /** The Glue database over the archive, with one table per registered source. */
+  private createCatalog(config: ArchiveConfig, bucket: IBucket): ArchiveCatalog {
+    const catalog = new ArchiveCatalog(this, 'Catalog', {
+      bucket,
+      archivePrefix: config.archivePrefix,
       databaseName: config.query.databaseName,
       projectionStartDate: config.query.projectionStartDate,
     });
     // One table per registered source; its id (Table-<table>) depends on the table name only.
     for (const source of Object.values(SOURCE_DEFINITIONS))
-      this.catalog.addTable({
+      catalog.addTable({
         tableName: source.table,
         partitionKey: source.partitionKey,
         fields: source.fields,
         description: source.description,
       });
+    return catalog;
+  }
 
-    this.workGroup = new QueryWorkGroup(this, 'Query', {
+  /** The Athena workgroup and its results bucket. */
+  private createWorkGroup(
+    config: ArchiveConfig,
+    accessLogsBucket: IBucket,
+    encryptionKey: IKey | undefined,
+  ): QueryWorkGroup {
+    return new QueryWorkGroup(this, 'Query', {
       workGroupName: config.query.workGroupName,
       bytesScannedCutoffMb: config.query.bytesScannedCutoffMb,
       resultsExpireDays: config.query.resultsExpireDays,
       // Results hold archive data: with a key for the archive, they are encrypted with it as well.
       ...(encryptionKey ? { encryptionKey } : {}),
-      accessLogsBucket: this.accessLogsBucket,
+      accessLogsBucket,
     });
+  }
 
+  /** What the CLI needs: the archive's URI and the digest signing key. */
+  private addOutputs(): void {
     new CfnOutput(this, 'ArchiveUri', {
       description: 'Where the tables live; pass it to the CLI as --archive.',
       value: archiveUri(this.bucket, this.archivePrefix),
@@ -166,6 +173,45 @@ export class StorageStack extends Stack {
       value: this.digestSigningKey.keyArn,
     });
   }
+}
+
+/**
+ * The archive's lifecycle rule: expire noncurrent versions, abort stale uploads, drop orphaned delete
+ * markers, and optionally move objects to Standard-IA.
+ */
+function archiveRetentionRule(retention: ArchiveConfig['retention']): LifecycleRule {
+  return {
+    id: 'archive-retention',
+    noncurrentVersionExpiration: Duration.days(retention.expireNoncurrentVersionsDays),
+    abortIncompleteMultipartUploadAfter: Duration.days(7),
+    // Delete markers left alone once their older versions have expired.
+    expiredObjectDeleteMarker: true,
+    ...(retention.transitionToInfrequentAccessDays === undefined
+      ? {}
+      : {
+          // S3 skips objects under 128 KB by default, so small ledger files stay in Standard.
+          transitions: [
+            {
+              storageClass: StorageClass.INFREQUENT_ACCESS,
+              transitionAfter: Duration.days(retention.transitionToInfrequentAccessDays),
+            },
+          ],
+        }),
+  };
+}
+
+/** The bucket props of `objectLock`: none, or Object Lock with its default retention. */
+function objectLockProps(
+  lock: ArchiveConfig['objectLock'],
+): Pick<BucketProps, 'objectLockEnabled' | 'objectLockDefaultRetention'> {
+  if (!lock) return {};
+  return {
+    objectLockEnabled: true,
+    objectLockDefaultRetention:
+      lock.mode === 'COMPLIANCE'
+        ? ObjectLockRetention.compliance(Duration.days(lock.days))
+        : ObjectLockRetention.governance(Duration.days(lock.days)),
+  };
 }
 
 /**
