@@ -11,6 +11,7 @@
  * `1.0`, `-0`, `1E+2`, integer-like keys out of order, odd white space): the archive must keep it
  * byte for byte.
  */
+import type { SystemEventActorWire } from '../../bin/demo/resiliencehub-events';
 import { mulberry32 } from './sample-events';
 
 /** A JSON document kept as text; a server writes it into a response verbatim. */
@@ -20,12 +21,8 @@ export class RawJson {
   }
 }
 
-export interface SystemEventActorWire {
-  accountId?: string;
-  principalId?: string;
-  type?: string;
-  userName?: string;
-}
+// The actor's wire shape is the demo's; events here take any eventType string (tests send invalid ones).
+export type { SystemEventActorWire } from '../../bin/demo/resiliencehub-events';
 
 export interface SystemEventWire {
   actor?: SystemEventActorWire;
