@@ -9,6 +9,7 @@ import {
   DIGEST_FORMAT_VERSION,
   type DigestDocument,
   nextDay,
+  previousDay,
   type StoredDigest,
   sha256Hex,
   signatureValid,
@@ -272,6 +273,17 @@ function dayFindings(doc: DigestDocument, where: DigestPlace, walk: ChainWalk): 
           where,
         ),
       );
+  } else if (doc.extendsBack === true) {
+    const first = walk.firstSealedDay;
+    if (first === undefined || doc.day !== previousDay(first))
+      walk.findings.push(
+        finding(
+          FindingKind.ReorderedDigest,
+          `${key}: extends the chain back to ${doc.day}, which is not the day before its first (${first ?? 'none'})`,
+          where,
+        ),
+      );
+    else walk.firstSealedDay = doc.day;
   } else if (last === undefined) {
     walk.firstSealedDay = doc.day;
     walk.lastSealedDay = doc.day;

@@ -38,6 +38,11 @@ export interface DigestDocument {
   previousDigestSha256: string | null;
   /** Set when this digest re-seals a day: the sequence of the digest it replaces for that day. */
   supersedes?: number;
+  /**
+   * Set when this digest seals the day before the chain's first day: a later run archived days older
+   * than the chain's start (an explicit range before the first backfill), and the chain grows back.
+   */
+  extendsBack?: true;
   createdAt: string;
   objects: DigestObject[];
   events: number;
@@ -135,6 +140,10 @@ export function signatureValid(doc: DigestDocument, publicKey: KeyObject): boole
 
 export function nextDay(day: string): string {
   return utcDay(dayStart(day) + DAY_MS);
+}
+
+export function previousDay(day: string): string {
+  return utcDay(dayStart(day) - DAY_MS);
 }
 
 export interface StoredDigest {

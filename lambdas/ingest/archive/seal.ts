@@ -1,7 +1,8 @@
 /**
  * Sealing: at the end of every ingest run (inside the lease), each day after the chain's last sealed
  * day whose every window is final in the ledger gets its digest, in day order (the format is
- * lambdas/core/digest.ts). A day rewritten after it was sealed gets a superseding digest.
+ * lambdas/core/digest.ts). A day rewritten after it was sealed gets a superseding digest, and days
+ * archived before the chain's first day extend it back.
  */
 import { ArchiveError, iso, utcDay } from '@eventlog-archive/shared';
 import { parquetMetadata } from 'hyparquet';
@@ -12,6 +13,7 @@ import {
   digestKey,
   digestPrefix,
   nextDay,
+  previousDay,
   sequenceOfDigestKey,
   serializeDigest,
   sha256Hex,
@@ -91,6 +93,7 @@ export async function sealDigests(request: SealRequest): Promise<SealResult> {
   const lastSealed = await chain.lastSealedDay();
   if (lastSealed !== undefined) await resealRewrittenDays(chain, lastSealed);
   const through = await sealFinalDays(chain, lastSealed);
+  if (through !== undefined) await sealEarlierDays(chain);
   return { through: through ?? null, digests: chain.written };
 }
 
@@ -146,13 +149,17 @@ class DigestChain {
   async lastSealedDay(): Promise<string | undefined> {
     for (let i = this.sequences.length - 1; i >= 0; i--) {
       const entry = await this.read(this.sequences[i]!);
-      if (entry.doc.supersedes === undefined) return entry.doc.day;
+      if (entry.doc.supersedes === undefined && entry.doc.extendsBack !== true) return entry.doc.day;
     }
     return undefined;
   }
 
   /** Signs and writes the next digest, create-only (a retry that meets its own earlier write is fine). */
-  async append(day: string, objects: DigestObject[], supersedes?: number): Promise<void> {
+  async append(
+    day: string,
+    objects: DigestObject[],
+    link: { supersedes?: number; extendsBack?: true } = {},
+  ): Promise<void> {
     const { request, head } = this;
     const { store, table } = request;
     const sequence = (head?.sequence ?? 0) + 1;
@@ -167,7 +174,8 @@ class DigestChain {
         sequence,
         previousSequence: head?.sequence ?? null,
         previousDigestSha256: head ? sha256Hex(head.bytes) : null,
-        ...(supersedes !== undefined ? { supersedes } : {}),
+        ...(link.supersedes !== undefined ? { supersedes: link.supersedes } : {}),
+        ...(link.extendsBack ? { extendsBack: true as const } : {}),
         createdAt: iso(request.now()),
         objects,
         events: objects.reduce((sum, o) => sum + o.events, 0),
@@ -203,7 +211,8 @@ async function resealRewrittenDays(chain: DigestChain, lastSealed: string): Prom
     const sealed = governing.get(day);
     if (!sealed) continue; // before the chain's first day: never sealed
     const objects = await dayObjects(request.store, request.table, day);
-    if (!sameObjects(objects, sealed.doc.objects)) await chain.append(day, objects, sealed.sequence);
+    if (!sameObjects(objects, sealed.doc.objects))
+      await chain.append(day, objects, { supersedes: sealed.sequence });
   }
 }
 
@@ -238,6 +247,32 @@ async function sealFinalDays(
     day = nextDay(day);
   }
   return through;
+}
+
+/**
+ * (3) Days before the chain's first day, newest first, while the ledger holds them final: a later run
+ * archived an explicit range older than the first backfill. Their digests extend the chain back
+ * (`extendsBack`), so verify can require every old enough day with data to be sealed.
+ */
+async function sealEarlierDays(chain: DigestChain): Promise<void> {
+  const { request, sequences } = chain;
+  const { store, table } = request;
+  const ledgerDays = await listLedgerDays(store, table);
+  const earliest = ledgerDays[0];
+  const start = sequences[0] !== undefined ? (await chain.read(sequences[0])).doc.day : undefined;
+  if (earliest === undefined || start === undefined || earliest >= start) return;
+  let first = start;
+  for (const sequence of sequences) {
+    const { doc } = await chain.read(sequence);
+    if (doc.extendsBack === true && doc.day < first) first = doc.day;
+  }
+  for (let day = previousDay(first); day >= earliest; day = previousDay(day)) {
+    const doc = request.ledger?.get(day) ?? (await readLedgerDays(store, table, [day])).get(day);
+    const firstWindow = day === earliest ? Object.keys(doc?.windows ?? {}).sort()[0] : undefined;
+    const notBefore = firstWindow ? Date.parse(firstWindow) : undefined;
+    if (!dayFinal(doc, day, { sliceMs: request.sliceMs, lookbackMs: request.lookbackMs, notBefore })) return;
+    await chain.append(day, await dayObjects(store, table, day), { extendsBack: true });
+  }
 }
 
 function sameObjects(a: readonly DigestObject[], b: readonly DigestObject[]): boolean {

@@ -289,6 +289,53 @@ describe('sealing', () => {
   });
 });
 
+describe("days before the chain's first day", () => {
+  it('a later run that archives them extends the chain back, and verify then requires them sealed', async () => {
+    source.add('acme', events(NOW - 7 * DAY_MS, NOW - HOUR_MS));
+    await run();
+    // An explicit range older than the first backfill (which started at 2024-05-06 12:00).
+    const earlier = await run({
+      from: Date.UTC(2024, 4, 4),
+      to: Date.UTC(2024, 4, 6, 12),
+      now: () => NOW + 60_000,
+    });
+    expect(earlier.status).toBe('complete');
+    // 05-06 got its morning: a superseding digest; 05-05 and 05-04 extend the chain back, newest first.
+    expect(earlier.sealed).toEqual({ through: '2024-05-09', digests: 3 });
+    expect(await digest(5)).toMatchObject({ day: '2024-05-06', supersedes: 1 });
+    expect(await digest(6)).toMatchObject({ day: '2024-05-05', extendsBack: true, events: 12 });
+    expect(await digest(7)).toMatchObject({ day: '2024-05-04', extendsBack: true, events: 12 });
+    const { problems, chain } = await check();
+    expect(problems).toEqual([]);
+    expect(chain.firstSealedDay).toBe('2024-05-04');
+    // The forward chain goes on from its last day, not from the days added before its start.
+    const next = await run({ now: () => NOW + DAY_MS });
+    expect(next.sealed).toEqual({ through: '2024-05-10', digests: 1 });
+    expect(await digest(8)).toMatchObject({ day: '2024-05-10' });
+    expect((await check()).problems).toEqual([]);
+  });
+
+  it('a digest that claims to extend the chain back to a day that is not the one before its first', async () => {
+    source.add('acme', events(NOW - 4 * DAY_MS, NOW - HOUR_MS));
+    await run();
+    const head = await digest(4);
+    const { signature: _s, signing: _k, ...body } = head;
+    const forged = await signDigest(
+      {
+        ...body,
+        sequence: 5,
+        previousSequence: 4,
+        previousDigestSha256: sha256Hex((await store.get(digestKey(table, 4)))!.body),
+        day: '2024-05-02',
+        extendsBack: true,
+      },
+      signer,
+    );
+    await store.put(digestKey(table, 5), serializeDigest(forged), { ifNoneMatch: true });
+    expect((await check()).problems.map((p) => p.kind)).toContain(FindingKind.ReorderedDigest);
+  });
+});
+
 describe('verification finds each kind of tampering', () => {
   beforeEach(async () => {
     source.add('acme', events(NOW - 4 * DAY_MS, NOW - HOUR_MS, ['2024-05-08']));
