@@ -58,7 +58,8 @@ export interface Refusal {
  * - Origin: a browser sends it on cross-origin requests (and on every POST); anything but this
  *   server's own origin is refused, and no CORS header is ever sent.
  * - Sec-Fetch-Site: a browser's `no-cors` GET (`<script src>`) carries no Origin but says it is
- *   cross-site or same-site (another port of localhost); only same-origin and user-typed pass.
+ *   cross-site or same-site (another port of localhost); only same-origin and user-typed pass, and
+ *   a top-level navigation to the console page (a link pasted into a ticket).
  * - Content-Type: a POST that reads a body must say `application/json` (what the AWS SDKs send for
  *   this restJson1 API), so an HTML form (`text/plain`, urlencoded, multipart) cannot post one.
  *   415 UnsupportedMediaTypeException, as Smithy servers answer a restJson1 body of another type.
@@ -83,7 +84,7 @@ export function refusal(req: IncomingMessage, audience: Audience): Refusal | und
     };
   }
   const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+  if (site !== undefined && site !== 'same-origin' && site !== 'none' && !isPageNavigation(req)) {
     return {
       status: 403,
       type: 'AccessDeniedException',
@@ -103,6 +104,21 @@ export function refusal(req: IncomingMessage, audience: Audience): Refusal | und
     }
   }
   return undefined;
+}
+
+/**
+ * A person opening the console from a link elsewhere (a ticket, a chat): a top-level navigation to
+ * the page itself, which reads nothing from the archive (its own requests are same-origin) and
+ * cannot be framed.
+ */
+function isPageNavigation(req: IncomingMessage): boolean {
+  const path = (req.url ?? '/').split('?', 1)[0];
+  return (
+    req.method === 'GET' &&
+    (path === '/' || path === '') &&
+    req.headers['sec-fetch-mode'] === 'navigate' &&
+    req.headers['sec-fetch-dest'] === 'document'
+  );
 }
 
 /** True when a Host header names this server: one of its names, and its port if a port is given. */

@@ -23,6 +23,7 @@ import {
 import type { QueryEngine } from '../../lambdas/query/engine';
 import { loadLocalTokenKeys, NextTokenCodec } from '../../lambdas/query/next-token';
 import { UsageError } from './args';
+import { CONSOLE_CSP, consoleAssets, wantsConsolePage } from './console-assets';
 import { type Audience, audienceOf, refusal, SAFETY_HEADERS } from './serve-admission';
 
 export const DEFAULT_PORT = 3000;
@@ -118,6 +119,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     connections: limits.connections ?? DEFAULT_CONNECTIONS,
     maxWaiting: limits.maxWaiting ?? DEFAULT_MAX_WAITING,
   });
+  // Bundled while the server starts, so the first page does not wait for it.
+  consoleAssets().catch(() => {});
   const logger = options.logger ?? createLogger({ serviceName: 'eventlog-archive-serve' });
   const deps = apiDeps(options, store, engine, logger);
 
@@ -225,6 +228,7 @@ function answer(req: IncomingMessage, res: ServerResponse, context: RequestConte
     sendError(res, requestId, refused.status, refused.type, refused.message, { connection: 'close' });
     return;
   }
+  if (answerConsoleFile(req, res, requestId, logger)) return;
   readBody(req, res, requestId, bodyTimeoutMs, (body, tooLarge) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -261,6 +265,68 @@ function answer(req: IncomingMessage, res: ServerResponse, context: RequestConte
       send(res, requestId, response.statusCode, response.headers, response.body);
     });
   });
+}
+
+/**
+ * Sends the console's page (`GET /` from a browser) or one of its files (`GET /assets/…`); false
+ * when the request is for the API. `HEAD` is answered too; a browser's conditional GET gets 304.
+ */
+function answerConsoleFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+  logger: Logger,
+): boolean {
+  const method = req.method ?? 'GET';
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  const path = (req.url ?? '/').split('?', 1)[0]!;
+  const isPage = (path === '/' || path === '') && wantsConsolePage(req.headers.accept);
+  if (!isPage && !path.startsWith('/assets/')) return false;
+  consoleAssets().then(
+    (assets) => {
+      const file = assets.get(isPage ? '/' : path);
+      if (!file) {
+        sendError(
+          res,
+          requestId,
+          404,
+          'ResourceNotFoundException',
+          `${path.slice(0, 200)}: no such console file`,
+        );
+        return;
+      }
+      if (res.headersSent || res.destroyed) return;
+      const headers = {
+        ...SAFETY_HEADERS,
+        'content-type': file.contentType,
+        'content-length': String(file.body.length),
+        etag: file.etag,
+        // The page is checked each time (it names the current script); the files it names carry
+        // their version in the query string, but are small enough to revalidate too.
+        'cache-control': 'no-cache',
+        'x-amzn-RequestId': requestId,
+        ...(isPage ? { 'content-security-policy': CONSOLE_CSP, 'referrer-policy': 'no-referrer' } : {}),
+      };
+      if (req.headers['if-none-match'] === file.etag) {
+        res.writeHead(304, { ...headers, 'content-length': '0' });
+        res.end();
+        return;
+      }
+      res.writeHead(200, headers);
+      res.end(method === 'HEAD' ? undefined : file.body);
+    },
+    (err: unknown) => {
+      logger.error('the console could not be bundled', { requestId, error: String(err) });
+      sendError(
+        res,
+        requestId,
+        500,
+        'InternalServerException',
+        'the console could not be built from console/src (run `npm ci`); the API routes still answer',
+      );
+    },
+  );
+  return true;
 }
 
 function abortReason(message: string): Error {

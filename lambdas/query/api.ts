@@ -166,8 +166,8 @@ async function route(request: ApiRequest, deps: ApiDeps): Promise<Routed> {
     if (method !== r.method) return routingError('MethodNotAllowedException', `${method} ${path}`, r.method);
     return handler.handle(request, deps, match.slice(1));
   }
-  if (path === '/' || path === '') {
-    if (method !== 'GET') return routingError('MethodNotAllowedException', `${method} /`, 'GET');
+  if (path === '/' || path === '' || path === '/health') {
+    if (method !== 'GET') return routingError('MethodNotAllowedException', `${method} ${path || '/'}`, 'GET');
     return json(200, {
       service: 'eventlog-archive',
       description: `Archived ${answered.map((a) => a.source.title).join(', ')}, served wire-compatible with the services' own list calls.`,

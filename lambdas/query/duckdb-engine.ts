@@ -12,13 +12,17 @@ import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { CLOSED_MESSAGE, ConnectionPool, type EngineActivity } from './duckdb/connection-pool';
 import { DayCache } from './duckdb/day-cache';
-import { dayFilesOf } from './duckdb/day-files';
+import { type DayFile, dayFilesOf } from './duckdb/day-files';
 import { runDayQuery } from './duckdb/run-query';
 import type { EventQuery, QueryEngine, QueryOptions, QueryStats } from './engine';
 import { duckDbCells, recordsFromRows } from './records-from-rows';
-import { planQuery } from './sql';
+import { planQuery, type QueryPlan } from './sql';
 
 export type { EngineActivity } from './duckdb/connection-pool';
+export type { DayFile } from './duckdb/day-files';
+
+/** Which local Parquet files hold a plan's days, oldest first (the pruning step of every query). */
+export type DayFileResolver = (plan: QueryPlan) => Promise<DayFile[]>;
 
 /** Default memory for decoded days kept between queries. */
 export const DEFAULT_CACHE_BYTES = 256 * 2 ** 20;
@@ -55,6 +59,11 @@ export interface DuckDbEngineOptions {
    * real DuckDB work (`SELECT sum(i) FROM range(1e11) t(i)`) that `interrupt()` stops like a query.
    */
   beforeQuerySql?: (query: EventQuery) => string | undefined;
+  /**
+   * Where the days of a query are (default: the `dt=` folders under the archive folder). An S3
+   * archive read through a local cache resolves them by fetching the missing day objects first.
+   */
+  dayFiles?: DayFileResolver;
 }
 
 /** The DuckDB engine: a `QueryEngine` that can also say what its day cache holds. */
@@ -90,13 +99,14 @@ export async function createDuckDbEngine(
   const connections = await openConnections(instance, size, options.threads);
   const pool = new ConnectionPool(connections, maxWaiting);
   const cache = new DayCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
+  const resolveDays: DayFileResolver = options.dayFiles ?? ((plan) => dayFilesOf(root, plan));
 
   return {
     async listEvents(query: EventQuery, queryOptions: QueryOptions = {}) {
       const { signal } = queryOptions;
       if (pool.closed) throw new Error(CLOSED_MESSAGE);
       const plan = planQuery(query);
-      const days = await dayFilesOf(root, plan);
+      const days = await resolveDays(plan);
       const stats: QueryStats = { filesRead: days.length };
       if (days.length === 0) return { records: [], stats };
       const rows = await pool.withConnection(signal, async (connection) => {

@@ -1,0 +1,3 @@
+import { render } from 'preact';
+
+render(<p>eventlog-archive console</p>, document.getElementById('app')!);
