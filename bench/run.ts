@@ -3,7 +3,7 @@
  * run as ratios, with a summary of every target (PASS/MISS) and the figures in
  * bench/results/latest.json. Always exits 0: this is a report, not a test.
  *
- * `npm run bench -- storage bundles` runs only the named sections (ingest, storage, bundles, query); the
+ * `npm run bench -- storage bundles` runs only the named sections (ingest, storage, bundles, query, s3); the
  * archive sizes of the storage section need the ingest section.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,11 +11,12 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { bundlesSection } from './bundles';
 import { type IngestFigures, ingestSection } from './ingest';
 import { querySection } from './query';
+import { s3Section } from './s3';
 import { killServers } from './server';
 import { storageSection } from './storage';
 import { type Check, fmt, heading, printTable, removeTempDirs } from './util';
 
-const SECTIONS = ['ingest', 'storage', 'bundles', 'query'] as const;
+const SECTIONS = ['ingest', 'storage', 'bundles', 'query', 's3'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function selectedSections(): Set<Section> {
@@ -112,6 +113,12 @@ async function main(): Promise<void> {
   await attempt('query', async () => {
     const r = await querySection();
     results.query = r.figures;
+    checks.push(...r.checks);
+  });
+
+  await attempt('s3', async () => {
+    const r = await s3Section();
+    results.s3 = r.figures;
     checks.push(...r.checks);
   });
 

@@ -18,13 +18,13 @@ commands:
   ingest    --source resiliencehub --system-arn ARN [--from T] [--to T] --archive URI
             [--slice-minutes N] [--lookback-minutes N] [--backfill-days N] [--concurrency N] [--json]
   coverage  --archive URI [--source codecatalyst|resiliencehub] [--space NAME | --system-arn ARN]
-            [--from T] [--to T] [--slice-minutes N] [--lookback-minutes N] [--json]
-  serve     --archive URI [--port N (3000)] [--host H (127.0.0.1)] [--token-ttl-seconds N (86400)]
+            [--from T] [--to T] [--slice-minutes N] [--lookback-minutes N] [--json] [CACHE]
+  serve     --archive URI [--port N (3000)] [--host H (127.0.0.1)] [--token-ttl-seconds N (86400)] [CACHE]
             the ListEventLogs-compatible API: POST /v1/spaces/{spaceName}/eventLogs, and the
             ListSystemEvents-compatible API: GET /v2/list-system-events?systemArn=… (no auth locally)
   query     --space NAME --from T [--to T (now)] [--event-name X] [--user-name U] [--project-name P]
-            [--operation-type T] [--event-source S] [--error-code C] [--limit N] [--format table|json|csv]
-            --archive URI
+            [--operation-type T] [--event-source S] [--error-code C] [--request-id R] [--limit N] [--format table|json|csv]
+            --archive URI [CACHE]
   start     [--space NAME] [--archive URI (./data)] [--port N (3000)]
             ingest (a real space with CODECATALYST_TOKEN, else a labelled demo), then serve the archive
   verify    --archive URI [--from T] [--to T] [--source codecatalyst|resiliencehub]
@@ -33,9 +33,12 @@ commands:
             checks the signed digest chains and every data object against them; exit 1 on any problem
 
 Times are RFC 3339 (2024-05-01T00:00:00Z). URI is file:///abs/path, a relative path, or s3://bucket/prefix
-(serve and query read folder archives only).
+(start archives into a folder only).
+CACHE: [--cache-dir D] [--cache-max-bytes N (2G)]: where serve and query keep the day objects of an s3://
+archive (default $EVENTLOG_ARCHIVE_CACHE_DIR, else $XDG_CACHE_HOME/eventlog-archive, else
+~/.cache/eventlog-archive; bound also EVENTLOG_ARCHIVE_CACHE_MAX_BYTES); the bucket is only read.
 Environment: CODECATALYST_TOKEN (a personal access token), AWS_ENDPOINT_URL_CODECATALYST, AWS_ENDPOINT_URL_S3;
-for Resilience Hub: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (else the default
+for S3 and Resilience Hub: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (else the default
 credential chain: profiles, SSO, instance roles), AWS_ENDPOINT_URL_RESILIENCEHUBV2 (endpoint override),
 RESILIENCEHUB_SIGNING_NAME (SigV4 signing name, default resiliencehub).
 Digests: DIGEST_SIGNING_KEY_ARN (a KMS ECC_NIST_P256 key; AWS_ENDPOINT_URL_KMS) or DIGEST_SIGNING_KEY_FILE

@@ -1,6 +1,6 @@
 /** `coverage`: which windows the archive holds completely, which it will sweep again, which are gaps. */
-import { type Clock, DAY_MS, floorTo } from '@eventlog-archive/shared';
-import { coverageOf, listLedgerDays, readLedgerDays } from '../../lambdas/core/ledger';
+import type { Clock } from '@eventlog-archive/shared';
+import { coverageRange, instanceCoverage, readInstanceLedger } from '../../lambdas/core/instance-coverage';
 import { SOURCE_DEFINITIONS } from '../../lambdas/core/sources';
 import { openArchive } from '../../lambdas/core/store';
 import { archivedInstances } from '../../lambdas/query/catalog';
@@ -14,14 +14,19 @@ import {
   tuning,
   UsageError,
 } from './args';
+import { CACHE_OPTIONS, cacheSettings } from './query-archive';
 import { writeLine } from './terminal';
 
 export async function coverageCommand(args: string[], clock: Clock): Promise<number> {
   const values = parse(args, {
     ...selectionOptions(),
     json: { type: 'boolean' },
+    // Accepted like serve's and query's (checked, then unused): coverage reads only the ledger,
+    // which is small and always read from the archive itself, S3 or folder.
+    ...CACHE_OPTIONS,
   });
   const archive = archiveOption(values);
+  cacheSettings(values);
   const sources = values.source === undefined ? Object.values(SOURCE_DEFINITIONS) : [sourceOption(values)];
   const { sliceMs, lookbackMs } = tuning(values);
   const store = await openArchive(archive);
@@ -33,27 +38,16 @@ export async function coverageCommand(args: string[], clock: Clock): Promise<num
     // hashed into `<slug>-<hash>`): each folder's ledger documents name their instance.
     const partitionValues = only ? [source.partitionValue(only)] : await archivedInstances(store, source);
     for (const partitionValue of partitionValues) {
-      const table = { table: source.table, partitionKey: source.partitionKey, partitionValue };
-      const days = await listLedgerDays(store, table);
-      const ledger = await readLedgerDays(store, table, days);
-      const instance = only ?? ledger.get(days[0] ?? '')?.instance ?? partitionValue;
+      const ledger = await readInstanceLedger(store, source, partitionValue, only);
       // By default the report spans what the archive has: from its first recorded window.
-      const firstWindow = Object.keys(ledger.get(days[0] ?? '')?.windows ?? {})[0];
-      const from =
-        timeOption(values, 'from') ??
-        (firstWindow ? Date.parse(firstWindow) : now - source.retentionDays * DAY_MS);
-      const to = timeOption(values, 'to') ?? floorTo(now, sliceMs);
-      if (from >= to) throw new UsageError('--to: must be later than --from');
-      reports.push(
-        coverageOf(ledger, {
-          source: source.name,
-          instance,
-          from: floorTo(from, sliceMs),
-          to,
-          sliceMs,
-          lookbackMs,
-        }),
-      );
+      const range = coverageRange(ledger, {
+        from: timeOption(values, 'from'),
+        to: timeOption(values, 'to'),
+        now,
+        sliceMs,
+      });
+      if (range.from >= range.to) throw new UsageError('--to: must be later than --from');
+      reports.push(instanceCoverage(ledger, range, { sliceMs, lookbackMs }));
     }
   }
   if (values.json) {

@@ -1,11 +1,10 @@
 /**
  * `query`: archived events at a terminal. Pages through the local engine (DuckDB over a folder
- * archive) in archive order (event time, then id) with the same filters as the HTTP API, and prints
+ * archive, or over the local cache of an S3 archive's day objects) in archive order (event time, then id) with the same filters as the HTTP API, and prints
  * a table, JSON (an array of events exactly as ListEventLogs returns them) or CSV (RFC 4180, nested
  * fields as dotted columns).
  */
 import { type Clock, isApiError } from '@eventlog-archive/shared';
-import { LocalStore } from '../../lambdas/core/local-store';
 import { type ArchiveRecord, type FieldSpec, toWire } from '../../lambdas/core/records';
 import { codecatalystDefinition } from '../../lambdas/core/sources';
 import type { SourceDefinition } from '../../lambdas/core/sources/types';
@@ -27,7 +26,13 @@ import {
   UsageError,
   type Values,
 } from './args';
-import { localArchiveDir } from './serve';
+import {
+  CACHE_OPTIONS,
+  type CacheSettings,
+  cacheSettings,
+  openQueryArchive,
+  type QueryArchive,
+} from './query-archive';
 import { printable } from './terminal';
 
 export const QUERY_FORMATS = ['table', 'json', 'csv'] as const;
@@ -40,25 +45,32 @@ const FILTER_OPTIONS: Record<string, ExtraFilter> = {
   'operation-type': 'operationType',
   'event-source': 'eventSource',
   'error-code': 'errorCode',
+  'request-id': 'requestId',
 };
 // Rows asked of the engine at a time.
 const PAGE = 1000;
 
 export async function queryCommand(args: string[], clock: Clock): Promise<number> {
   const query = queryArguments(args, clock);
-  const store = new LocalStore(query.dir);
-  if (!(await storeCatalog(store).hasInstance(query.source, query.space))) {
-    const known = await archivedInstances(store, query.source);
-    throw new UsageError(
-      `--space: ${query.space} has never been archived in ${query.archive}` +
-        // Folder names of the archive, printed by the CLI at a terminal.
-        (known.length > 0 ? ` (archived: ${known.map(printable).join(', ')})` : ' (nothing archived yet)'),
-    );
+  // A folder is read where it is; an S3 archive through the local cache of its day objects.
+  const archive = await openQueryArchive(query.archive, { cache: query.cache, clock });
+  try {
+    const { store } = archive;
+    if (!(await storeCatalog(store).hasInstance(query.source, query.space))) {
+      const known = await archivedInstances(store, query.source);
+      throw new UsageError(
+        `--space: ${query.space} has never been archived in ${query.archive}` +
+          // Folder names of the archive, printed by the CLI at a terminal.
+          (known.length > 0 ? ` (archived: ${known.map(printable).join(', ')})` : ' (nothing archived yet)'),
+      );
+    }
+    const out = stdoutWriter();
+    const count = await printEvents(query, archive, out);
+    if (!out.closed()) process.stderr.write(`${count} event${count === 1 ? '' : 's'}\n`);
+    return 0;
+  } finally {
+    await archive.close();
   }
-  const out = stdoutWriter();
-  const count = await printEvents(query, out);
-  if (!out.closed()) process.stderr.write(`${count} event${count === 1 ? '' : 's'}\n`);
-  return 0;
 }
 
 /** The command line of `query`, checked: what to list and how to print it. */
@@ -72,8 +84,8 @@ interface QueryArguments {
   limit: number;
   format: QueryFormat;
   archive: string;
-  /** The archive folder. */
-  dir: string;
+  /** Where an S3 archive's day objects are cached. */
+  cache: CacheSettings;
 }
 
 function queryArguments(args: string[], clock: Clock): QueryArguments {
@@ -86,6 +98,7 @@ function queryArguments(args: string[], clock: Clock): QueryArguments {
     limit: { type: 'string' },
     format: { type: 'string' },
     archive: { type: 'string' },
+    ...CACHE_OPTIONS,
   });
   const source = codecatalystDefinition;
   const space = instanceOption(values, source, true)!;
@@ -102,8 +115,8 @@ function queryArguments(args: string[], clock: Clock): QueryArguments {
       `--format: must be one of ${QUERY_FORMATS.join(', ')} (got "${String(values.format)}")`,
     );
   const archive = archiveOption(values);
-  const dir = localArchiveDir(archive);
-  return { source, space, from, to, equals, limit, format, archive, dir };
+  const cache = cacheSettings(values);
+  return { source, space, from, to, equals, limit, format, archive, cache };
 }
 
 /** The filter options as the engine's equality filters, checked by the API's own filter rules. */
@@ -159,10 +172,10 @@ function stdoutWriter(): Output {
 }
 
 /** Pages through the engine in archive order and prints each event; returns how many were printed. */
-async function printEvents(query: QueryArguments, out: Output): Promise<number> {
+async function printEvents(query: QueryArguments, archive: QueryArchive, out: Output): Promise<number> {
   const { source, space, from, to, equals, limit } = query;
   const printer = printerFor(query.format, source.fields);
-  const engine = await createDuckDbEngine(query.dir);
+  const engine = await createDuckDbEngine(archive.dir, archive.engine);
   let count = 0;
   try {
     await out.write(printer.head());

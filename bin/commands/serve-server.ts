@@ -1,16 +1,16 @@
 /**
  * The node:http server of `serve` (serve.ts): the query API on one machine, in front of the same
- * `handleApiRequest` the Lambda runs, with DuckDB over a folder archive instead of Athena, the ledger
- * folder as the catalog and a key file in the archive (`_keys/next-token.key`) for nextTokens. It
- * answers only requests addressed to it by name (Host and Origin checks against DNS rebinding and
+ * `handleApiRequest` the Lambda runs, with DuckDB over a folder archive instead of Athena (an S3
+ * archive's day objects are fetched into a local cache first: query-archive.ts), the ledger as the
+ * catalog and a key file for nextTokens (`_keys/next-token.key` in a folder archive, in the cache
+ * folder of an S3 archive). It answers only requests addressed to it by name (Host and Origin checks against DNS rebinding and
  * cross-site requests from a browser), under limits on time, queue and concurrency.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Clock, createLogger, type Logger } from '@eventlog-archive/shared';
-import { LocalStore } from '../../lambdas/core/local-store';
-import { parseArchiveUri } from '../../lambdas/core/store';
+import type { ArchiveStore } from '../../lambdas/core/store';
 import { type ApiDeps, type ApiRequest, handleApiRequest, MAX_BODY_BYTES } from '../../lambdas/query/api';
 import { storeCatalog } from '../../lambdas/query/catalog';
 import {
@@ -21,10 +21,15 @@ import {
   type EngineActivity,
 } from '../../lambdas/query/duckdb-engine';
 import type { QueryEngine } from '../../lambdas/query/engine';
-import { loadLocalTokenKeys, NextTokenCodec } from '../../lambdas/query/next-token';
+import { type KeyStore, loadLocalTokenKeys, NextTokenCodec } from '../../lambdas/query/next-token';
 import { UsageError } from './args';
+import { answerConsoleApi, type ConsoleApi, consoleApiOf } from './console-api';
 import { CONSOLE_CSP, consoleAssets, wantsConsolePage } from './console-assets';
+import { type CacheSettings, openQueryArchive } from './query-archive';
 import { type Audience, audienceOf, refusal, SAFETY_HEADERS } from './serve-admission';
+import { queryParams, requestDeadline, send, sendError } from './serve-http';
+
+export { queryParams } from './serve-http';
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -55,8 +60,13 @@ export interface ServeLimits {
 }
 
 export interface ServeOptions {
-  /** Archive URI: `file:///abs/path` or a folder path (an `s3://` archive is not served locally). */
+  /**
+   * Archive URI: `file:///abs/path`, a folder path, or `s3://bucket/prefix` (read through a local
+   * cache of day objects; see query-archive.ts).
+   */
   archive: string;
+  /** Where an S3 archive's day objects are cached, and the bound (default: `cacheSettings` of the environment). */
+  cache?: Partial<CacheSettings>;
   /** Default {@link DEFAULT_PORT}; 0 picks a free port. */
   port?: number;
   /** Default {@link DEFAULT_HOST}. */
@@ -76,23 +86,16 @@ export interface ServeOptions {
 export interface RunningServer {
   /** Base URL, e.g. `http://127.0.0.1:3000`. */
   url: string;
-  /** The archive folder served. */
+  /** The archive folder served, or the cache folder of the S3 archive served. */
   dir: string;
+  /** The archive served (its catalog and ledger). */
+  store: ArchiveStore;
+  /** Which archive is served, and where its cache is: for banners. */
+  describe: string;
   /** What the engine is doing (queries running, waiting, cancelled). */
   activity(): EngineActivity;
   /** Stops listening, ends open connections and closes the engine. */
   close(): Promise<void>;
-}
-
-/** The archive folder of a URI; an `s3://` archive is a usage error (DuckDB cannot reach S3 offline). */
-export function localArchiveDir(archive: string): string {
-  const location = parseArchiveUri(archive);
-  if (location.kind !== 'file')
-    throw new UsageError(
-      '--archive: serve and query read a folder archive (file:///abs/path or a path); an s3:// archive is ' +
-        "queried through the deployed API or Athena (DuckDB's httpfs extension cannot be installed offline)",
-    );
-  return location.dir;
 }
 
 /**
@@ -108,13 +111,17 @@ export function localArchiveDir(archive: string): string {
  * await server.close();
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const dir = localArchiveDir(options.archive);
-  const store = new LocalStore(dir);
+  const archive = await openQueryArchive(options.archive, {
+    ...(options.cache ? { cache: options.cache } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const { dir, store } = archive;
   const limits = options.limits ?? {};
   const queryTimeoutMs = limits.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   const bodyTimeoutMs = limits.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   const headersTimeoutMs = limits.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const engine = await createDuckDbEngine(dir, {
+    ...archive.engine,
     ...options.engine,
     connections: limits.connections ?? DEFAULT_CONNECTIONS,
     maxWaiting: limits.maxWaiting ?? DEFAULT_MAX_WAITING,
@@ -122,7 +129,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Bundled while the server starts, so the first page does not wait for it.
   consoleAssets().catch(() => {});
   const logger = options.logger ?? createLogger({ serviceName: 'eventlog-archive-serve' });
-  const deps = apiDeps(options, store, engine, logger);
+  const deps = apiDeps(options, store, archive.keyStore, engine, logger);
+  const clock = options.clock ?? Date.now;
+  const consoleApi = consoleApiOf({ archive: options.archive, store, engine, clock, logger, queryTimeoutMs });
 
   const host = options.host ?? DEFAULT_HOST;
   const port = options.port ?? DEFAULT_PORT;
@@ -137,7 +146,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       // Node checks both timeouts only this often (default 30 s), which would stretch them.
       connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
     },
-    (req, res) => answer(req, res, { audience, deps, engine, logger, queryTimeoutMs, bodyTimeoutMs }),
+    (req, res) =>
+      answer(req, res, { audience, deps, engine, consoleApi, logger, queryTimeoutMs, bodyTimeoutMs }),
   );
   await listen(server, port, host, engine);
   const address = server.address() as AddressInfo;
@@ -147,6 +157,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   return {
     url: `http://${shownHost}:${address.port}`,
     dir,
+    store,
+    describe: archive.describe,
     activity: () => engine.activity(),
     close: () => {
       closed ??= (async () => {
@@ -154,6 +166,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         server.closeAllConnections();
         await stopped;
         await engine.close();
+        await archive.close();
       })();
       return closed;
     },
@@ -161,14 +174,21 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 }
 
 /** What the API handler needs: the engine, the ledger as catalog, and a nextToken codec made when first needed. */
-function apiDeps(options: ServeOptions, store: LocalStore, engine: QueryEngine, logger: Logger): ApiDeps {
+function apiDeps(
+  options: ServeOptions,
+  store: ArchiveStore,
+  keyStore: KeyStore,
+  engine: QueryEngine,
+  logger: Logger,
+): ApiDeps {
   let tokens: Promise<NextTokenCodec> | undefined;
   return {
     engine,
     catalog: storeCatalog(store),
     // Created on the first page that needs a nextToken, so serving a read-only folder works until then.
     tokens: () => {
-      tokens ??= loadLocalTokenKeys(store).then(
+      // An S3 archive's key is in its cache folder: serve never writes to the bucket.
+      tokens ??= loadLocalTokenKeys(keyStore).then(
         (keys) =>
           new NextTokenCodec({
             keys,
@@ -206,6 +226,7 @@ interface RequestContext {
   audience: Audience;
   deps: ApiDeps;
   engine: QueryEngine;
+  consoleApi: ConsoleApi;
   logger: Logger;
   queryTimeoutMs: number;
   bodyTimeoutMs: number;
@@ -229,6 +250,7 @@ function answer(req: IncomingMessage, res: ServerResponse, context: RequestConte
     return;
   }
   if (answerConsoleFile(req, res, requestId, logger)) return;
+  if (answerConsoleApi(req, res, requestId, context.consoleApi)) return;
   readBody(req, res, requestId, bodyTimeoutMs, (body, tooLarge) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -241,27 +263,10 @@ function answer(req: IncomingMessage, res: ServerResponse, context: RequestConte
       bodyTooLarge: tooLarge,
       requestId,
     };
-    // Aborted when nobody wants the answer any more: the engine drops or interrupts the query.
-    const controller = new AbortController();
-    const timer = setTimeout(() => {
-      controller.abort(abortReason(`no answer within ${queryTimeoutMs} ms`));
-      logger.warn('request timed out', { requestId, path: request.path.slice(0, 200), queryTimeoutMs });
-      // 504 as API Gateway answers a slow integration; the SDKs retry a 504 as transient.
-      sendError(
-        res,
-        requestId,
-        504,
-        'InternalServerException',
-        `The query did not finish within ${queryTimeoutMs} ms; narrow the time range or filters, or retry later.`,
-      );
-    }, queryTimeoutMs);
-    res.on('close', () => {
-      clearTimeout(timer);
-      if (!res.writableFinished) controller.abort(abortReason('the client closed the connection'));
-    });
-    const perRequest: ApiDeps = { ...deps, engine: withSignal(engine, controller.signal) };
+    const deadline = requestDeadline(res, { requestId, path: request.path }, queryTimeoutMs, logger);
+    const perRequest: ApiDeps = { ...deps, engine: withSignal(engine, deadline.signal) };
     void handleApiRequest(request, perRequest).then((response) => {
-      clearTimeout(timer);
+      deadline.settle();
       send(res, requestId, response.statusCode, response.headers, response.body);
     });
   });
@@ -329,54 +334,12 @@ function answerConsoleFile(
   return true;
 }
 
-function abortReason(message: string): Error {
-  const err = new Error(message);
-  err.name = 'AbortError';
-  return err;
-}
-
 /** The engine as one request sees it: its queries stop when the request's signal aborts. */
 function withSignal(engine: QueryEngine, signal: AbortSignal): QueryEngine {
   return {
     listEvents: (query, options) => engine.listEvents(query, { ...options, signal }),
     close: () => engine.close(),
   };
-}
-
-/** Writes an answer with the safety headers, unless one was written or the client left. */
-function send(
-  res: ServerResponse,
-  requestId: string,
-  statusCode: number,
-  headers: Record<string, string>,
-  body: string,
-): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(statusCode, {
-    ...SAFETY_HEADERS,
-    ...headers,
-    'content-length': String(Buffer.byteLength(body, 'utf8')),
-    'x-amzn-RequestId': requestId,
-  });
-  res.end(body);
-}
-
-/** An error in the API's shape: the name in `x-amzn-ErrorType`, a JSON body `{"message"}`. */
-function sendError(
-  res: ServerResponse,
-  requestId: string,
-  statusCode: number,
-  type: string,
-  message: string,
-  headers: Record<string, string> = {},
-): void {
-  send(
-    res,
-    requestId,
-    statusCode,
-    { 'content-type': 'application/json', 'x-amzn-ErrorType': type, ...headers },
-    JSON.stringify({ message }),
-  );
 }
 
 /**
@@ -424,29 +387,4 @@ function readBody(
     if (over) return;
     done(size === 0 ? undefined : Buffer.concat(chunks).toString('utf8'), size > MAX_BODY_BYTES);
   });
-}
-
-/**
- * A query string as the API takes it: percent-decoded, a repeated parameter as the list of its
- * values. `+` stays a plus sign (as AWS services read query strings; a system ARN may contain `+`),
- * and a malformed escape is kept as sent, for the route's validation to reject.
- */
-export function queryParams(search: string): Record<string, string | string[]> {
-  const decode = (text: string): string => {
-    try {
-      return decodeURIComponent(text);
-    } catch {
-      return text;
-    }
-  };
-  const out: Record<string, string | string[]> = {};
-  for (const part of search.split('&')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    const key = decode(eq < 0 ? part : part.slice(0, eq));
-    const value = eq < 0 ? '' : decode(part.slice(eq + 1));
-    const seen = Object.hasOwn(out, key) ? out[key] : undefined;
-    out[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
-  }
-  return out;
 }

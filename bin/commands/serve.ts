@@ -1,17 +1,18 @@
 /**
  * `serve`: the query API on one machine. A node:http server in front of the same
- * `handleApiRequest` the Lambda runs, with DuckDB over a folder archive instead of Athena, the
- * ledger folder as the catalog and a key file in the archive (`_keys/next-token.key`) for nextTokens.
+ * `handleApiRequest` the Lambda runs, with DuckDB over a folder archive instead of Athena (or over
+ * a local cache of an S3 archive's day objects), the ledger as the catalog and a local key file for
+ * nextTokens.
  * Locally there is no authentication: it listens on 127.0.0.1 unless told otherwise, and answers
  * only requests addressed to it by that name (Host and Origin checks against DNS rebinding and
  * cross-site requests from a browser), under limits on time, queue and concurrency.
  */
 import { type Clock, DAY_MS } from '@eventlog-archive/shared';
-import { LocalStore } from '../../lambdas/core/local-store';
 import { codecatalystDefinition } from '../../lambdas/core/sources';
 import { archivedInstances } from '../../lambdas/query/catalog';
 import { archiveOption, intOption, parse, UsageError } from './args';
-import { DEFAULT_HOST, DEFAULT_PORT, localArchiveDir, type ServeOptions, startServer } from './serve-server';
+import { CACHE_OPTIONS, cacheSettings } from './query-archive';
+import { DEFAULT_HOST, DEFAULT_PORT, type ServeOptions, startServer } from './serve-server';
 import { printable } from './terminal';
 
 // The server lives in serve-server.ts; its API is re-exported here for the commands, tests and bench.
@@ -21,7 +22,6 @@ export {
   DEFAULT_HOST,
   DEFAULT_PORT,
   DEFAULT_QUERY_TIMEOUT_MS,
-  localArchiveDir,
   queryParams,
   type RunningServer,
   type ServeLimits,
@@ -50,7 +50,7 @@ export function serveBanner(url: string, space: string | undefined, now = Date.n
     `  for await (const page of paginateListEventLogs({ client }, { spaceName: '${name}', startTime: new Date('${startTime}'), endTime: new Date('${endTime}') }))`,
     '    for (const event of page.items ?? []) console.log(event.eventTime, event.eventName, event.userIdentity?.userName);',
     '',
-    'Extra body filters: userName, projectName, operationType, eventSource, errorCode.',
+    'Extra body filters: userName, projectName, operationType, eventSource, errorCode, requestId.',
     '',
     'Resilience Hub system events (wire-compatible with ListSystemEvents; eventTypes may repeat):',
     `  curl -s '${url}/v2/list-system-events?systemArn=SYSTEM_ARN&eventTypes=SYSTEM_CREATED&eventTypes=SYSTEM_DELETED&maxResults=5'`,
@@ -79,9 +79,10 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 export async function serveUntilSignal(options: ServeOptions & { space?: string }): Promise<number> {
   const server = await startServer(options);
   try {
-    const spaces = await archivedInstances(new LocalStore(server.dir), codecatalystDefinition);
+    const spaces = await archivedInstances(server.store, codecatalystDefinition);
     const space = options.space ?? spaces[0];
-    process.stdout.write(`Serving the archive ${server.dir} at ${server.url}\n`);
+    process.stdout.write(`Console: ${server.url}/  (open it in a browser: events, coverage, integrity)\n\n`);
+    process.stdout.write(`Serving the archive ${server.describe} at ${server.url}\n`);
     process.stdout.write(
       spaces.length > 0
         ? `Archived spaces: ${spaces.map(printable).join(', ')}\n\n`
@@ -92,6 +93,8 @@ export async function serveUntilSignal(options: ServeOptions & { space?: string 
         `WARNING: listening on ${options.host} without authentication (requests must name it, or a loopback name, in Host).\n\n`,
       );
     process.stdout.write(`${serveBanner(server.url, space, (options.clock ?? Date.now)())}\n`);
+    // Repeated last, where a terminal leaves it in sight.
+    process.stdout.write(`\nConsole: ${server.url}/\n`);
     const signal = await untilSignal();
     process.stdout.write(`\n${signal}: stopping\n`);
   } finally {
@@ -106,9 +109,10 @@ export async function serveCommand(args: string[], clock: Clock): Promise<number
     port: { type: 'string' },
     host: { type: 'string' },
     'token-ttl-seconds': { type: 'string' },
+    ...CACHE_OPTIONS,
   });
   const archive = archiveOption(values);
-  localArchiveDir(archive);
+  const cache = cacheSettings(values);
   const host = values.host === undefined ? DEFAULT_HOST : String(values.host);
   if (host === '') throw new UsageError('--host: must not be empty');
   return serveUntilSignal({
@@ -116,6 +120,7 @@ export async function serveCommand(args: string[], clock: Clock): Promise<number
     host,
     port: intOption(values, 'port', DEFAULT_PORT, 0, 65535),
     tokenTtlSeconds: intOption(values, 'token-ttl-seconds', 24 * 3600, 60, 30 * 24 * 3600),
+    cache,
     clock,
   });
 }

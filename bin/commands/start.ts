@@ -7,6 +7,7 @@
  */
 import { type Clock, iso } from '@eventlog-archive/shared';
 import { codecatalystDefinition } from '../../lambdas/core/sources';
+import { parseArchiveUri } from '../../lambdas/core/store';
 import { archiveOption, intOption, parse, UsageError } from './args';
 import { coverageCommand } from './coverage';
 import { archiveInstance } from './ingest';
@@ -24,11 +25,16 @@ export async function startCommand(args: string[], clock: Clock): Promise<number
   const token = process.env.CODECATALYST_TOKEN;
   const space =
     values.space === undefined ? undefined : codecatalystDefinition.checkInstance(values.space, '--space');
-  // Checked before the ingest: `start` serves what it archived, and serve reads folder archives only.
-  const { localArchiveDir, serveUntilSignal } = await import('./serve');
-  localArchiveDir(archive);
+  // Checked before the ingest: `start` archives into a folder (the demo, and a first look at a space).
+  if (parseArchiveUri(archive).kind !== 'file')
+    throw new UsageError(
+      '--archive: start archives into a folder (file:///abs/path or a path); to read an s3:// archive, run serve --archive s3://…',
+    );
+  const { serveUntilSignal } = await import('./serve');
 
   if (space && token) {
+    if (port !== 0)
+      process.stdout.write(`Console (once the archive is ready): http://127.0.0.1:${port}/\n\n`);
     process.stdout.write(`Archiving CodeCatalyst space ${space} into ${archive}\n`);
     const code = await archiveInstance({
       source: 'codecatalyst',
@@ -47,6 +53,8 @@ export async function startCommand(args: string[], clock: Clock): Promise<number
     throw new UsageError(
       '--space: needs CODECATALYST_TOKEN (a personal access token) to pull a real space; without both, npm start runs the demo',
     );
+  // The console's address comes first: what follows (the ingest) takes a few seconds.
+  if (port !== 0) process.stdout.write(`Console (once the archive is ready): http://127.0.0.1:${port}/\n\n`);
   const code = await demo(archive, clock);
   if (code !== 0) return code;
   process.stdout.write('\n');

@@ -53,11 +53,14 @@ export class DigestSigningConfigError extends ArchiveError {
   }
 }
 
-/** Hex SHA-256 of the key's SubjectPublicKeyInfo (DER): names a key independently of where it lives. */
-export function publicKeyFingerprint(key: KeyObject): string {
+/**
+ * SHA-256 of the key's SubjectPublicKeyInfo (DER): names a key independently of where it lives. Hex
+ * in digests; base64 for people (`SHA256:…`, as `ssh-keygen -l` shows keys).
+ */
+export function publicKeyFingerprint(key: KeyObject, encoding: 'hex' | 'base64' = 'hex'): string {
   return createHash('sha256')
     .update(key.export({ type: 'spki', format: 'der' }))
-    .digest('hex');
+    .digest(encoding);
 }
 
 /** A local EC P-256 private key. */

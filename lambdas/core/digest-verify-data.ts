@@ -16,6 +16,14 @@ export interface DataReport {
   checked: number;
 }
 
+/** How a caller follows a long check of data, and stops it. */
+export interface DataCheckOptions {
+  /** Aborted when the result is no longer wanted: the check stops before the next object. */
+  signal?: AbortSignal;
+  /** Called after each object compared with a digest, with the count so far. */
+  onChecked?: (checked: number) => void;
+}
+
 /**
  * Compares the instance's data objects in [fromDay, toDay] with their days' governing digests:
  * added (not in it), removed (in it, gone), changed (SHA-256 differs). Data after the last sealed
@@ -26,6 +34,7 @@ export async function verifyData(
   table: TableLocation,
   chain: ChainReport,
   range: { fromDay?: string; toDay?: string } = {},
+  { signal, onChecked }: DataCheckOptions = {},
 ): Promise<DataReport> {
   const inRange = (day: string): boolean =>
     (range.fromDay === undefined || day >= range.fromDay) &&
@@ -66,6 +75,7 @@ export async function verifyData(
         );
         continue;
       }
+      signal?.throwIfAborted();
       checked++;
       const object = await store.get(key);
       if (!object) {
@@ -79,6 +89,7 @@ export async function verifyData(
             key,
           }),
         );
+      onChecked?.(checked);
     }
     for (const key of expected.keys())
       if (!keys.includes(key))

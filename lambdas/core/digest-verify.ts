@@ -20,6 +20,7 @@ import type { TableLocation } from './layout';
 
 export { type Finding, FindingKind } from './digest-findings';
 export {
+  type DataCheckOptions,
   type DataReport,
   dueSealFindings,
   lastDayDueSealed,

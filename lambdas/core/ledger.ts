@@ -134,28 +134,41 @@ export interface CoverageReport {
   runs: CoverageRun[];
 }
 
+/** Which windows to classify: those starting in [from, to), `from` on a window boundary. */
+export interface WindowRange {
+  from: number;
+  to: number;
+  sliceMs: number;
+  lookbackMs: number;
+}
+
+/** Every window of the range with its status and archived events, in time order. */
+export function* ledgerWindows(
+  ledger: ReadonlyMap<string, LedgerDay>,
+  { from, to, sliceMs, lookbackMs }: WindowRange,
+): Generator<{ start: number; end: number; status: WindowStatus; archived: number }> {
+  for (let start = from; start < to; start += sliceMs) {
+    const record = ledger.get(utcDay(start))?.windows[iso(start)];
+    yield {
+      start,
+      end: start + sliceMs,
+      status: windowStatus(record, lookbackMs),
+      archived: record?.archived ?? 0,
+    };
+  }
+}
+
 /** Classifies every window of [from, to) and merges neighbours of the same status into runs. */
 export function coverageOf(
   ledger: ReadonlyMap<string, LedgerDay>,
-  options: {
-    source: string;
-    instance: string;
-    from: number;
-    to: number;
-    sliceMs: number;
-    lookbackMs: number;
-  },
+  options: WindowRange & { source: string; instance: string },
 ): CoverageReport {
   const { from, to, sliceMs, lookbackMs } = options;
   const counts = { final: 0, provisional: 0, missing: 0 };
   const runs: CoverageRun[] = [];
   let events = 0;
-  for (let start = from; start < to; start += sliceMs) {
-    const end = start + sliceMs;
-    const record = ledger.get(utcDay(start))?.windows[iso(start)];
-    const status = windowStatus(record, lookbackMs);
+  for (const { start, end, status, archived } of ledgerWindows(ledger, options)) {
     counts[status]++;
-    const archived = record?.archived ?? 0;
     events += archived;
     const last = runs[runs.length - 1];
     if (last && last.status === status && last.end === iso(start)) {

@@ -75,15 +75,27 @@ type RoutingError = 'UnknownOperationException' | 'MethodNotAllowedException';
 
 /** Answers one request. Never throws. */
 export async function handleApiRequest(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  return answerLogged(request, deps.logger, () => route(request, deps));
+}
+
+/**
+ * Answers a request with `answer`, any error mapped to the API's error shape, and logs one line for
+ * it. Never throws. Also how `serve` answers the console's endpoints (bin/commands/console-api.ts).
+ */
+export async function answerLogged(
+  request: ApiRequest,
+  logger: Logger | undefined,
+  answer: () => Promise<Routed>,
+): Promise<ApiResponse> {
   const started = performance.now();
   let routed: Routed;
   try {
-    routed = await route(request, deps);
+    routed = await answer();
   } catch (err) {
-    routed = errorResponse(err, request, deps.logger);
+    routed = errorResponse(err, request, logger);
   }
   const { log, ...response } = routed;
-  deps.logger?.info('request', {
+  logger?.info('request', {
     requestId: request.requestId,
     method: request.method,
     path: request.path.slice(0, 200),
@@ -112,7 +124,7 @@ export interface RouteHandler {
 const ROUTE_HANDLERS: Record<string, RouteHandler> = {
   codecatalyst: {
     shape: {
-      body: '{"startTime","endTime","eventName?","maxResults?","nextToken?","userName?","projectName?","operationType?","eventSource?","errorCode?"}',
+      body: '{"startTime","endTime","eventName?","maxResults?","nextToken?","userName?","projectName?","operationType?","eventSource?","errorCode?","requestId?"}',
     },
     handle: (request, deps, [segment]) => listEventLogsRoute(segment ?? '', request, deps),
   },
@@ -266,19 +278,23 @@ function internal(err: unknown, message: string): Error {
   return isApiError(err) ? err : new ArchiveError(message, { cause: err });
 }
 
-function json(statusCode: number, value: unknown): ApiResponse {
+export function json(statusCode: number, value: unknown): ApiResponse {
   return { statusCode, headers: { ...JSON_HEADERS }, body: JSON.stringify(value) };
 }
 
-function routingError(type: RoutingError, what: string, allow?: string): ApiResponse {
+/** A 404 naming the `operations` there are (default: the routes), or a 405 naming the method to `allow`. */
+export function routingError(
+  type: RoutingError,
+  what: string,
+  allow?: string,
+  operations: readonly string[] = routes().map(({ route: r }) => `${r.method} ${r.path}`),
+): ApiResponse {
   const clipped = what.length > 200 ? `${what.slice(0, 200)}…` : what;
   const statusCode = type === 'MethodNotAllowedException' ? 405 : 404;
   const message =
     type === 'MethodNotAllowedException'
       ? `${clipped}: method not allowed (use ${allow})`
-      : `${clipped}: no such operation (${routes()
-          .map(({ route: r }) => `${r.method} ${r.path}`)
-          .join(', ')})`;
+      : `${clipped}: no such operation (${operations.join(', ')})`;
   return {
     statusCode,
     headers: { ...JSON_HEADERS, 'x-amzn-ErrorType': type, ...(allow ? { allow } : {}) },

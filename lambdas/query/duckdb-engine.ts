@@ -13,10 +13,19 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { CLOSED_MESSAGE, ConnectionPool, type EngineActivity } from './duckdb/connection-pool';
 import { DayCache } from './duckdb/day-cache';
 import { type DayFile, dayFilesOf } from './duckdb/day-files';
-import { runDayQuery } from './duckdb/run-query';
-import type { EventQuery, QueryEngine, QueryOptions, QueryStats } from './engine';
+import { type DayQuery, runDayQuery } from './duckdb/run-query';
+import type { EventQuery, EventSelection, QueryEngine, QueryOptions, QueryStats } from './engine';
 import { duckDbCells, recordsFromRows } from './records-from-rows';
-import { planQuery, type QueryPlan } from './sql';
+import {
+  type HistogramQuery,
+  type HistogramRow,
+  histogramRows,
+  planHistogram,
+  planQuery,
+  type QueryPlan,
+  renderDuckDb,
+  renderDuckDbHistogram,
+} from './sql';
 
 export type { EngineActivity } from './duckdb/connection-pool';
 export type { DayFile } from './duckdb/day-files';
@@ -58,7 +67,7 @@ export interface DuckDbEngineOptions {
    * SQL to run on a query's connection before it, if any. For tests of cancellation and timeouts:
    * real DuckDB work (`SELECT sum(i) FROM range(1e11) t(i)`) that `interrupt()` stops like a query.
    */
-  beforeQuerySql?: (query: EventQuery) => string | undefined;
+  beforeQuerySql?: (query: EventSelection) => string | undefined;
   /**
    * Where the days of a query are (default: the `dt=` folders under the archive folder). An S3
    * archive read through a local cache resolves them by fetching the missing day objects first.
@@ -66,8 +75,16 @@ export interface DuckDbEngineOptions {
   dayFiles?: DayFileResolver;
 }
 
-/** The DuckDB engine: a `QueryEngine` that can also say what its day cache holds. */
+/** The DuckDB engine: a `QueryEngine` that also counts events per bucket and says what its day cache holds. */
 export interface DuckDbEngine extends QueryEngine {
+  /**
+   * The selection's events per UTC-aligned bucket, split into series (the console's histogram):
+   * through the same day files, connections, day cache and bound parameters as `listEvents`.
+   */
+  histogram(
+    query: HistogramQuery,
+    options?: QueryOptions,
+  ): Promise<{ rows: HistogramRow[]; stats: QueryStats }>;
   /** Days held decoded in memory and the memory DuckDB reports for them. */
   cacheInfo(): Promise<{ days: number; bytes: number }>;
   activity(): EngineActivity;
@@ -101,20 +118,41 @@ export async function createDuckDbEngine(
   const cache = new DayCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
   const resolveDays: DayFileResolver = options.dayFiles ?? ((plan) => dayFilesOf(root, plan));
 
-  return {
-    async listEvents(query: EventQuery, queryOptions: QueryOptions = {}) {
-      const { signal } = queryOptions;
-      if (pool.closed) throw new Error(CLOSED_MESSAGE);
-      const plan = planQuery(query);
-      const days = await resolveDays(plan);
+  /** Runs the SQL of a query over the days of its plan that exist; none: no SQL, no rows. */
+  const runOnDays = async (
+    query: EventSelection,
+    plan: QueryPlan,
+    render: DayQuery['render'],
+    signal: AbortSignal | undefined,
+  ): Promise<{ rows: unknown[][]; stats: QueryStats }> => {
+    if (pool.closed) throw new Error(CLOSED_MESSAGE);
+    const days = await resolveDays(plan);
+    try {
       const stats: QueryStats = { filesRead: days.length };
-      if (days.length === 0) return { records: [], stats };
+      if (days.length === 0) return { rows: [], stats };
       const rows = await pool.withConnection(signal, async (connection) => {
         if (pool.closed) throw new Error(CLOSED_MESSAGE);
         const beforeSql = () => options.beforeQuerySql?.(query);
-        return runDayQuery(connection, cache, { plan, days, signal, beforeSql });
+        return runDayQuery(connection, cache, { render, days, signal, beforeSql });
       });
+      return { rows, stats };
+    } finally {
+      // The resolver's files may be evicted from a download cache once the query is done with them.
+      for (const day of days) day.release?.();
+    }
+  };
+
+  return {
+    async listEvents(query: EventQuery, { signal }: QueryOptions = {}) {
+      const plan = planQuery(query);
+      const { rows, stats } = await runOnDays(query, plan, (s) => renderDuckDb(plan, s), signal);
       return { records: recordsFromRows(query.source.fields, plan.columns, rows, duckDbCells), stats };
+    },
+    async histogram(query: HistogramQuery, { signal }: QueryOptions = {}) {
+      const plan = planHistogram(query);
+      const render: DayQuery['render'] = (s) => renderDuckDbHistogram(plan, s);
+      const { rows, stats } = await runOnDays(query, plan.events, render, signal);
+      return { rows: histogramRows(rows), stats };
     },
     cacheInfo() {
       return pool.withConnection(undefined, (connection) =>

@@ -27,6 +27,9 @@ export interface EventQuery {
   limit: number;
 }
 
+/** The events a query selects, without paging: the instance, the range and the filters. */
+export type EventSelection = Omit<EventQuery, 'after' | 'limit'>;
+
 export interface QueryStats {
   /** Data objects (day partitions) the query read, where the engine can tell. */
   filesRead?: number;

@@ -62,6 +62,7 @@ export const EXTRA_FILTERS = {
   operationType: 'operationType',
   eventSource: 'eventSource',
   errorCode: 'errorCode',
+  requestId: 'requestId',
 } as const;
 export type ExtraFilter = keyof typeof EXTRA_FILTERS;
 

@@ -99,7 +99,8 @@ function withValidationFields(err: unknown): unknown {
   });
 }
 
-function single(query: QueryParams, name: string): string | undefined {
+/** A parameter that is not a list: its one value, or undefined; given twice it is a ValidationException. */
+export function single(query: QueryParams, name: string): string | undefined {
   const value = query[name];
   if (value === undefined) return undefined;
   if (typeof value === 'string') return value;
@@ -181,7 +182,7 @@ export async function listSystemEvents(
     instance: input.systemArn,
     start,
     end,
-    ...(input.eventTypes.length > 0 ? { anyOf: { eventType: input.eventTypes } } : {}),
+    ...systemEventFilters(input),
     limit: input.maxResults + 1,
     ...(after ? { after } : {}),
   };
@@ -208,6 +209,13 @@ export async function listSystemEvents(
   }
   const body = `{"events":[${events.join(',')}]${nextToken === undefined ? '' : `,"nextToken":${JSON.stringify(nextToken)}`}}`;
   return { body, count: page.length, ...(nextToken === undefined ? {} : { nextToken }), stats };
+}
+
+/** The engine filters of a request: its event types, if any. */
+export function systemEventFilters(
+  input: Pick<ListSystemEventsInput, 'eventTypes'>,
+): Pick<EventQuery, 'anyOf'> {
+  return input.eventTypes.length > 0 ? { anyOf: { eventType: input.eventTypes } } : {};
 }
 
 function notFound(systemArn: string): ApiError {

@@ -10,7 +10,8 @@
  * pattern), `YYYY-MM-DD` dates from `utcDay`, the LIMIT integer, and (DuckDB only) the file paths.
  *
  * The pieces live in sql/: plan.ts (the plan), select.ts (the SELECT both dialects share), duckdb.ts
- * and athena.ts (the dialects and Athena's parameters). This file is their one import point.
+ * and athena.ts (the dialects and Athena's parameters), histogram.ts (the console's aggregate of a
+ * listing plan, DuckDB only). This file is their one import point.
  */
 export {
   ATHENA_PARAMETER_MAX_LENGTH,
@@ -20,6 +21,15 @@ export {
   renderAthena,
 } from './sql/athena';
 export { type DuckDbSources, renderDuckDb } from './sql/duckdb';
+export {
+  type EventSeries,
+  type HistogramPlan,
+  type HistogramQuery,
+  type HistogramRow,
+  histogramRows,
+  planHistogram,
+  renderDuckDbHistogram,
+} from './sql/histogram';
 export {
   checkedPartitionValue,
   type FieldPath,

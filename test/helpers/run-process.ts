@@ -1,5 +1,5 @@
 /** Runs a child process to completion and collects what it printed. */
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Clock, clockEnv, fakedSystemClockEnv } from './clock';
@@ -56,5 +56,49 @@ export function runCli(
       ...(options.clock ? clockEnv(options.clock) : {}),
       ...options.env,
     },
+  });
+}
+
+/** A CLI child still running: what it printed so far, and its exit. */
+export interface SpawnedCli {
+  child: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Spawns the CLI (`node bin/eventlog-archive.js …`) and resolves once its stdout matches `ready`;
+ * rejects if it exits first or is not ready within `timeoutMs` (then it is killed).
+ */
+export function spawnCliUntil(
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; ready: RegExp; timeoutMs: number },
+): Promise<SpawnedCli> {
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+    cwd: options.cwd,
+    env: { ...fakedSystemClockEnv(), ...options.env },
+  });
+  let out = '';
+  let err = '';
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`not ready after ${options.timeoutMs} ms:\n${out}\n${err}`));
+    }, options.timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (options.ready.test(out)) {
+        clearTimeout(timer);
+        resolve({ child, stdout: () => out, exited });
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ready:\n${out}\n${err}`));
+    });
   });
 }

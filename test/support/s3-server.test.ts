@@ -301,5 +301,19 @@ describe('s3-server', () => {
       expect(server.stats.byMethod).toEqual({ PUT: 1, HEAD: 1, GET: 1, DELETE: 1 });
       expect(server.stats.requests).toBe(4);
     });
+
+    it('logs each request with its method, bucket, decoded key and parameters until stats are reset', async () => {
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'log/a b.txt', Body: 'x' }));
+      await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'log/a b.txt' }));
+      await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'log/' }));
+      expect(server.requests.map((r) => [r.method, r.bucket, r.key])).toEqual([
+        ['PUT', BUCKET, 'log/a b.txt'],
+        ['GET', BUCKET, 'log/a b.txt'],
+        ['GET', BUCKET, ''],
+      ]);
+      expect(server.requests[2]!.params).toContain('list-type');
+      server.resetStats();
+      expect(server.requests).toEqual([]);
+    });
   });
 });

@@ -76,6 +76,16 @@ export interface S3ServerStats {
   maxInFlight: number;
 }
 
+/** One request the proxy received, in arrival order (see {@link S3TestServer.requests}). */
+export interface S3RequestRecord {
+  method: string;
+  bucket: string;
+  /** The object key, decoded; `''` for a bucket request (a listing). */
+  key: string;
+  /** The query string's parameter names (`list-type`, `x-id`, …). */
+  params: string[];
+}
+
 /** The running server. */
 export interface S3TestServer {
   /** Proxy URL for the SDK's `endpoint` (path-style). */
@@ -89,6 +99,9 @@ export interface S3TestServer {
   /** Makes the next `count` requests fail with `kind` (before probabilistic faults). */
   failNext(kind: S3FaultKind, count?: number): void;
   readonly stats: S3ServerStats;
+  /** Every request received since the start or the last `resetStats()`, in arrival order. */
+  readonly requests: readonly S3RequestRecord[];
+  /** Clears `stats` and `requests`. */
   resetStats(): void;
   /** An S3Client for this server; `overrides` are merged into the configuration. */
   client(overrides?: Partial<S3ClientConfig>): S3Client;
@@ -225,6 +238,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
     maxInFlight: 0,
   });
   let stats = freshStats();
+  let requests: S3RequestRecord[] = [];
 
   const forward = (method: string, path: string, headers: Record<string, string>, body?: Buffer) =>
     new Promise<Upstream>((resolve, reject) => {
@@ -293,6 +307,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
     const slash = decodedPath.indexOf('/', 1);
     const bucket = slash < 0 ? decodedPath.slice(1) : decodedPath.slice(1, slash);
     const key = slash < 0 ? '' : decodedPath.slice(slash + 1);
+    requests.push({ method, bucket, key, params: [...new Set(query.keys())] });
 
     const fault = scripted.shift() ?? drawFault(server.faults, S3_FAULT_ORDER, rng);
     if (fault) stats.faults[fault]++;
@@ -525,7 +540,11 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
     get stats() {
       return stats;
     },
+    get requests() {
+      return requests;
+    },
     resetStats() {
+      requests = [];
       const inFlight = stats.inFlight;
       stats = freshStats();
       stats.inFlight = inFlight;

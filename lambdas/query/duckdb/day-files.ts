@@ -14,6 +14,11 @@ export interface DayFile {
   file: string;
   /** Changes whenever the ingest replaces the file (write-then-rename gives a new inode). */
   version: string;
+  /**
+   * Called once by the engine when the query no longer needs the file: a resolver that keeps files
+   * in a bounded cache (an S3 archive's) pins each file it hands out until then.
+   */
+  release?: () => void;
 }
 
 /** The data files of the plan's days that exist under the archive folder `root`, oldest first. */

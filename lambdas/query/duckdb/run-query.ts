@@ -1,12 +1,13 @@
 /** One query of the DuckDB engine on the connection it was granted. */
 import { type DuckDBConnection, type DuckDBValue, timestampTZValue } from '@duckdb/node-api';
-import { type QueryParam, type QueryPlan, renderDuckDb } from '../sql';
+import type { DuckDbSources, QueryParam, RenderedSql } from '../sql';
 import type { DayCache } from './day-cache';
 import type { DayFile } from './day-files';
 
 export interface DayQuery {
-  plan: QueryPlan;
-  /** The plan's day files that exist (at least one). */
+  /** The query's SQL over the days as they are read (cached tables and files). */
+  render: (sources: DuckDbSources) => RenderedSql;
+  /** The day files of the query's plan that exist (at least one). */
   days: readonly DayFile[];
   signal: AbortSignal | undefined;
   /** SQL to run on the connection first, if any; asked for once the days are read (see `beforeQuerySql`). */
@@ -14,7 +15,7 @@ export interface DayQuery {
 }
 
 /**
- * Reads the query's days through the day cache (under its lock) and runs the plan over the cached
+ * Reads the query's days through the day cache (under its lock) and runs its SQL over the cached
  * tables and the remaining files; returns DuckDB's rows. The cached tables are unpinned however it
  * ends. An abort of `query.signal` is checked between the steps DuckDB cannot be interrupted in.
  */
@@ -23,7 +24,7 @@ export async function runDayQuery(
   cache: DayCache,
   query: DayQuery,
 ): Promise<unknown[][]> {
-  const { plan, days, signal } = query;
+  const { days, signal } = query;
   const sources = await cache.lock(() => {
     if (signal?.aborted) throw signal.reason;
     return cache.sourcesOf(connection, days);
@@ -32,7 +33,7 @@ export async function runDayQuery(
     const before = query.beforeSql();
     if (before !== undefined) await connection.run(before);
     if (signal?.aborted) throw signal.reason;
-    const { sql, params } = renderDuckDb(plan, sources);
+    const { sql, params } = query.render(sources);
     const statement = await connection.prepare(sql);
     try {
       statement.bind(params.map(toDuckDbValue));

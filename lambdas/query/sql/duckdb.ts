@@ -2,7 +2,7 @@
 import { type QueryPlan, QueryPlanError, quoteIdentifier, quoteString } from './plan';
 import { columnRef, type Dialect, type RenderedSql, renderSelect } from './select';
 
-const duckDbDialect: Dialect = {
+export const duckDbDialect: Dialect = {
   column: columnRef,
   // JSON columns come back as VARCHAR text whatever logical type the file declares.
   select: (c) => (c.type === 'json' ? `CAST(${columnRef(c.path)} AS VARCHAR)` : columnRef(c.path)),
@@ -23,16 +23,19 @@ export interface DuckDbSources {
  * are printed as string literals: they come from the engine's own archive folder, the checked
  * partition value and `utcDay` dates, never from a caller.
  */
-export function renderDuckDb(plan: QueryPlan, { files, tables = [] }: DuckDbSources): RenderedSql {
+export function renderDuckDb(plan: QueryPlan, sources: DuckDbSources): RenderedSql {
+  return renderSelect(plan, duckDbDialect, duckDbFrom(sources), []);
+}
+
+/** The FROM of a DuckDB query over `sources` (without its alias); every DuckDB query reads days this way. */
+export function duckDbFrom({ files, tables = [] }: DuckDbSources): string {
   const parts = tables.map((t) => `SELECT * FROM ${quoteIdentifier(t)}`);
   if (files.length > 0)
     parts.push(
       `SELECT * FROM read_parquet([${files.map(quoteString).join(', ')}], hive_partitioning = false)`,
     );
   if (parts.length === 0) throw new QueryPlanError('no files to read');
-  const from =
-    parts.length === 1 && tables.length === 0
-      ? parts[0]!.slice('SELECT * FROM '.length)
-      : `(${parts.join(' UNION ALL BY NAME ')})`;
-  return renderSelect(plan, duckDbDialect, from, []);
+  return parts.length === 1 && tables.length === 0
+    ? parts[0]!.slice('SELECT * FROM '.length)
+    : `(${parts.join(' UNION ALL BY NAME ')})`;
 }

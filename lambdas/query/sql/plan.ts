@@ -119,7 +119,7 @@ export function fieldAt(fields: readonly FieldSpec[], path: FieldPath): FieldSpe
 }
 
 /** A filter path must name a string field of the source (top level or in structs). */
-function filterPath(source: SourceDefinition, dotted: string): FieldPath {
+export function filterPath(source: SourceDefinition, dotted: string): FieldPath {
   const path = typeof dotted === 'string' ? dotted.split('.') : [];
   const field = fieldAt(source.fields, path);
   if (field?.type !== 'string') {

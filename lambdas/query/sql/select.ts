@@ -35,7 +35,8 @@ export interface Dialect {
 export const columnRef = (path: FieldPath): string =>
   [ALIAS, ...path.map((p) => quoteIdentifier(p))].join('.');
 
-function renderPredicate(p: Predicate, dialect: Dialect, params: QueryParam[]): string {
+/** A predicate in the dialect's text; its values are appended to `params` in `?` order. */
+export function renderPredicate(p: Predicate, dialect: Dialect, params: QueryParam[]): string {
   const bind = (value: QueryParam): string => {
     params.push(value);
     return dialect.param(value);

@@ -77,6 +77,7 @@ beforeAll(async () => {
   // Typed as the service's two values; the archive stores any string.
   big.operationType = largest('operationType') as typeof big.operationType;
   big.errorCode = largest('errorCode');
+  big.requestId = largest('requestId');
   await buildArchive(dir, { [SPACE]: [...events, big] }, NOW);
 
   const catalog = storeCatalog(new LocalStore(dir));

@@ -2,14 +2,13 @@
  * `serve`, `query` and `npm start` as a user runs them: `node bin/eventlog-archive.js …` in a child
  * process, from the sources.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS } from '../../../lambdas/shared/src/time';
 import { clockEnv, fakedSystemClockEnv, pinnedClock } from '../../helpers/clock';
-import { type ProcessResult, runProcess } from '../../helpers/run-process';
+import { type ProcessResult, runProcess, type SpawnedCli, spawnCliUntil } from '../../helpers/run-process';
 import { type EventLogEntryWire, generateEvents } from '../../support/sample-events';
 import { buildArchive, inArchiveOrder } from './api-fixture';
 
@@ -43,35 +42,8 @@ function cli(args: string[]): Promise<ProcessResult> {
 }
 
 /** Spawns the CLI and resolves once stdout matches `ready` (rejects if it exits first). */
-function spawnUntil(
-  args: string[],
-  ready: RegExp,
-  timeoutMs: number,
-): Promise<{ child: ChildProcessWithoutNullStreams; stdout: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: work, env: childEnv() });
-  let out = '';
-  let err = '';
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`not ready after ${timeoutMs} ms:\n${out}\n${err}`));
-    }, timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (ready.test(out)) {
-        clearTimeout(timer);
-        resolve({ child, stdout: () => out, exited });
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} before ready:\n${out}\n${err}`));
-    });
-  });
+function spawnUntil(args: string[], ready: RegExp, timeoutMs: number): Promise<SpawnedCli> {
+  return spawnCliUntil(args, { cwd: work, env: childEnv(), ready, timeoutMs });
 }
 
 /** The request the printed `curl` line makes, made with fetch. */
@@ -93,6 +65,7 @@ describe('eventlog-archive serve', () => {
       30_000,
     );
     try {
+      expect(stdout().split('\n', 1)[0]).toMatch(/^Console: http:\/\/127\.0\.0\.1:\d+\/ /);
       expect(stdout()).toMatch(/Serving the archive .* at http:\/\/127\.0\.0\.1:\d+/);
       expect(stdout()).toContain(`Archived spaces: ${SPACE}`);
       expect(stdout()).toContain("new CodeCatalystClient({ endpoint: 'http://127.0.0.1:");
@@ -113,7 +86,7 @@ describe('eventlog-archive serve', () => {
   });
 
   it.each([
-    [['serve', '--archive', 's3://bucket/prefix'], /--archive: serve and query read a folder archive/],
+    [['serve', '--archive', 'x', '--cache-max-bytes', '0'], /--cache-max-bytes: must be a size in bytes/],
     [['serve', '--archive', 'x', '--port', '70000'], /--port: must be an integer from 0 to 65535/],
     [
       ['serve', '--archive', 'x', '--token-ttl-seconds', '5'],
@@ -266,8 +239,8 @@ describe('eventlog-archive query', () => {
       /--user-name: must be 1 to 256 characters/,
     ],
     [
-      ['query', '--space', SPACE, '--from', '2026-01-01T00:00:00Z', '--archive', 's3://my-bucket/p'],
-      /--archive: serve and query read a folder archive/,
+      ['query', '--space', SPACE, '--from', '2026-01-01T00:00:00Z', '--archive', 'ftp://my-bucket/p'],
+      /--archive: unsupported scheme/,
     ],
     [
       ['query', '--space', 'not-archived', '--from', '2026-01-01T00:00:00Z', '--archive', 'data'],
@@ -296,6 +269,13 @@ describe('npm start', () => {
       );
       expect(stdout()).toMatch(/0 gaps; 20000 events/);
       expect(stdout()).toMatch(/Serving the archive .* at http:\/\/127\.0\.0\.1:\d+/);
+      // Once serving, the first thing it says is where the console is; and there it is.
+      const serving = stdout().slice(stdout().indexOf('Console: '));
+      const consoleUrl = /^Console: (http:\/\/127\.0\.0\.1:\d+\/) /.exec(serving)?.[1];
+      expect(consoleUrl).toBeDefined();
+      const page = await fetch(consoleUrl!, { headers: { accept: 'text/html' } });
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await page.text()).toContain('/assets/main.js');
       const response = await runPrintedCurl(stdout());
       expect(response.status).toBe(200);
       const json = (await response.json()) as { items: { eventTime: string }[]; nextToken?: string };
