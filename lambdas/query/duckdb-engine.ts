@@ -124,6 +124,7 @@ export async function createDuckDbEngine(
     plan: QueryPlan,
     render: DayQuery['render'],
     signal: AbortSignal | undefined,
+    caching: DayQuery['caching'],
   ): Promise<{ rows: unknown[][]; stats: QueryStats }> => {
     if (pool.closed) throw new Error(CLOSED_MESSAGE);
     const days = await resolveDays(plan);
@@ -133,7 +134,7 @@ export async function createDuckDbEngine(
       const rows = await pool.withConnection(signal, async (connection) => {
         if (pool.closed) throw new Error(CLOSED_MESSAGE);
         const beforeSql = () => options.beforeQuerySql?.(query);
-        return runDayQuery(connection, cache, { render, days, signal, beforeSql });
+        return runDayQuery(connection, cache, { render, days, signal, beforeSql, caching });
       });
       return { rows, stats };
     } finally {
@@ -145,13 +146,15 @@ export async function createDuckDbEngine(
   return {
     async listEvents(query: EventQuery, { signal }: QueryOptions = {}) {
       const plan = planQuery(query);
-      const { rows, stats } = await runOnDays(query, plan, (s) => renderDuckDb(plan, s), signal);
+      const { rows, stats } = await runOnDays(query, plan, (s) => renderDuckDb(plan, s), signal, 'admit');
       return { records: recordsFromRows(query.source.fields, plan.columns, rows, duckDbCells), stats };
     },
     async histogram(query: HistogramQuery, { signal }: QueryOptions = {}) {
       const plan = planHistogram(query);
       const render: DayQuery['render'] = (s) => renderDuckDbHistogram(plan, s);
-      const { rows, stats } = await runOnDays(query, plan.events, render, signal);
+      // A histogram reads a few columns of each day: cheap from the files, and no sign that the
+      // days will be paged through, so it never pays for decoding them into the cache.
+      const { rows, stats } = await runOnDays(query, plan.events, render, signal, 'use');
       return { rows: histogramRows(rows), stats };
     },
     cacheInfo() {

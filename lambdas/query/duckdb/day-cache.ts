@@ -62,14 +62,14 @@ export class DayCache {
   }
 
   /**
-   * Splits a query's days into cached tables and files to read, caching days read before; only
-   * with the lock held. The tables returned are pinned: the caller {@link unpin}s them when its
-   * query ends.
+   * Splits a query's days into cached tables and files to read, caching days read before when
+   * `admit` (else neither caching nor counting a read); only with the lock held. The tables returned
+   * are pinned: the caller {@link unpin}s them when its query ends.
    */
-  async sourcesOf(connection: DuckDBConnection, days: readonly DayFile[]): Promise<DaySources> {
+  async sourcesOf(connection: DuckDBConnection, days: readonly DayFile[], admit = true): Promise<DaySources> {
     const out: DaySources = { files: [], tables: [] };
     try {
-      await this.#planSources(connection, days, out);
+      await this.#planSources(connection, days, out, admit);
     } catch (err) {
       // Interrupted (or failed) half-way: the days pinned so far are not going to be read.
       await this.#dropRetired(connection, this.#releasePins(out.tables));
@@ -84,7 +84,12 @@ export class DayCache {
     if (done.length > 0) await this.lock(() => this.#dropRetired(connection, done));
   }
 
-  async #planSources(connection: DuckDBConnection, days: readonly DayFile[], out: DaySources): Promise<void> {
+  async #planSources(
+    connection: DuckDBConnection,
+    days: readonly DayFile[],
+    out: DaySources,
+    admit: boolean,
+  ): Promise<void> {
     // A query over many days, or a budget already filled by this query's days, caches nothing more.
     let room = this.#budget > 0 && days.length <= MAX_DAYS_TO_CACHE;
     for (const { file, version } of days) {
@@ -96,6 +101,10 @@ export class DayCache {
         continue;
       }
       if (hit) await this.#drop(connection, file);
+      if (!admit) {
+        out.files.push(file);
+        continue;
+      }
       if (room && this.#seenOnce.get(file) === version) {
         out.tables.push(await this.#admit(connection, file, version));
         room = await this.#evict(connection, new Set(out.tables));

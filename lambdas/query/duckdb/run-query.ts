@@ -10,6 +10,11 @@ export interface DayQuery {
   /** The day files of the query's plan that exist (at least one). */
   days: readonly DayFile[];
   signal: AbortSignal | undefined;
+  /**
+   * `admit`: a day read for the second time is decoded into the cache (listings, which page).
+   * `use`: cached days are read from the cache, others from their files, and nothing is admitted.
+   */
+  caching: 'admit' | 'use';
   /** SQL to run on the connection first, if any; asked for once the days are read (see `beforeQuerySql`). */
   beforeSql: () => string | undefined;
 }
@@ -27,7 +32,7 @@ export async function runDayQuery(
   const { days, signal } = query;
   const sources = await cache.lock(() => {
     if (signal?.aborted) throw signal.reason;
-    return cache.sourcesOf(connection, days);
+    return cache.sourcesOf(connection, days, query.caching === 'admit');
   });
   try {
     const before = query.beforeSql();

@@ -275,6 +275,32 @@ describe('DuckDB engine', () => {
     await expect(engine.listEvents(query())).rejects.toThrow(/closed/);
   });
 
+  it('never caches a day for a histogram, but counts it from the cache once a listing cached it', async () => {
+    const range = { start: DAY0, end: DAY0 + DAY_MS };
+    const engine = await createDuckDbEngine(dir);
+    const counts = async (): Promise<number> => {
+      const { rows } = await engine.histogram({
+        ...query(range),
+        bucketMs: DAY_MS,
+        series: { failedWhenSet: 'errorCode', readWhen: { field: 'operationType', value: 'READONLY' } },
+      });
+      return rows.reduce((n, row) => n + row.total, 0);
+    };
+    const all = expected(query({ ...range, limit: 100_000 })).length;
+    try {
+      // A listing, then histograms: read from the file each time, nothing decoded into the cache.
+      await engine.listEvents(query({ ...range, limit: 3 }));
+      for (let i = 0; i < 3; i++) expect(await counts()).toBe(all);
+      expect((await engine.cacheInfo()).days).toBe(0);
+      // The listing's second read caches the day; the histogram then reads the cached table.
+      await engine.listEvents(query({ ...range, limit: 3 }));
+      expect((await engine.cacheInfo()).days).toBe(1);
+      expect(await counts()).toBe(all);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('caches a day on its second read and drops the least recently used day when over budget', async () => {
     const day = (n: number): EventQuery =>
       query({ start: DAY0 + n * DAY_MS, end: DAY0 + (n + 1) * DAY_MS, limit: 3 });
