@@ -14,6 +14,7 @@ import { normaliseRecord, sortRecords } from '../lambdas/core/records';
 import { codecatalystDefinition as codecatalyst } from '../lambdas/core/sources';
 import { createDuckDbEngine } from '../lambdas/query/duckdb-engine';
 import { DAY_MS, utcDay } from '../lambdas/shared/src/time';
+import { type ConsoleFigures, consoleSection } from './console';
 import { generateEvents } from './events';
 import {
   type Check,
@@ -48,6 +49,8 @@ export interface QueryFigures {
   /** `GET /console/api/histogram`: a year by day, and seven days by the hour with two filters. */
   histogramYear: HistogramFigures;
   histogramSevenDaysFiltered: HistogramFigures;
+  /** The web console over the same archive: its script size and its first page with data. */
+  console: ConsoleFigures;
 }
 
 interface HistogramFigures {
@@ -204,6 +207,17 @@ export async function querySection(): Promise<{ figures: QueryFigures; checks: C
     const yearAnswer = await histogram(server.url, year);
     const sevenHistogramMs = await warmMedian(15, () => histogram(server.url, sevenFiltered));
     const sevenAnswer = await histogram(server.url, sevenFiltered);
+    // The console as a person opens it on the last 30 days of the archive (a custom range: the
+    // archive ends before the machine's clock).
+    const consolePage = new URLSearchParams({
+      view: 'events',
+      source: 'codecatalyst',
+      instance: SPACE,
+      range: 'custom',
+      from: new Date(end - 30 * DAY_MS).toISOString(),
+      to: new Date(end).toISOString(),
+    });
+    const consoleFigures = await consoleSection(dir, `/?${consolePage}`);
 
     const figures: QueryFigures = {
       events: EVENTS,
@@ -231,6 +245,7 @@ export async function querySection(): Promise<{ figures: QueryFigures; checks: C
         buckets: sevenAnswer.buckets.length,
         events: sevenAnswer.total,
       },
+      console: consoleFigures.figures,
     };
 
     heading(`5. Local queries through serve: ${fmt.int(EVENTS)} events in ${files} daily files`);
@@ -269,6 +284,7 @@ export async function querySection(): Promise<{ figures: QueryFigures; checks: C
         ],
       ],
     );
+    printTable(['web console (headless Chromium)', 'measured', 'what'], consoleFigures.rows);
     console.log(`archive written in ${fmt.s(built.ms)} (encoder of the ingest, GZIP Parquet)`);
     return {
       figures,
@@ -297,6 +313,7 @@ export async function querySection(): Promise<{ figures: QueryFigures; checks: C
           '< 60 ms',
           sevenHistogramMs < 60,
         ),
+        ...consoleFigures.checks,
       ],
     };
   } finally {

@@ -39,6 +39,9 @@ export const CONSOLE_CSP = [
 
 const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f4e79"/><path d="M4 11h2V7H4zm3 0h2V4H7zm3 0h2V8h-2z" fill="#fff"/></svg>`;
 
+// Where the page carries the server's clock (see pageAt).
+const NOW_PLACEHOLDER = '0000-00-00T00:00:00.000Z';
+
 let built: Promise<Map<string, ConsoleAsset>> | undefined;
 
 /** Bundles the console once per process (later calls share the result; a failed build is retried). */
@@ -90,6 +93,7 @@ async function bundle(): Promise<Map<string, ConsoleAsset>> {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>eventlog-archive console</title>
+<meta name="eventlog-archive-now" content="${NOW_PLACEHOLDER}">
 <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 ${css}
 <script type="module" src="/assets/main.js?v=${version('/assets/main.js')}"></script>
@@ -101,6 +105,18 @@ ${css}
 `;
   assets.set('/', asset(page, 'text/html; charset=utf-8'));
   return assets;
+}
+
+/**
+ * The page as sent at `now`: it carries the server's clock, so that "the last 7 days" end at the
+ * server's now (a pinned clock pins the page too) and the first queries need not wait for another
+ * request to learn it.
+ */
+export function pageAt(page: ConsoleAsset, now: number): ConsoleAsset {
+  return asset(
+    page.body.toString('utf8').replace(NOW_PLACEHOLDER, new Date(now).toISOString()),
+    page.contentType,
+  );
 }
 
 /** True when a request for `/` wants the console page rather than the API's JSON description. */

@@ -24,7 +24,7 @@ import type { QueryEngine } from '../../lambdas/query/engine';
 import { type KeyStore, loadLocalTokenKeys, NextTokenCodec } from '../../lambdas/query/next-token';
 import { UsageError } from './args';
 import { answerConsoleApi, type ConsoleApi, consoleApiOf } from './console-api';
-import { CONSOLE_CSP, consoleAssets, wantsConsolePage } from './console-assets';
+import { CONSOLE_CSP, consoleAssets, pageAt, wantsConsolePage } from './console-assets';
 import { type CacheSettings, openQueryArchive } from './query-archive';
 import { type Audience, audienceOf, refusal, SAFETY_HEADERS } from './serve-admission';
 import { queryParams, requestDeadline, send, sendError } from './serve-http';
@@ -147,7 +147,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
     },
     (req, res) =>
-      answer(req, res, { audience, deps, engine, consoleApi, logger, queryTimeoutMs, bodyTimeoutMs }),
+      answer(req, res, { audience, deps, engine, consoleApi, clock, logger, queryTimeoutMs, bodyTimeoutMs }),
   );
   await listen(server, port, host, engine);
   const address = server.address() as AddressInfo;
@@ -227,6 +227,7 @@ interface RequestContext {
   deps: ApiDeps;
   engine: QueryEngine;
   consoleApi: ConsoleApi;
+  clock: Clock;
   logger: Logger;
   queryTimeoutMs: number;
   bodyTimeoutMs: number;
@@ -249,7 +250,7 @@ function answer(req: IncomingMessage, res: ServerResponse, context: RequestConte
     sendError(res, requestId, refused.status, refused.type, refused.message, { connection: 'close' });
     return;
   }
-  if (answerConsoleFile(req, res, requestId, logger)) return;
+  if (answerConsoleFile(req, res, requestId, context)) return;
   if (answerConsoleApi(req, res, requestId, context.consoleApi)) return;
   readBody(req, res, requestId, bodyTimeoutMs, (body, tooLarge) => {
     const url = req.url ?? '/';
@@ -280,7 +281,7 @@ function answerConsoleFile(
   req: IncomingMessage,
   res: ServerResponse,
   requestId: string,
-  logger: Logger,
+  { clock, logger }: Pick<RequestContext, 'clock' | 'logger'>,
 ): boolean {
   const method = req.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD') return false;
@@ -289,7 +290,8 @@ function answerConsoleFile(
   if (!isPage && !path.startsWith('/assets/')) return false;
   consoleAssets().then(
     (assets) => {
-      const file = assets.get(isPage ? '/' : path);
+      const template = assets.get(isPage ? '/' : path);
+      const file = isPage && template ? pageAt(template, clock()) : template;
       if (!file) {
         sendError(
           res,
