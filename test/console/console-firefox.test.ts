@@ -36,8 +36,27 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+/** Waits for `selector`, failing with what the page logged and shows when it never appears. */
+async function shown(page: Page, problems: string[], selector: string): Promise<void> {
+  try {
+    await page.waitForSelector(selector);
+  } catch (err) {
+    const text = await page
+      .evaluate(
+        () =>
+          (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText,
+      )
+      .catch(() => '?');
+    throw new Error(
+      `${selector} not shown: ${String(err)}; page: ${text.slice(0, 500)}; problems: ${problems.join(' | ')}`,
+    );
+  }
+}
+
 async function openPage(): Promise<{ page: Page; problems: string[] }> {
   const page = await firefox.newPage();
+  // A first start of Firefox on a busy machine (its caches built, two browsers in parallel) is slow.
+  page.setDefaultTimeout(90_000);
   await page.setViewport({ width: 1280, height: 800 });
   const problems: string[] = [];
   page.on('console', (message) => {
@@ -73,7 +92,7 @@ async function apiCount(): Promise<number> {
   return total;
 }
 
-describe('the console in Firefox', () => {
+describe('the console in Firefox', { timeout: 180_000 }, () => {
   it('shows the events view: histogram, table pages and an event in full', async () => {
     const { page, problems } = await openPage();
     const params = new URLSearchParams({
@@ -85,7 +104,7 @@ describe('the console in Firefox', () => {
       to: new Date(TO).toISOString(),
     });
     await page.goto(`${server.url}/?${params}`);
-    await page.waitForSelector('[data-testid="histogram-total"]');
+    await shown(page, problems, '[data-testid="histogram-total"]');
     const total = await page.$eval('[data-testid="histogram-total"]', (e) => e.textContent ?? '');
     expect(Number(total.replace(/,/g, ''))).toBe(await apiCount());
     // The chart drew (uPlot's canvas has a size).
@@ -118,7 +137,7 @@ describe('the console in Firefox', () => {
   it('shows the coverage calendar', async () => {
     const { page, problems } = await openPage();
     await page.goto(`${server.url}/?view=coverage&source=codecatalyst&instance=${SPACE}`);
-    await page.waitForSelector('[data-testid="calendar"]');
+    await shown(page, problems, '[data-testid="calendar"]');
     expect(await page.$$eval('.cell[data-status="covered"]', (cells) => cells.length)).toBeGreaterThan(25);
     expect(await page.$$eval('[data-testid="no-gaps"]', (n) => n.length)).toBe(1);
     expect(problems).toEqual([]);
