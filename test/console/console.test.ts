@@ -15,7 +15,16 @@ import { launchChromium, SCREENSHOT_DIR, type TestBrowser } from '../../bench/br
 import { type RunningServer, startServer } from '../../bin/commands/serve';
 import { DAY_MS } from '../../lambdas/shared/src/time';
 import { pinnedClock } from '../helpers/clock';
-import { buildConsoleArchives, GAP_DAY, HOSTILE, NOW, OTHER, SPACE, TAMPERED_DAY } from './fixture';
+import {
+  buildConsoleArchives,
+  GAP_DAY,
+  HOSTILE,
+  NOW,
+  OTHER,
+  SPACE,
+  SYSTEM_ARN,
+  TAMPERED_DAY,
+} from './fixture';
 
 let work: string;
 let clean: RunningServer;
@@ -341,6 +350,63 @@ describe('events', () => {
   });
 });
 
+describe('Resilience Hub events', () => {
+  const TYPES = ['SYSTEM_SERVICE_ASSOCIATED', 'SYSTEM_POLICY_ASSOCIATED'];
+
+  /** Every event id ListSystemEvents pages through for the range and event types, in order. */
+  async function listSystemEventIds(): Promise<string[]> {
+    const ids: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const params = new URLSearchParams({
+        systemArn: SYSTEM_ARN,
+        startTime: iso(FROM),
+        endTime: iso(TO),
+        maxResults: '100',
+      });
+      for (const type of TYPES) params.append('eventTypes', type);
+      if (nextToken) params.set('nextToken', nextToken);
+      const page = (await (await fetch(`${clean.url}/v2/list-system-events?${params}`)).json()) as {
+        events: { eventId: string }[];
+        nextToken?: string;
+      };
+      ids.push(...page.events.map((e) => e.eventId));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return ids;
+  }
+
+  it("shows a system's events of chosen types, counted and paged as ListSystemEvents pages them", async () => {
+    const { page, problems } = await openPage();
+    const params = new URLSearchParams({
+      view: 'events',
+      source: 'resiliencehub',
+      instance: SYSTEM_ARN,
+      range: 'custom',
+      from: iso(FROM),
+      to: iso(TO),
+    });
+    for (const type of TYPES) params.append('eventTypes', type);
+    await page.goto(`${clean.url}/?${params}`);
+    const expected = await listSystemEventIds();
+    expect(expected.length).toBeGreaterThan(10);
+    await expect.poll(() => histogramTotal(page)).toBe(expected.length);
+    for (const type of TYPES)
+      await expect(page.getByRole('checkbox', { name: type }).isChecked()).resolves.toBe(true);
+    expect(await pageToTheEnd(page)).toEqual(expected);
+    const types = await page.locator('table.events tbody tr td:nth-child(2)').allTextContents();
+    expect(types.length).toBeGreaterThan(0);
+    for (const type of types) expect(TYPES).toContain(type);
+    await page.locator('table.events tbody tr').first().getByRole('button').click();
+    const json = JSON.parse((await page.getByTestId('event-json').textContent())!) as { systemArn: string };
+    expect(json.systemArn).toBe(SYSTEM_ARN);
+    await screenshot(page, 'events-resiliencehub');
+    await expectAccessible(page, 'Resilience Hub events');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
+
 describe('coverage', () => {
   it('shows a clean instance as covered', async () => {
     const { page, problems } = await openPage();
@@ -382,7 +448,7 @@ describe('integrity', () => {
     await page.getByRole('button', { name: 'Verify the archive' }).click();
     await page.getByTestId('verify-ok').waitFor();
     await expect(page.getByTestId('key-fingerprint').textContent()).resolves.toMatch(/^SHA256:/);
-    expect(await page.getByTestId('instance-report').count()).toBe(2);
+    expect(await page.getByTestId('instance-report').count()).toBe(3);
     await screenshot(page, 'integrity');
     await expectAccessible(page, 'integrity');
     expect(problems).toEqual([]);

@@ -1,20 +1,24 @@
 /**
  * Archives for the console's browser tests, built the production way (the local ListEventLogs
  * server, the real SDK client and ingest pipeline, see api-fixture.ts), at a pinned instant:
- * - `clean`: two spaces of generated events plus one hostile event whose text is HTML and script;
+ * - `clean`: two spaces of generated events plus one hostile event whose text is HTML and script,
+ *   and a Resilience Hub system;
  * - `damaged`: a copy of it with one window cut out of a ledger day (a gap) and one data file
  *   changed after it was sealed (tampering).
  */
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DAY_MS, HOUR_MS, utcDay } from '../../lambdas/shared/src/time';
-import { buildArchive } from '../integration/query/api-fixture';
+import { buildArchive, buildSystemArchive } from '../integration/query/api-fixture';
 import { type EventLogEntryWire, generateEvents } from '../support/sample-events';
+import { generateSystemEvents } from '../support/sample-system-events';
 
 /** The instant the tests run at: a Friday afternoon, far from midnight and from any real clock. */
 export const NOW = Date.UTC(2026, 10, 20, 14, 30);
 export const SPACE = 'console-space';
 export const OTHER = 'gappy-space';
+/** A Resilience Hub system archived beside the spaces. */
+export const SYSTEM_ARN = 'arn:aws:resiliencehub:us-west-2:123456789012:system/console-checkout';
 /** The ledger day cut and the data file changed in `damaged`. */
 export const GAP_DAY = utcDay(NOW - 6 * DAY_MS);
 export const TAMPERED_DAY = utcDay(NOW - 8 * DAY_MS);
@@ -62,6 +66,14 @@ export function spaceEvents(): Record<string, EventLogEntryWire[]> {
 export async function buildConsoleArchives(work: string): Promise<{ clean: string; damaged: string }> {
   const clean = path.join(work, 'clean');
   await buildArchive(clean, spaceEvents(), NOW);
+  const system = generateSystemEvents({
+    count: 500,
+    fromMs: NOW - 29 * DAY_MS,
+    toMs: NOW - 2 * HOUR_MS,
+    systemArn: SYSTEM_ARN,
+    seed: 21,
+  });
+  await buildSystemArchive(clean, { [SYSTEM_ARN]: system }, NOW);
   const damaged = path.join(work, 'damaged');
   cpSync(clean, damaged, { recursive: true });
   cutWindow(damaged, OTHER, GAP_DAY);

@@ -57,6 +57,8 @@ export function Histogram({ data, onSelect }: HistogramProps) {
         {
           stroke: '#444',
           grid: { show: false },
+          // Room for a whole label between ticks ("11-18 12:00").
+          space: 100,
           // 24-hour UTC labels: the day, with the hour when ticks are less than a day apart.
           values: (_u, splits, _axis, _space, increment) =>
             splits.map((seconds) => {
