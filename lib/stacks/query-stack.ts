@@ -21,6 +21,7 @@ import { ArchiveAccess, bindArchive, bindTokenSecret, ledgerFolderOf } from '../
 import type { ArchiveCatalog } from '../constructs/archive-catalog';
 import { ArchiveFunction } from '../constructs/archive-function';
 import { bindAthena } from '../constructs/athena-access';
+import { addAwsShapedGatewayResponses } from '../constructs/gateway-responses';
 import type { QueryWorkGroup } from '../constructs/query-workgroup';
 import { SharedLayer } from '../constructs/shared-layer';
 
@@ -138,6 +139,7 @@ export class QueryStack extends Stack {
     });
     this.api = this.createApi(config, this.accessLogs);
     addRoutes(this.api, this.function, routes);
+    addAwsShapedGatewayResponses(this.api);
     this.acknowledgeApiFindings(config.query.apiCloudWatchRole);
     this.addOutputs(props);
   }
