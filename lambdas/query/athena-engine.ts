@@ -41,6 +41,8 @@ export interface AthenaEngineOptions {
   database: string;
   /** Budget of one query from start to last result page (default 25 s, below API Gateway's 29 s). */
   timeoutMs?: number;
+  /** The workgroup's bytes-scanned cutoff per query, for the message of a query it stopped. */
+  bytesScannedCutoff?: number;
   /** Clock and sleep of the polling loop, replaceable in tests. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -65,8 +67,6 @@ const DEFAULT_RETRY: NonNullable<AthenaEngineOptions['retry']> = {
 const CUTOFF_PATTERN = /bytes[ -]?scanned|scanned[ -]bytes|data usage|scan(?:ned)? limit|BytesScannedCutoff/i;
 
 export const ATHENA_MESSAGES = {
-  cutoff:
-    'The query scanned more than the configured limit of data for one request; narrow the time range (startTime/endTime) or add filters.',
   throttled: 'Rate exceeded; retry with backoff.',
   failed: 'The archive could not answer this request; try again.',
   cancelled: 'The archive query was cancelled before it finished; try again.',
@@ -87,6 +87,7 @@ export function createAthenaEngine(options: AthenaEngineOptions): QueryEngine {
     workGroup: options.workGroup,
     database: options.database,
     timeoutMs: options.timeoutMs ?? DEFAULT_ATHENA_TIMEOUT_MS,
+    bytesScannedCutoff: options.bytesScannedCutoff,
     now: options.now ?? Date.now,
     sleep: options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
     retry: { ...DEFAULT_RETRY, ...options.retry },
@@ -106,6 +107,7 @@ interface AthenaContext {
   workGroup: string;
   database: string;
   timeoutMs: number;
+  bytesScannedCutoff: number | undefined;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   retry: RetryOptions;
@@ -265,7 +267,12 @@ function outcomeError(ctx: AthenaContext, id: string, execution: QueryExecution)
   };
   if (CUTOFF_PATTERN.test(reason)) {
     ctx.logger?.warn('Athena query exceeded the bytes-scanned cutoff', detail);
-    return new ApiError('ServiceQuotaExceededException', ATHENA_MESSAGES.cutoff, {}, detail);
+    return new ApiError(
+      'ServiceQuotaExceededException',
+      cutoffMessage(execution.Statistics?.DataScannedInBytes, ctx.bytesScannedCutoff),
+      {},
+      detail,
+    );
   }
   ctx.logger?.warn('Athena query did not succeed', detail);
   return new ApiError(
@@ -273,6 +280,22 @@ function outcomeError(ctx: AthenaContext, id: string, execution: QueryExecution)
     status.State === 'CANCELLED' ? ATHENA_MESSAGES.cancelled : ATHENA_MESSAGES.failed,
     {},
     detail,
+  );
+}
+
+/**
+ * What a query stopped by the workgroup's bytes-scanned cutoff is told: how much it had scanned when
+ * it was stopped (its whole scan would have been more), the cutoff, and what to do.
+ */
+export function cutoffMessage(bytesScanned: number | undefined, cutoff: number | undefined): string {
+  const amount = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB (${bytes} bytes)`;
+  const scanned =
+    bytesScanned !== undefined && bytesScanned > 0 ? ` after scanning ${amount(bytesScanned)}` : '';
+  const limit = cutoff !== undefined ? `the limit of ${amount(cutoff)}` : 'the configured limit';
+  return (
+    `The query was stopped${scanned}: it would scan more than ${limit} of data for one request ` +
+    "(the Athena workgroup's bytes-scanned cutoff, query.bytesScannedCutoffMb). Narrow the time range " +
+    '(startTime/endTime) or add filters.'
   );
 }
 

@@ -9,6 +9,7 @@
  * - `TOKEN_KEY_SECRET_ARN`: the secret holding the nextToken HMAC key(s) (see next-token.ts)
  * - `TOKEN_TTL_SECONDS` (optional, default 86400): how long a nextToken stays valid
  * - `QUERY_TIMEOUT_MS` (optional): how long one Athena query may run (below API Gateway's 29 s)
+ * - `BYTES_SCANNED_CUTOFF_MB` (optional): the workgroup's cutoff, named in the 402 of a query it stopped
  */
 import { ArchiveError, clockFromEnv, createLogger } from '@eventlog-archive/shared';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -30,6 +31,8 @@ export interface QueryConfig {
   tokenSecretArn: string;
   tokenTtlSeconds: number;
   queryTimeoutMs?: number;
+  /** The workgroup's bytes-scanned cutoff, in bytes. */
+  bytesScannedCutoff?: number;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv): QueryConfig {
@@ -51,6 +54,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): QueryConfig {
   if (!m) throw new ArchiveError(`ARCHIVE_URI: must be s3://bucket[/prefix] (got "${uri}")`);
   const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
   const queryTimeoutMs = int('QUERY_TIMEOUT_MS', 1_000, 900_000);
+  const cutoffMb = int('BYTES_SCANNED_CUTOFF_MB', 10, 10_000_000);
   return {
     bucket: m[1]!,
     prefix: prefix ? `${prefix}/` : '',
@@ -59,6 +63,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): QueryConfig {
     tokenSecretArn: required('TOKEN_KEY_SECRET_ARN'),
     tokenTtlSeconds: int('TOKEN_TTL_SECONDS', 60, 30 * 24 * 3600) ?? DEFAULT_TOKEN_TTL_SECONDS,
     ...(queryTimeoutMs !== undefined ? { queryTimeoutMs } : {}),
+    ...(cutoffMb !== undefined ? { bytesScannedCutoff: cutoffMb * 2 ** 20 } : {}),
   };
 }
 
@@ -92,6 +97,9 @@ export function depsFromConfig(config: QueryConfig, env: NodeJS.ProcessEnv = pro
             database: config.database,
             logger,
             ...(config.queryTimeoutMs !== undefined ? { timeoutMs: config.queryTimeoutMs } : {}),
+            ...(config.bytesScannedCutoff !== undefined
+              ? { bytesScannedCutoff: config.bytesScannedCutoff }
+              : {}),
           }),
         );
         // A failed start is tried again by the next request.

@@ -157,6 +157,8 @@ export class QueryStack extends Stack {
       environment: {
         TOKEN_TTL_SECONDS: String(config.query.tokenTtlSeconds),
         QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
+        // Named in the 402 of a query the workgroup stopped (the workgroup enforces it).
+        BYTES_SCANNED_CUTOFF_MB: String(config.query.bytesScannedCutoffMb),
       },
     });
   }

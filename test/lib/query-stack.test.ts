@@ -120,6 +120,7 @@ describe('QueryStack', () => {
         TOKEN_KEY_SECRET_ARN: `<${secret.id}>`,
         TOKEN_TTL_SECONDS: '3600',
         QUERY_TIMEOUT_MS: '25000',
+        BYTES_SCANNED_CUTOFF_MB: '1024',
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'eventlog-archive-query',
         POWERTOOLS_LOG_LEVEL: 'INFO',

@@ -135,12 +135,14 @@ describe('configFromEnv', () => {
         ARCHIVE_URI: 's3://b-1',
         TOKEN_TTL_SECONDS: '3600',
         QUERY_TIMEOUT_MS: '20000',
+        BYTES_SCANNED_CUTOFF_MB: '64',
       }),
     ).toMatchObject({
       bucket: 'b-1',
       prefix: '',
       tokenTtlSeconds: 3600,
       queryTimeoutMs: 20_000,
+      bytesScannedCutoff: 64 * 2 ** 20,
     });
   });
 
@@ -152,6 +154,7 @@ describe('configFromEnv', () => {
     [{ TOKEN_KEY_SECRET_ARN: undefined }, /^TOKEN_KEY_SECRET_ARN: is required/],
     [{ TOKEN_TTL_SECONDS: '1.5' }, /^TOKEN_TTL_SECONDS: must be an integer/],
     [{ QUERY_TIMEOUT_MS: '10' }, /^QUERY_TIMEOUT_MS: must be an integer from 1000/],
+    [{ BYTES_SCANNED_CUTOFF_MB: '1' }, /^BYTES_SCANNED_CUTOFF_MB: must be an integer from 10/],
   ])('refuses %j naming the variable', (overrides, message) => {
     expect(() => configFromEnv({ ...env, ...overrides })).toThrow(message);
   });

@@ -21,7 +21,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type ArchiveRecord, normaliseRecord } from '../../../lambdas/core/records';
 import { codecatalyst } from '../../../lambdas/ingest/sources/codecatalyst';
-import { ATHENA_MESSAGES, createAthenaEngine } from '../../../lambdas/query/athena-engine';
+import { ATHENA_MESSAGES, createAthenaEngine, cutoffMessage } from '../../../lambdas/query/athena-engine';
 import type { EventQuery } from '../../../lambdas/query/engine';
 import { outputColumns } from '../../../lambdas/query/sql';
 import { type ApiError, isApiError, toApiError } from '../../../lambdas/shared/src/errors';
@@ -43,7 +43,7 @@ beforeEach(() => {
   sleeps = [];
 });
 
-function engine(options: { timeoutMs?: number } = {}) {
+function engine(options: { timeoutMs?: number; bytesScannedCutoff?: number } = {}) {
   return createAthenaEngine({
     client: new AthenaClient({
       region: 'us-east-1',
@@ -269,10 +269,41 @@ describe('createAthenaEngine', () => {
 
       expect(err.errorType).toBe('ServiceQuotaExceededException');
       expect(err.statusCode).toBe(402);
-      expect(err.message).toMatch(/scanned more than the configured limit/);
-      expect(err.message).toMatch(/narrow the time range/);
+      expect(err.message).toMatch(/would scan more than the configured limit of data for one request/);
+      expect(err.message).toMatch(/query\.bytesScannedCutoffMb/);
+      expect(err.message).toMatch(/Narrow the time range/);
     },
   );
+
+  it('says how much a stopped query had scanned and what the cutoff is', async () => {
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
+    const stopped = execution('CANCELLED', {
+      StateChangeReason: 'Query cancelled! : Bytes scanned limit was exceeded',
+    });
+    stopped.QueryExecution!.Statistics = { DataScannedInBytes: 11_010_048 };
+    athena.on(GetQueryExecutionCommand).resolves(stopped);
+    const err = await rejection(engine({ bytesScannedCutoff: 10 * 2 ** 20 }).listEvents(query()));
+    expect(err.errorType).toBe('ServiceQuotaExceededException');
+    expect(err.message).toContain(
+      'after scanning 10.5 MiB (11010048 bytes): it would scan more than the limit of 10.0 MiB (10485760 bytes)',
+    );
+  });
+
+  it.each([
+    [
+      11_010_048,
+      10 * 2 ** 20,
+      'after scanning 10.5 MiB (11010048 bytes): it would scan more than the limit of 10.0 MiB (10485760 bytes)',
+    ],
+    [
+      undefined,
+      2 ** 30,
+      'The query was stopped: it would scan more than the limit of 1024.0 MiB (1073741824 bytes)',
+    ],
+    [0, undefined, 'The query was stopped: it would scan more than the configured limit'],
+  ])('words the cutoff message for %s bytes scanned and a cutoff of %s', (scanned, cutoff, text) => {
+    expect(cutoffMessage(scanned, cutoff)).toContain(text);
+  });
 
   it('retries a throttled start and keeps one idempotency token', async () => {
     succeeds();
