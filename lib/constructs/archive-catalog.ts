@@ -23,6 +23,12 @@ export interface ArchiveTableSpec {
   /** The source's field declaration; the columns derive from it. */
   readonly fields: readonly FieldSpec[];
   readonly description?: string;
+  /**
+   * The instances' partition values (as the ingest writes them): with any, the instance partition is
+   * an `enum` of them, so a query without an instance predicate reads every one of them; with none,
+   * it is `injected` (every query must name one).
+   */
+  readonly partitionValues?: readonly string[];
 }
 
 export interface ArchiveCatalogProps {
@@ -46,8 +52,11 @@ export interface ArchiveTableInfo {
  * instance and day with partition projection: no crawler, no `MSCK REPAIR`, new days and new
  * instances are queryable the moment their files exist.
  *
- * The instance partition is `injected` (every query must name it with `=`; our SQL always does), so
- * Athena never enumerates instances, and the day partition is a date range up to `NOW`.
+ * The instance partition is an `enum` of the configured instances' partition values, so a question
+ * across instances needs no instance predicate, and a query naming one (`space = '…'`, as the API's
+ * SQL always does) still reads only that one; a source with no instance configured keeps `injected`.
+ * The day partition is a date range up to `NOW`.
+ * https://docs.aws.amazon.com/athena/latest/ug/partition-projection-supported-types.html
  */
 export class ArchiveCatalog extends Construct {
   readonly database: CfnDatabase;
@@ -107,7 +116,7 @@ export class ArchiveCatalog extends Construct {
           classification: 'parquet',
           EXTERNAL: 'TRUE',
           'projection.enabled': 'true',
-          [`projection.${key}.type`]: 'injected',
+          ...instanceProjection(key, spec.partitionValues ?? []),
           [`projection.${DAY_PARTITION_KEY}.type`]: 'date',
           [`projection.${DAY_PARTITION_KEY}.format`]: 'yyyy-MM-dd',
           [`projection.${DAY_PARTITION_KEY}.range`]: `${this.props.projectionStartDate},NOW`,
@@ -139,4 +148,16 @@ export class ArchiveCatalog extends Construct {
     this.tableList.push({ tableName: spec.tableName, partitionKey: spec.partitionKey });
     return table;
   }
+}
+
+/** The projection of the instance partition: an `enum` of `values`, or `injected` when there are none. */
+function instanceProjection(key: string, values: readonly string[]): Record<string, string> {
+  const unique = [...new Set(values)].sort();
+  // An enum's values are comma-separated; the ingest's partition values never hold a comma.
+  for (const value of unique)
+    if (value === '' || value.includes(','))
+      throw new Error(`ArchiveCatalog: partition value "${value}" of ${key} cannot be an enum value`);
+  return unique.length === 0
+    ? { [`projection.${key}.type`]: 'injected' }
+    : { [`projection.${key}.type`]: 'enum', [`projection.${key}.values`]: unique.join(',') };
 }

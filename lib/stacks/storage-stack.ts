@@ -15,11 +15,11 @@ import {
   TargetObjectKeyFormat,
 } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { SOURCE_DEFINITIONS } from '../../lambdas/core/sources';
 import type { ArchiveConfig } from '../config';
 import { archiveUri } from '../constructs/archive-access';
 import { ArchiveCatalog } from '../constructs/archive-catalog';
 import { QueryWorkGroup } from '../constructs/query-workgroup';
+import { deploySources } from '../sources';
 
 export interface StorageStackProps extends StackProps {
   readonly config: ArchiveConfig;
@@ -135,13 +135,15 @@ export class StorageStack extends Stack {
       databaseName: config.query.databaseName,
       projectionStartDate: config.query.projectionStartDate,
     });
-    // One table per registered source; its id (Table-<table>) depends on the table name only.
-    for (const source of Object.values(SOURCE_DEFINITIONS))
+    // One table per registered source; its id (Table-<table>) depends on the table name only. Its
+    // instance partition enumerates the configured instances, named as the ingest names their folders.
+    for (const { definition: source, deploy } of deploySources())
       catalog.addTable({
         tableName: source.table,
         partitionKey: source.partitionKey,
         fields: source.fields,
         description: source.description,
+        partitionValues: deploy.instances(config).map((instance) => source.partitionValue(instance)),
       });
     return catalog;
   }

@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
+import { resiliencehubDefinition } from '../../lambdas/core/sources';
 import { CODECATALYST_FIELDS } from '../../lambdas/core/sources/codecatalyst/schema';
 import { RESILIENCEHUB_FIELDS } from '../../lambdas/core/sources/resiliencehub/schema';
 import { PARQUET_FORMAT } from '../../lib/constructs/archive-catalog';
@@ -251,7 +252,7 @@ describe('StorageStack catalog', () => {
     expect(input.TableType).toBe('EXTERNAL_TABLE');
   });
 
-  it('sets exactly the partition projection properties, for space (injected) and dt (date)', () => {
+  it('sets exactly the partition projection properties, for space (an enum of the spaces) and dt (date)', () => {
     // Act
     const { archive, input } = catalogOf();
 
@@ -260,7 +261,8 @@ describe('StorageStack catalog', () => {
       classification: 'parquet',
       EXTERNAL: 'TRUE',
       'projection.enabled': 'true',
-      'projection.space.type': 'injected',
+      'projection.space.type': 'enum',
+      'projection.space.values': SPACE.codecatalyst.spaces.join(','),
       'projection.dt.type': 'date',
       'projection.dt.format': 'yyyy-MM-dd',
       'projection.dt.range': '2020-01-01,NOW',
@@ -272,6 +274,24 @@ describe('StorageStack catalog', () => {
       { Name: 'space', Type: 'string' },
       { Name: 'dt', Type: 'string' },
     ]);
+  });
+
+  it('enumerates two spaces and a system by the folder names the ingest writes, so Athena needs no instance predicate', () => {
+    // Act
+    const arn = 'arn:aws:resiliencehub:us-west-2:123456789012:system/checkout+payments';
+    const settings = {
+      codecatalyst: { spaces: ['zeta-space', 'alpha-space'] },
+      resiliencehub: { systemArns: [arn] },
+    };
+    const spaces = catalogOf(settings).input.Parameters;
+    const systems = catalogOf(settings, 'resiliencehub_system_events').input.Parameters;
+
+    // Assess
+    expect(spaces['projection.space.type']).toBe('enum');
+    expect(spaces['projection.space.values']).toBe('alpha-space,zeta-space');
+    expect(systems['projection.system.type']).toBe('enum');
+    expect(systems['projection.system.values']).toBe(resiliencehubDefinition.partitionValue(arn));
+    expect(systems['projection.system.values']).not.toContain(',');
   });
 
   it('puts the table and its location template under the archive prefix, from the configured start date', () => {
@@ -332,7 +352,7 @@ describe('StorageStack catalog', () => {
     storageTemplate.resourceCountIs('AWS::Glue::Table', 2);
   });
 
-  it('adds the Resilience Hub table: system (injected) and dt (date) projection, columns from its fields', () => {
+  it('adds the Resilience Hub table: system (injected: no system configured) and dt (date) projection, columns from its fields', () => {
     // Act
     const { database, table, archive, input } = catalogOf(
       { archivePrefix: 'tables/v1' },
