@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
+import { CfnNamedQuery, CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import {
   BlockPublicAccess,
@@ -9,6 +9,7 @@ import {
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import type { SavedQuery } from '../saved-queries';
 
 export const ATHENA_ENGINE_VERSION = 'Athena engine version 3';
 /** Key prefix of the result files in the results bucket. */
@@ -85,6 +86,20 @@ export class QueryWorkGroup extends Construct {
             : { encryptionOption: 'SSE_S3' },
         },
       },
+    });
+  }
+
+  /** Saves `queries` in the workgroup, over `database`, for people to run from the Athena console. */
+  addSavedQueries(database: string, queries: readonly SavedQuery[]): void {
+    queries.forEach((query, i) => {
+      const named = new CfnNamedQuery(this, `SavedQuery${i + 1}`, {
+        name: query.name,
+        description: `${query.description} Parameters: ${query.parameters.join(', ')}.`,
+        database,
+        workGroup: this.workGroupName,
+        queryString: query.sql,
+      });
+      named.addDependency(this.workGroup);
     });
   }
 }

@@ -19,6 +19,7 @@ import type { ArchiveConfig } from '../config';
 import { archiveUri } from '../constructs/archive-access';
 import { ArchiveCatalog } from '../constructs/archive-catalog';
 import { QueryWorkGroup } from '../constructs/query-workgroup';
+import { SAVED_QUERIES } from '../saved-queries';
 import { deploySources } from '../sources';
 
 export interface StorageStackProps extends StackProps {
@@ -66,6 +67,7 @@ export class StorageStack extends Stack {
     this.bucket = this.createArchiveBucket(config, this.accessLogsBucket, this.encryptionKey);
     this.catalog = this.createCatalog(config, this.bucket);
     this.workGroup = this.createWorkGroup(config, this.accessLogsBucket, this.encryptionKey);
+    this.workGroup.addSavedQueries(this.catalog.databaseName, SAVED_QUERIES);
     this.addOutputs();
   }
 

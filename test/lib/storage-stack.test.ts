@@ -7,6 +7,7 @@ import { CODECATALYST_FIELDS } from '../../lambdas/core/sources/codecatalyst/sch
 import { RESILIENCEHUB_FIELDS } from '../../lambdas/core/sources/resiliencehub/schema';
 import { PARQUET_FORMAT } from '../../lib/constructs/archive-catalog';
 import { glueColumnsOf } from '../../lib/glue-columns';
+import { SAVED_QUERIES } from '../../lib/saved-queries';
 import { buildApp, flat, onlyResource } from './helpers';
 
 const BLOCK_ALL = {
@@ -345,6 +346,24 @@ describe('StorageStack catalog', () => {
       { tableName: 'codecatalyst_event_logs', partitionKey: 'space' },
       { tableName: 'resiliencehub_system_events', partitionKey: 'system' },
     ]);
+  });
+
+  it('saves the auditors’ questions in the workgroup, over the database', () => {
+    // Act
+    const { storageTemplate } = catalogOf();
+    const workGroup = onlyResource(storageTemplate, 'AWS::Athena::WorkGroup');
+    const saved = Object.entries(storageTemplate.findResources('AWS::Athena::NamedQuery'));
+
+    // Assess
+    expect(saved.map(([, r]) => r.Properties.Name)).toEqual(SAVED_QUERIES.map((q) => q.name));
+    for (const [, resource] of saved) {
+      expect(resource.Properties).toMatchObject({
+        Database: 'eventlog_archive',
+        WorkGroup: 'eventlog-archive',
+        QueryString: expect.stringContaining('dt BETWEEN ? AND ?'),
+      });
+      expect(resource.DependsOn).toEqual([workGroup.id]);
+    }
   });
 
   it('creates exactly one table per source', () => {

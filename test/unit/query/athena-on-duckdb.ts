@@ -48,12 +48,22 @@ const ATHENA_PARAMETER_MAX_LENGTH = 1024;
 export async function athenaOnDuckDb(
   archiveDir: string,
   database: string,
-  options: { pageRows?: number } = {},
+  options: {
+    pageRows?: number;
+    /**
+     * Print numbers and timestamps as Athena prints them (`42`, `2026-01-02 03:04:05.678`), for
+     * people's queries; by default such a cell is an error, since the engine's SQL casts every
+     * column to a string itself.
+     */
+    printAsAthena?: boolean;
+  } = {},
 ): Promise<AthenaOnDuckDb> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   await connection.run("SET TimeZone = 'UTC'");
   await connection.run(`CREATE SCHEMA "${database}"`);
+  // Unqualified table names resolve in the query's database, as Athena's QueryExecutionContext does.
+  await connection.run(`SET search_path = '${database}'`);
   for (const table of readdirSync(archiveDir).filter((name) => !name.startsWith('_'))) {
     const glob = path.join(archiveDir, table, '*', '*', 'events.parquet').replaceAll("'", "''");
     await connection.run(
@@ -94,6 +104,10 @@ export async function athenaOnDuckDb(
           if (cell === null || cell === undefined) return null;
           if (typeof cell === 'boolean') return cell ? 'true' : 'false';
           if (typeof cell === 'string') return cell;
+          if (options.printAsAthena) {
+            if (typeof cell === 'bigint' || typeof cell === 'number') return String(cell);
+            if (cell instanceof Date) return cell.toISOString().replace('T', ' ').replace('Z', '');
+          }
           throw new Error(`unexpected non-string cell ${String(cell)}: Athena would print it`);
         }),
       );
