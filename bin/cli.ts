@@ -19,14 +19,21 @@ commands:
             [--slice-minutes N] [--lookback-minutes N] [--backfill-days N] [--concurrency N] [--json]
   coverage  --archive URI [--source codecatalyst|resiliencehub] [--space NAME | --system-arn ARN]
             [--from T] [--to T] [--slice-minutes N] [--lookback-minutes N] [--json] [CACHE]
-  serve     --archive URI [--port N (3000)] [--host H (127.0.0.1)] [--token-ttl-seconds N (86400)] [CACHE]
+  serve     --archive URI [--port N (3000)] [--host H (127.0.0.1)] [--token-ttl-seconds N (86400)]
+            [--auth none|token] [--authorizer-cache-seconds N (60)] [CACHE]
             the ListEventLogs-compatible API: POST /v1/spaces/{spaceName}/eventLogs, and the
-            ListSystemEvents-compatible API: GET /v2/list-system-events?systemArn=… (no auth locally)
+            ListSystemEvents-compatible API: GET /v2/list-system-events?systemArn=… (no auth locally;
+            --auth token: the ListEventLogs route needs a bearer token from \`token create\`, as in AWS)
   query     --space NAME --from T [--to T (now)] [--event-name X] [--user-name U] [--project-name P]
             [--operation-type T] [--event-source S] [--error-code C] [--request-id R] [--limit N] [--format table|json|csv]
             --archive URI [CACHE]
   start     [--space NAME] [--archive URI (./data)] [--port N (3000)]
             ingest (a real space with CODECATALYST_TOKEN, else a labelled demo), then serve the archive
+  token     create --archive URI --name N [--expires-days D (90)] [--space NAME]... [--json]
+            list --archive URI [--json]
+            revoke --archive URI (--id ID | --name N) [--json]
+            bearer tokens for the deployed API (query.authorization "token") and serve --auth token;
+            create prints the token once on stdout; the archive keeps only a salted hash
   verify    --archive URI [--from T] [--to T] [--source codecatalyst|resiliencehub]
             [--space NAME | --system-arn ARN] [--public-key FILE | --signing-key-arn ARN]
             [--seal-grace-minutes N (60)] [--json]
@@ -52,6 +59,7 @@ const COMMANDS: Record<string, (args: string[], clock: Clock) => Promise<number>
   // Loaded on use: they load DuckDB's native module, which the other commands do not need.
   serve: async (args, clock) => (await import('./commands/serve')).serveCommand(args, clock),
   query: async (args, clock) => (await import('./commands/query')).queryCommand(args, clock),
+  token: async (args, clock) => (await import('./commands/token')).tokenCommand(args, clock),
   start: startCommand,
   verify: verifyCommand,
 };

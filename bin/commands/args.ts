@@ -11,9 +11,13 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export type Values = Record<string, string | boolean | undefined>;
+/** Parsed options: a string, a flag, or the strings of an option given with `multiple`. */
+export type Values = Record<string, string | boolean | string[] | undefined>;
 
-export function parse(args: string[], options: Record<string, { type: 'string' | 'boolean' }>): Values {
+export function parse(
+  args: string[],
+  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>,
+): Values {
   try {
     return parseArgs({
       args,

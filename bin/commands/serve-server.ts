@@ -10,8 +10,15 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Clock, createLogger, type Logger } from '@eventlog-archive/shared';
+import { DEFAULT_AUTHORIZER_CACHE_SECONDS } from '../../lambdas/authorizer/policy';
 import type { ArchiveStore } from '../../lambdas/core/store';
-import { type ApiDeps, type ApiRequest, handleApiRequest, MAX_BODY_BYTES } from '../../lambdas/query/api';
+import {
+  type ApiDeps,
+  type ApiRequest,
+  type ApiResponse,
+  handleApiRequest,
+  MAX_BODY_BYTES,
+} from '../../lambdas/query/api';
 import { storeCatalog } from '../../lambdas/query/catalog';
 import {
   createDuckDbEngine,
@@ -27,6 +34,7 @@ import { answerConsoleApi, type ConsoleApi, consoleApiOf } from './console-api';
 import { CONSOLE_CSP, consoleAssets, pageAt, wantsConsolePage } from './console-assets';
 import { type CacheSettings, openQueryArchive } from './query-archive';
 import { type Audience, audienceOf, refusal, SAFETY_HEADERS } from './serve-admission';
+import { type TokenGate, tokenGate } from './serve-authorizer';
 import { queryParams, requestDeadline, send, sendError } from './serve-http';
 
 export { queryParams } from './serve-http';
@@ -81,7 +89,21 @@ export interface ServeOptions {
   limits?: ServeLimits;
   /** Further DuckDB engine options (threads, day cache; `beforeQuerySql` for tests). */
   engine?: Omit<DuckDbEngineOptions, 'connections' | 'maxWaiting'>;
+  /**
+   * `token`: the routes that take bearer tokens in AWS need a token made by `token create` for this
+   * archive, checked by the authorizer's own handler (serve-authorizer.ts). Default `none`.
+   */
+  auth?: ServeAuth;
 }
+
+/** How `serve` authenticates: not at all (the default, on loopback), or with the deployed API's tokens. */
+export type ServeAuth =
+  | { readonly mode: 'none' }
+  | {
+      readonly mode: 'token';
+      /** How long an authorizer result is reused, as API Gateway's cache (default {@link DEFAULT_AUTHORIZER_CACHE_SECONDS}). */
+      readonly cacheSeconds?: number;
+    };
 
 export interface RunningServer {
   /** Base URL, e.g. `http://127.0.0.1:3000`. */
@@ -132,6 +154,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const deps = apiDeps(options, store, archive.keyStore, engine, logger);
   const clock = options.clock ?? Date.now;
   const consoleApi = consoleApiOf({ archive: options.archive, store, engine, clock, logger, queryTimeoutMs });
+  const gate =
+    options.auth?.mode === 'token'
+      ? tokenGate({
+          store,
+          clock,
+          logger,
+          cacheSeconds: options.auth.cacheSeconds ?? DEFAULT_AUTHORIZER_CACHE_SECONDS,
+        })
+      : undefined;
 
   const host = options.host ?? DEFAULT_HOST;
   const port = options.port ?? DEFAULT_PORT;
@@ -147,7 +178,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
     },
     (req, res) =>
-      answer(req, res, { audience, deps, engine, consoleApi, clock, logger, queryTimeoutMs, bodyTimeoutMs }),
+      answer(req, res, {
+        audience,
+        deps,
+        engine,
+        consoleApi,
+        gate,
+        clock,
+        logger,
+        queryTimeoutMs,
+        bodyTimeoutMs,
+      }),
   );
   await listen(server, port, host, engine);
   const address = server.address() as AddressInfo;
@@ -227,6 +268,8 @@ interface RequestContext {
   deps: ApiDeps;
   engine: QueryEngine;
   consoleApi: ConsoleApi;
+  /** With `--auth token`: who may call the bearer routes. */
+  gate: TokenGate | undefined;
   clock: Clock;
   logger: Logger;
   queryTimeoutMs: number;
@@ -266,11 +309,39 @@ function answer(req: IncomingMessage, res: ServerResponse, context: RequestConte
     };
     const deadline = requestDeadline(res, { requestId, path: request.path }, queryTimeoutMs, logger);
     const perRequest: ApiDeps = { ...deps, engine: withSignal(engine, deadline.signal) };
-    void handleApiRequest(request, perRequest).then((response) => {
+    void admit(request, req.headers.authorization, context).then(async (refused) => {
+      const response = refused ?? (await handleApiRequest(request, perRequest));
       deadline.settle();
       send(res, requestId, response.statusCode, response.headers, response.body);
     });
   });
+}
+
+/**
+ * With `--auth token`, runs the token gate: the refusal to send, or `undefined` with the
+ * authorizer's context put on the request. Logged like the API's own answers.
+ */
+async function admit(
+  request: ApiRequest,
+  authorization: string | undefined,
+  { gate, logger }: Pick<RequestContext, 'gate' | 'logger'>,
+): Promise<ApiResponse | undefined> {
+  if (!gate) return undefined;
+  const result = await gate(request.method, request.path, authorization);
+  if (result.kind === 'allowed') request.authorizer = result.context;
+  if (result.kind !== 'refused') return undefined;
+  logger.info('request', {
+    requestId: request.requestId,
+    method: request.method,
+    path: request.path.slice(0, 200),
+    status: result.statusCode,
+    errorType: result.errorType,
+  });
+  return {
+    statusCode: result.statusCode,
+    headers: { 'content-type': 'application/json', 'x-amzn-ErrorType': result.errorType },
+    body: JSON.stringify({ message: result.message }),
+  };
 }
 
 /**

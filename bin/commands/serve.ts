@@ -8,11 +8,15 @@
  * cross-site requests from a browser), under limits on time, queue and concurrency.
  */
 import { type Clock, DAY_MS } from '@eventlog-archive/shared';
+import {
+  DEFAULT_AUTHORIZER_CACHE_SECONDS,
+  MAX_AUTHORIZER_CACHE_SECONDS,
+} from '../../lambdas/authorizer/policy';
 import { codecatalystDefinition } from '../../lambdas/core/sources';
 import { archivedInstances } from '../../lambdas/query/catalog';
 import { archiveOption, intOption, parse, UsageError } from './args';
 import { CACHE_OPTIONS, cacheSettings } from './query-archive';
-import { DEFAULT_HOST, DEFAULT_PORT, type ServeOptions, startServer } from './serve-server';
+import { DEFAULT_HOST, DEFAULT_PORT, type ServeAuth, type ServeOptions, startServer } from './serve-server';
 import { printable } from './terminal';
 
 // The server lives in serve-server.ts; its API is re-exported here for the commands, tests and bench.
@@ -24,15 +28,22 @@ export {
   DEFAULT_QUERY_TIMEOUT_MS,
   queryParams,
   type RunningServer,
+  type ServeAuth,
   type ServeLimits,
   type ServeOptions,
   startServer,
 } from './serve-server';
 
 /** What to print once the API is up: the URL, a `curl` that works, and the SDK configuration. */
-export function serveBanner(url: string, space: string | undefined, now = Date.now()): string {
+export function serveBanner(
+  url: string,
+  space: string | undefined,
+  now = Date.now(),
+  auth: ServeAuth['mode'] = 'none',
+): string {
   // A space name from the archive's folders is shown with its control characters escaped.
   const raw = space ?? 'SPACE';
+  const tokens = auth === 'token';
   const name = printable(raw);
   const startTime = new Date(now - 30 * DAY_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const endTime = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -42,11 +53,13 @@ export function serveBanner(url: string, space: string | undefined, now = Date.n
     `           GET /v2/list-system-events, wire-compatible with Resilience Hub ListSystemEvents)`,
     '',
     `Events of space ${name} over the last 30 days:`,
-    `  curl -s -X POST '${url}/v1/spaces/${encodeURIComponent(raw)}/eventLogs' -H 'content-type: application/json' -d '${body}'`,
+    `  curl -s -X POST '${url}/v1/spaces/${encodeURIComponent(raw)}/eventLogs' -H 'content-type: application/json'${tokens ? ' -H "authorization: Bearer $TOKEN"' : ''} -d '${body}'`,
     '',
-    'The AWS SDK, pointed at it (serve does not check authentication locally; any token works):',
+    tokens
+      ? 'The AWS SDK, pointed at it, with a token of this archive (--auth token; make one with `eventlog-archive token create --archive … --name …`):'
+      : 'The AWS SDK, pointed at it (serve does not check authentication locally; any token works):',
     "  import { CodeCatalystClient, paginateListEventLogs } from '@aws-sdk/client-codecatalyst';",
-    `  const client = new CodeCatalystClient({ endpoint: '${url}', region: 'us-east-1', token: { token: 'local' } });`,
+    `  const client = new CodeCatalystClient({ endpoint: '${url}', region: 'us-east-1', token: { token: ${tokens ? 'process.env.TOKEN' : "'local'"} } });`,
     `  for await (const page of paginateListEventLogs({ client }, { spaceName: '${name}', startTime: new Date('${startTime}'), endTime: new Date('${endTime}') }))`,
     '    for (const event of page.items ?? []) console.log(event.eventTime, event.eventName, event.userIdentity?.userName);',
     '',
@@ -90,9 +103,13 @@ export async function serveUntilSignal(options: ServeOptions & { space?: string 
     );
     if ((options.host ?? DEFAULT_HOST) !== DEFAULT_HOST && options.host !== 'localhost')
       process.stdout.write(
-        `WARNING: listening on ${options.host} without authentication (requests must name it, or a loopback name, in Host).\n\n`,
+        options.auth?.mode === 'token'
+          ? `WARNING: listening on ${options.host}: ListEventLogs needs a token, but ListSystemEvents and the console answer without one (requests must name the host, or a loopback name, in Host).\n\n`
+          : `WARNING: listening on ${options.host} without authentication (requests must name it, or a loopback name, in Host).\n\n`,
       );
-    process.stdout.write(`${serveBanner(server.url, space, (options.clock ?? Date.now)())}\n`);
+    process.stdout.write(
+      `${serveBanner(server.url, space, (options.clock ?? Date.now)(), options.auth?.mode ?? 'none')}\n`,
+    );
     // Repeated last, where a terminal leaves it in sight.
     process.stdout.write(`\nConsole: ${server.url}/\n`);
     const signal = await untilSignal();
@@ -109,8 +126,14 @@ export async function serveCommand(args: string[], clock: Clock): Promise<number
     port: { type: 'string' },
     host: { type: 'string' },
     'token-ttl-seconds': { type: 'string' },
+    auth: { type: 'string' },
+    'authorizer-cache-seconds': { type: 'string' },
     ...CACHE_OPTIONS,
   });
+  const auth = values.auth ?? 'none';
+  if (auth !== 'none' && auth !== 'token') throw new UsageError('--auth: must be none or token');
+  if (auth === 'none' && values['authorizer-cache-seconds'] !== undefined)
+    throw new UsageError('--authorizer-cache-seconds: applies only with --auth token');
   const archive = archiveOption(values);
   const cache = cacheSettings(values);
   const host = values.host === undefined ? DEFAULT_HOST : String(values.host);
@@ -120,6 +143,19 @@ export async function serveCommand(args: string[], clock: Clock): Promise<number
     host,
     port: intOption(values, 'port', DEFAULT_PORT, 0, 65535),
     tokenTtlSeconds: intOption(values, 'token-ttl-seconds', 24 * 3600, 60, 30 * 24 * 3600),
+    auth:
+      auth === 'token'
+        ? {
+            mode: 'token',
+            cacheSeconds: intOption(
+              values,
+              'authorizer-cache-seconds',
+              DEFAULT_AUTHORIZER_CACHE_SECONDS,
+              0,
+              MAX_AUTHORIZER_CACHE_SECONDS,
+            ),
+          }
+        : { mode: 'none' },
     cache,
     clock,
   });

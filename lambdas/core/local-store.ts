@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sleep } from '@eventlog-archive/shared';
+import { TOKEN_FOLDER } from './access-tokens';
 import {
   type ArchiveStore,
   type ListedObject,
@@ -26,9 +27,15 @@ export const KEYS_FOLDER = '_keys';
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
 
-/** Whether an archive key names key material (something under {@link KEYS_FOLDER}). */
+/**
+ * Folders kept owner-only like {@link KEYS_FOLDER}: the API's access-token records
+ * (access-tokens.ts) hold only salted hashes, but who holds a token is nobody else's business.
+ */
+const PRIVATE_FOLDERS: ReadonlySet<string> = new Set([KEYS_FOLDER, TOKEN_FOLDER]);
+
+/** Whether an archive key names key material (something under {@link KEYS_FOLDER} or {@link TOKEN_FOLDER}). */
 export function isKeyMaterial(key: string): boolean {
-  return key.split('/')[0] === KEYS_FOLDER;
+  return PRIVATE_FOLDERS.has(key.split('/')[0]!);
 }
 
 /**

@@ -11,6 +11,7 @@
  * the details go to the log (redacted).
  */
 import {
+  ApiError,
   ArchiveError,
   errorSummary,
   isApiError,
@@ -18,6 +19,7 @@ import {
   toApiError,
   validationError,
 } from '@eventlog-archive/shared';
+import { EVERY_SPACE } from '../core/access-tokens';
 import { codecatalystDefinition, SOURCE_DEFINITIONS } from '../core/sources';
 import type { SourceDefinition, SourceRoute } from '../core/sources/types';
 import type { ArchiveCatalog } from './catalog';
@@ -45,6 +47,11 @@ export interface ApiRequest {
   bodyTooLarge?: boolean;
   /** Correlation id for log lines (the API Gateway request id, or one the server made). */
   requestId?: string;
+  /**
+   * What a Lambda authorizer passed on (`requestContext.authorizer`): with token authorization, the
+   * token's id, name and spaces (access-tokens.ts `TokenContext`). Absent with IAM authorization.
+   */
+  authorizer?: Readonly<Record<string, unknown>>;
 }
 
 export interface ApiResponse {
@@ -196,6 +203,8 @@ async function listEventLogsRoute(segment: string, request: ApiRequest, deps: Ap
   } catch {
     throw validationError('spaceName', 'is not valid percent-encoding');
   }
+  // Before any validation, as API Gateway's policy check comes before the handler.
+  checkTokenScope(request, spaceName);
   const body = parseBody(request);
   const input = parseListEventLogs(spaceName, body);
   const { items, nextToken, stats } = await listEventLogs(input, await routeDeps(deps));
@@ -214,6 +223,28 @@ async function listSystemEventsRoute(request: ApiRequest, deps: ApiDeps): Promis
     body,
     log: { items: count, more: nextToken !== undefined, ...stats },
   };
+}
+
+/**
+ * A token limited to some spaces reads only those. The authorizer's policy already keeps API
+ * Gateway from passing such a request on; this is the second lock, and the only one where a policy
+ * was mis-cached or an authorizer of another make passes a scope on.
+ */
+function checkTokenScope(request: ApiRequest, space: string): void {
+  const spaces = request.authorizer?.spaces;
+  if (spaces === undefined || spaces === EVERY_SPACE) return;
+  let allowed: unknown;
+  try {
+    allowed = typeof spaces === 'string' ? JSON.parse(spaces) : undefined;
+  } catch {
+    allowed = undefined;
+  }
+  if (Array.isArray(allowed) && allowed.includes(space)) return;
+  const name = request.authorizer?.tokenName;
+  throw new ApiError(
+    'AccessDeniedException',
+    `spaceName: the token${typeof name === 'string' ? ` "${name.slice(0, 64)}"` : ''} may not read the space ${JSON.stringify(space.slice(0, 100))}`,
+  );
 }
 
 /** Resolves a request's dependencies for a route handler (a dependency that fails is a 500). */

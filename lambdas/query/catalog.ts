@@ -10,6 +10,7 @@
 import { ArchiveError, withRetry } from '@eventlog-archive/shared';
 import { signedRequest } from '../core/aws-request';
 import { ledgerPrefix, tableLedgerPrefix } from '../core/layout';
+import { S3RequestError, s3BucketUrl } from '../core/s3-signed';
 import type { SourceDefinition } from '../core/sources/types';
 
 export interface ArchiveCatalog {
@@ -85,16 +86,7 @@ export interface S3CatalogOptions {
 
 /** A catalog over an S3 archive: one signed `ListObjectsV2` with `max-keys=1` per unknown instance. */
 export function s3Catalog(options: S3CatalogOptions): ArchiveCatalog {
-  const env = options.env ?? process.env;
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const custom = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  // Path-style for custom endpoints (S3-compatible servers) and for dotted bucket names (TLS).
-  const base = custom
-    ? `${custom.replace(/\/+$/, '')}/${options.bucket}`
-    : options.bucket.includes('.')
-      ? `https://s3.${region}.amazonaws.com/${options.bucket}`
-      : `https://${options.bucket}.s3.${region}.amazonaws.com`;
-  const url = new URL(base.endsWith('/') ? base : `${base}/`);
+  const { url, region } = s3BucketUrl(options.bucket, options.env ?? process.env);
   return cached((prefix) =>
     withRetry(
       async () => {
@@ -110,22 +102,12 @@ export function s3Catalog(options: S3CatalogOptions): ArchiveCatalog {
           timeoutMs: 10_000,
         });
         const { text } = response;
-        if (!response.ok) throw new S3ListError(response.status, /<Code>([^<]+)<\/Code>/.exec(text)?.[1]);
+        if (!response.ok)
+          throw new S3RequestError('ListObjectsV2', response.status, /<Code>([^<]+)<\/Code>/.exec(text)?.[1]);
         const count = /<KeyCount>(\d+)<\/KeyCount>/.exec(text)?.[1];
         return count !== undefined ? Number(count) > 0 : text.includes('<Contents>');
       },
       { maxAttempts: 4, baseMs: 50, capMs: 1_000 },
     ),
   );
-}
-
-/** An S3 error answer; `$metadata` lets the shared classifier retry 5xx and 429. */
-class S3ListError extends ArchiveError {
-  readonly $metadata: { httpStatusCode: number };
-  constructor(status: number, code = `Http${status}`) {
-    super(`S3 ListObjectsV2 answered ${status} ${code}`);
-    // The S3 code stays in the message only: a name such as AccessDenied must not look like an API error.
-    this.name = 'S3ListError';
-    this.$metadata = { httpStatusCode: status };
-  }
 }

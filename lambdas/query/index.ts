@@ -161,6 +161,7 @@ export function toApiRequest(event: APIGatewayProxyEvent, requestId?: string): A
     headers: { ...(event.headers ?? {}) },
     body,
     ...(requestId ? { requestId } : {}),
+    ...(event.requestContext?.authorizer ? { authorizer: event.requestContext.authorizer } : {}),
   };
 }
 

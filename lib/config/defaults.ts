@@ -1,4 +1,5 @@
 /** The context key, the defaults every absent setting falls back to, and the limits shared with tests. */
+import { DEFAULT_AUTHORIZER_CACHE_SECONDS } from '../../lambdas/authorizer/policy';
 import type { ArchiveConfig } from './types';
 
 /** The context key the settings live under in `cdk.json` (or `cdk synth -c eventlogArchive=...`). */
@@ -30,6 +31,8 @@ export const DEFAULT_CONFIG: ArchiveConfig = {
     throttling: { rateLimit: 5, burstLimit: 10 },
     // Region-wide and shared with every other API of the account: opt in, never overwrite by default.
     apiCloudWatchRole: false,
+    authorization: 'iam',
+    authorizerCacheSeconds: DEFAULT_AUTHORIZER_CACHE_SECONDS,
   },
 };
 

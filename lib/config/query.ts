@@ -1,4 +1,5 @@
 /** The catalog, the Athena workgroup and the query API. */
+import { MAX_AUTHORIZER_CACHE_SECONDS } from '../../lambdas/authorizer/policy';
 import type { Clock } from '../../lambdas/shared/src/time';
 import { boolean, ConfigError, integer, matching, type Reader, type Section } from './checks';
 import { DEFAULT_CONFIG, MIN_BYTES_SCANNED_CUTOFF_MB } from './defaults';
@@ -21,6 +22,8 @@ export function querySettings(root: Section, clock: Clock): QueryConfig {
     'tokenTtlSeconds',
     'throttling',
     'apiCloudWatchRole',
+    'authorization',
+    'authorizerCacheSeconds',
   ]);
   const databaseName = query.read(
     'databaseName',
@@ -50,6 +53,16 @@ export function querySettings(root: Section, clock: Clock): QueryConfig {
   const rateLimit = throttling.read('rateLimit', integer(1, 10_000), defaults.throttling.rateLimit);
   const burstLimit = throttling.read('burstLimit', integer(1, 5_000), defaults.throttling.burstLimit);
   const apiCloudWatchRole = query.read('apiCloudWatchRole', boolean, defaults.apiCloudWatchRole);
+  const authorization = query.read(
+    'authorization',
+    matching(/^(?:iam|token)$/, 'must be "iam" or "token"'),
+    defaults.authorization,
+  ) as QueryConfig['authorization'];
+  const authorizerCacheSeconds = query.read(
+    'authorizerCacheSeconds',
+    integer(0, MAX_AUTHORIZER_CACHE_SECONDS),
+    defaults.authorizerCacheSeconds,
+  );
   return {
     databaseName,
     workGroupName,
@@ -59,6 +72,8 @@ export function querySettings(root: Section, clock: Clock): QueryConfig {
     tokenTtlSeconds,
     throttling: { rateLimit, burstLimit },
     apiCloudWatchRole,
+    authorization,
+    authorizerCacheSeconds,
   };
 }
 

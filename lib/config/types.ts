@@ -94,4 +94,12 @@ export interface QueryConfig {
    * overwrites whatever role the region has, and outlives the stack. Turn on for a region that has none.
    */
   readonly apiCloudWatchRole: boolean;
+  /**
+   * How callers authenticate: `iam` (SigV4 on every route), or `token` (a Lambda authorizer takes
+   * `Authorization: Bearer <token>` from `eventlog-archive token create` on the routes whose service
+   * SDK sends bearer tokens, CodeCatalyst's; the SigV4 routes keep IAM).
+   */
+  readonly authorization: 'iam' | 'token';
+  /** How long API Gateway reuses an authorizer result per token (seconds, 0 to 3600): a revoked token works at most this long. */
+  readonly authorizerCacheSeconds: number;
 }

@@ -5,16 +5,20 @@ import {
   AccessLogFormat,
   AuthorizationType,
   EndpointType,
+  IdentitySource,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
   RestApi,
+  TokenAuthorizer,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { TOKEN_HEADER_PATTERN } from '../../lambdas/authorizer/policy';
+import { TOKEN_FOLDER } from '../../lambdas/core/access-tokens';
 import { SOURCE_DEFINITIONS } from '../../lambdas/core/sources';
 import type { ArchiveConfig } from '../config';
 import { ArchiveAccess, bindArchive, bindTokenSecret, ledgerFolderOf } from '../constructs/archive-access';
@@ -26,6 +30,7 @@ import type { QueryWorkGroup } from '../constructs/query-workgroup';
 import { SharedLayer } from '../constructs/shared-layer';
 
 export const QUERY_ENTRY = fileURLToPath(new URL('../../lambdas/query/index.ts', import.meta.url));
+export const AUTHORIZER_ENTRY = fileURLToPath(new URL('../../lambdas/authorizer/index.ts', import.meta.url));
 
 /** One HTTP route of the query API and the table it reads; every route goes to the one handler. */
 export interface ApiRoute {
@@ -34,12 +39,23 @@ export interface ApiRoute {
   readonly path: string;
   /** The Glue table (and archive folder) the route answers from. */
   readonly table: string;
+  /** How the source's own SDK authenticates (bearer routes take tokens with `query.authorization: "token"`). */
+  readonly authentication: 'bearer' | 'sigv4';
 }
 
 /** The routes of the API: each registered source's route (its definition's), reading its table. */
 export function queryRoutes(): ApiRoute[] {
   return Object.values(SOURCE_DEFINITIONS).flatMap((source) =>
-    source.route ? [{ method: source.route.method, path: source.route.path, table: source.table }] : [],
+    source.route
+      ? [
+          {
+            method: source.route.method,
+            path: source.route.path,
+            table: source.table,
+            authentication: source.route.authentication,
+          },
+        ]
+      : [],
   );
 }
 
@@ -84,6 +100,8 @@ export const ACCESS_LOG_FIELDS = {
   caller: AccessLogField.contextIdentityCaller(),
   userArn: AccessLogField.contextIdentityUserArn(),
   accountId: AccessLogField.contextIdentityAccountId(),
+  // With token authorization, `token/<id>` of the token used (never the token).
+  principalId: AccessLogField.contextAuthorizerPrincipalId(),
 } as const;
 
 /** `ACCESS_LOG_FIELDS` as one JSON object per request. */
@@ -121,6 +139,8 @@ export class QueryStack extends Stack {
    */
   readonly tokenKey: Secret;
   readonly accessLogs: LogGroup;
+  /** With `query.authorization: "token"`: the function that checks bearer tokens. */
+  readonly authorizerFunction?: ArchiveFunction;
 
   constructor(scope: Construct, id: string, props: QueryStackProps) {
     super(scope, id, props);
@@ -138,10 +158,40 @@ export class QueryStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.api = this.createApi(config, this.accessLogs);
-    addRoutes(this.api, this.function, routes);
+    let authorizer: TokenAuthorizer | undefined;
+    if (config.query.authorization === 'token') {
+      this.authorizerFunction = this.createAuthorizerFunction(props, sharedLayer);
+      authorizer = new TokenAuthorizer(this, 'TokenAuthorizer', {
+        authorizerName: 'eventlog-archive-tokens',
+        handler: this.authorizerFunction,
+        identitySource: IdentitySource.header('Authorization'),
+        validationRegex: TOKEN_HEADER_PATTERN.source,
+        resultsCacheTtl: Duration.seconds(config.query.authorizerCacheSeconds),
+      });
+    }
+    addRoutes(this.api, this.function, routes, authorizer);
     addAwsShapedGatewayResponses(this.api);
-    this.acknowledgeApiFindings(config.query.apiCloudWatchRole);
-    this.addOutputs(props);
+    this.acknowledgeApiFindings(config.query.apiCloudWatchRole, authorizer !== undefined);
+    this.addOutputs(props, authorizer !== undefined);
+  }
+
+  /**
+   * The token authorizer's function: reads the token records (`_tokens/`, and nothing else of the
+   * archive; no other role of this app may read them) and answers API Gateway with a policy.
+   */
+  private createAuthorizerFunction(props: QueryStackProps, sharedLayer: ILayerVersion): ArchiveFunction {
+    const fn = new ArchiveFunction(this, 'Authorizer', {
+      description: 'Checks the bearer tokens of the query API (eventlog-archive token create)',
+      entry: AUTHORIZER_ENTRY,
+      handler: 'handler',
+      sharedLayer,
+      serviceName: 'eventlog-archive-authorizer',
+      // One small S3 read per token and cache TTL; more memory only buys a faster cold start.
+      memorySize: 512,
+      timeout: Duration.seconds(10),
+    });
+    bindArchive(fn, props.bucket, props.archivePrefix, [TOKEN_FOLDER], ArchiveAccess.READ);
+    return fn;
   }
 
   /** The query handler: 1 GB, a timeout just above API Gateway's, its own query deadline below it. */
@@ -209,11 +259,13 @@ export class QueryStack extends Stack {
   }
 
   /** The stack's outputs: the API's URL, and the workgroup and database to query the archive in. */
-  private addOutputs(props: QueryStackProps): void {
+  private addOutputs(props: QueryStackProps, tokens: boolean): void {
     // RestApi's own unnamed endpoint output would repeat ApiUrl.
     this.api.node.tryRemoveChild('Endpoint');
     new CfnOutput(this, 'ApiUrl', {
-      description: 'Base URL of the query API (sign requests with SigV4 for execute-api)',
+      description: tokens
+        ? 'Base URL of the query API (ListEventLogs: Authorization: Bearer <eventlog-archive token create>; ListSystemEvents: SigV4)'
+        : 'Base URL of the query API (sign requests with SigV4 for execute-api)',
       value: this.api.url,
     });
     new CfnOutput(this, 'AthenaWorkGroup', {
@@ -227,7 +279,7 @@ export class QueryStack extends Stack {
   }
 
   /** The API's cdk-nag acknowledgments, each with why it is safe here (docs/security.md#cdk-nag). */
-  private acknowledgeApiFindings(cloudWatchRole: boolean): void {
+  private acknowledgeApiFindings(cloudWatchRole: boolean, tokens: boolean): void {
     Validations.of(this.api).acknowledge(
       {
         id: 'AwsSolutions-APIG2',
@@ -236,8 +288,9 @@ export class QueryStack extends Stack {
       },
       {
         id: 'AwsSolutions-COG4',
-        reason:
-          'Every method uses AWS_IAM authorization (SigV4): callers are IAM principals of the account, as for the source APIs; there are no end users for a Cognito user pool.',
+        reason: tokens
+          ? 'Every method is authorized: by AWS_IAM (SigV4) where the source service’s SDK signs, and by a token authorizer where it sends a bearer token (CodeCatalyst), with tokens issued by this app’s CLI; a Cognito user pool would issue tokens the official SDKs do not send.'
+          : 'Every method uses AWS_IAM authorization (SigV4): callers are IAM principals of the account, as for the source APIs; there are no end users for a Cognito user pool.',
       },
     );
     Validations.of(this.api.deploymentStage).acknowledge({
@@ -269,8 +322,16 @@ function grantTableReads(fn: ArchiveFunction, props: QueryStackProps, tables: re
   bindAthena(fn, props.workGroup, props.catalog, tables);
 }
 
-/** Every route as a method on its resource, all through one proxy integration of the function. */
-function addRoutes(api: RestApi, fn: ArchiveFunction, routes: readonly ApiRoute[]): void {
+/**
+ * Every route as a method on its resource, all through one proxy integration of the function. With
+ * a token authorizer, the bearer routes use it; every other method keeps the API's IAM default.
+ */
+function addRoutes(
+  api: RestApi,
+  fn: ArchiveFunction,
+  routes: readonly ApiRoute[],
+  authorizer: TokenAuthorizer | undefined,
+): void {
   const integration = new LambdaIntegration(fn, {
     proxy: true,
     timeout: API_INTEGRATION_TIMEOUT,
@@ -278,6 +339,13 @@ function addRoutes(api: RestApi, fn: ArchiveFunction, routes: readonly ApiRoute[
     allowTestInvoke: false,
   });
   for (const route of routes) {
-    api.root.resourceForPath(route.path).addMethod(route.method, integration);
+    const withToken = authorizer !== undefined && route.authentication === 'bearer';
+    api.root
+      .resourceForPath(route.path)
+      .addMethod(
+        route.method,
+        integration,
+        withToken ? { authorizationType: AuthorizationType.CUSTOM, authorizer } : undefined,
+      );
   }
 }

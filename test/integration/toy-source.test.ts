@@ -42,7 +42,7 @@ const toy: SourceModule = {
   name: 'toy',
   title: 'Toy events',
   description: 'Toy events of a test source, one partition per toy and UTC day',
-  route: { method: 'GET', path: '/toy/{toyName}/events' },
+  route: { method: 'GET', path: '/toy/{toyName}/events', authentication: 'sigv4' },
   table: 'toy_events',
   partitionKey: 'toy',
   instanceOption: 'toy-name',

@@ -1,5 +1,5 @@
 /**
- * The one CDK test that bundles for real: the ingest and query functions with esbuild through
+ * The one CDK test that bundles for real: the ingest, query and authorizer functions with esbuild through
  * NodejsFunction and the shared layer through buildSharedLayer, synthesized into a temporary cloud
  * assembly. The query function is bundled when its handler exists.
  */
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../lambdas/build';
 import { loadConfig } from '../../lib/config';
 import { INGEST_ENTRY, IngestStack } from '../../lib/stacks/ingest-stack';
-import { QUERY_ENTRY, QueryStack } from '../../lib/stacks/query-stack';
+import { AUTHORIZER_ENTRY, QUERY_ENTRY, QueryStack } from '../../lib/stacks/query-stack';
 import { StorageStack } from '../../lib/stacks/storage-stack';
 import { featureFlags } from './helpers';
 
@@ -45,9 +45,11 @@ function listFiles(dir: string): string[] {
     .sort();
 }
 
+// Each function and the start of its description, which tells it apart in the template.
 const FUNCTIONS = [
-  { name: 'ingest', entry: INGEST_ENTRY },
-  { name: 'query', entry: QUERY_ENTRY },
+  { name: 'ingest', entry: INGEST_ENTRY, description: 'Pulls' },
+  { name: 'query', entry: QUERY_ENTRY, description: 'Answers the query API' },
+  { name: 'authorizer', entry: AUTHORIZER_ENTRY, description: 'Checks the bearer tokens' },
 ].filter((fn) => existsSync(fn.entry));
 
 describe.skipIf(!existsSync(INGEST_ENTRY))('cdk synth with bundling', () => {
@@ -59,7 +61,8 @@ describe.skipIf(!existsSync(INGEST_ENTRY))('cdk synth with bundling', () => {
     // Prepare
     outdir = mkdtempSync(join(tmpdir(), 'eventlog-archive-synth-'));
     const app = new App({ outdir, context: featureFlags() });
-    const config = loadConfig({ codecatalyst: { spaces: ['my-space'] } });
+    // Token authorization, so the authorizer function is bundled too.
+    const config = loadConfig({ codecatalyst: { spaces: ['my-space'] }, query: { authorization: 'token' } });
     const storage = new StorageStack(app, 'Storage', { config });
     const stacks = new Map<string, Stack>();
     stacks.set(
@@ -95,10 +98,11 @@ describe.skipIf(!existsSync(INGEST_ENTRY))('cdk synth with bundling', () => {
           { Type: string; Properties: Record<string, { S3Key?: string }> }
         >,
       );
-      functionDirs.set(
-        name,
-        assetDir(resources.find((r) => r.Type === 'AWS::Lambda::Function')?.Properties.Code?.S3Key),
-      );
+      for (const fn of resources.filter((r) => r.Type === 'AWS::Lambda::Function')) {
+        const description = String(fn.Properties.Description ?? '');
+        const named = FUNCTIONS.find((f) => description.startsWith(f.description));
+        if (named) functionDirs.set(named.name, assetDir(fn.Properties.Code?.S3Key));
+      }
       if (name === 'ingest') {
         layerDir = assetDir(
           resources.find((r) => r.Type === 'AWS::Lambda::LayerVersion')?.Properties.Content?.S3Key,

@@ -39,6 +39,8 @@ describe('loadConfig', () => {
         tokenTtlSeconds: 86_400,
         throttling: { rateLimit: 5, burstLimit: 10 },
         apiCloudWatchRole: false,
+        authorization: 'iam',
+        authorizerCacheSeconds: 60,
       },
     });
     expect(config).toEqual(DEFAULT_CONFIG);
@@ -81,6 +83,8 @@ describe('loadConfig', () => {
         tokenTtlSeconds: 3600,
         throttling: { rateLimit: 50, burstLimit: 100 },
         apiCloudWatchRole: true,
+        authorization: 'token',
+        authorizerCacheSeconds: 0,
       },
     };
 
@@ -321,7 +325,7 @@ describe('loadConfig', () => {
       [
         'a misspelt query setting',
         { query: { bytesScannedCutoff: 100 } },
-        'eventlogArchive.query.bytesScannedCutoff: is not a known setting (known: databaseName, workGroupName, projectionStartDate, bytesScannedCutoffMb, resultsExpireDays, tokenTtlSeconds, throttling, apiCloudWatchRole)',
+        'eventlogArchive.query.bytesScannedCutoff: is not a known setting (known: databaseName, workGroupName, projectionStartDate, bytesScannedCutoffMb, resultsExpireDays, tokenTtlSeconds, throttling, apiCloudWatchRole, authorization, authorizerCacheSeconds)',
       ],
       [
         'a bytes-scanned cutoff under Athena’s 10 MB minimum',

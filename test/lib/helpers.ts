@@ -26,7 +26,7 @@ export function cdkJsonSettings(): unknown {
   return cdkJson.context[CONTEXT_KEY];
 }
 
-/** Every optional feature on: both sources, a prefix, KMS, Object Lock, a topic, the PAT's own key. */
+/** Every optional feature on: both sources, a prefix, KMS, Object Lock, a topic, the PAT's own key, API tokens. */
 export const ALL_FEATURES = {
   codecatalyst: {
     spaces: ['alpha-space', 'beta.space'],
@@ -38,6 +38,7 @@ export const ALL_FEATURES = {
   objectLock: { mode: 'GOVERNANCE', days: 30 },
   retention: { expireNoncurrentVersionsDays: 30 },
   alarms: { email: 'ops@example.com' },
+  query: { authorization: 'token' },
 };
 
 export interface BuiltApp {

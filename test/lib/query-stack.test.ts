@@ -213,6 +213,7 @@ describe('QueryStack', () => {
         method: 'GET',
         path: '/v2/list-system-events',
         table: 'resiliencehub_system_events',
+        authentication: 'sigv4',
       });
     });
 
@@ -237,7 +238,12 @@ describe('QueryStack', () => {
       const storage = new StorageStack(app, 'Storage', { config });
       const routes = [
         ...queryRoutes(),
-        { method: 'GET' as const, path: '/v1/spaces/{spaceName}/other', table: 'codecatalyst_event_logs' },
+        {
+          method: 'GET' as const,
+          path: '/v1/spaces/{spaceName}/other',
+          table: 'codecatalyst_event_logs',
+          authentication: 'sigv4' as const,
+        },
       ];
 
       // Act
@@ -277,7 +283,7 @@ describe('QueryStack', () => {
             archivePrefix: storage.archivePrefix,
             catalog: storage.catalog,
             workGroup: storage.workGroup,
-            routes: [{ method: 'GET', path: '/v9/unknown', table: 'unknown_table' }],
+            routes: [{ method: 'GET', path: '/v9/unknown', table: 'unknown_table', authentication: 'sigv4' }],
           }),
       ).toThrow('bindAthena: unknown_table is not a table of the catalog');
     });

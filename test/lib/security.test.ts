@@ -40,26 +40,35 @@ function symmetricKeys(template: Template) {
 
 describe('query API: signed requests only', () => {
   it.each([
-    ['one space', SPACES],
-    ['every optional feature on', ALL_FEATURES],
+    ['one space', SPACES, { GET: 'AWS_IAM', POST: 'AWS_IAM' }],
+    // ALL_FEATURES has query.authorization "token": ListEventLogs takes the app's bearer tokens.
+    ['every optional feature on', ALL_FEATURES, { GET: 'AWS_IAM', POST: 'CUSTOM' }],
   ])(
-    'uses AWS_IAM on every method of every route and verb with %s, and has no other method',
-    (_n, settings) => {
+    'authorizes every method of every route and verb with %s, and has no other method',
+    (_n, settings, expected) => {
       // Act
       const { queryTemplate } = buildApp(settings);
       const methods = Object.values(queryTemplate.findResources('AWS::ApiGateway::Method')).map(
-        (m) => (m as { Properties: { AuthorizationType?: string; HttpMethod: string } }).Properties,
+        (m) =>
+          (m as { Properties: { AuthorizationType?: string; AuthorizerId?: unknown; HttpMethod: string } })
+            .Properties,
       );
 
       // Assess: the two routes, no ANY, OPTIONS or proxy method that could skip authorization.
-      expect(methods.map((m) => m.HttpMethod).sort()).toEqual(['GET', 'POST']);
-      expect(methods.map((m) => m.AuthorizationType)).toEqual(['AWS_IAM', 'AWS_IAM']);
+      expect(Object.fromEntries(methods.map((m) => [m.HttpMethod, m.AuthorizationType]))).toEqual(expected);
+      for (const m of methods.filter((m) => m.AuthorizationType === 'CUSTOM'))
+        expect(m.AuthorizerId).toEqual({
+          Ref: onlyResource(queryTemplate, 'AWS::ApiGateway::Authorizer').id,
+        });
     },
   );
 
-  it("lets only API Gateway, from this API's ARN, invoke the function", () => {
+  it.each([
+    ['one space', SPACES],
+    ['every optional feature on', ALL_FEATURES],
+  ])("lets only API Gateway, from this API's ARN, invoke the functions with %s", (_n, settings) => {
     // Act
-    const { queryTemplate } = buildApp(SPACES);
+    const { queryTemplate } = buildApp(settings);
     const api = onlyResource(queryTemplate, 'AWS::ApiGateway::RestApi').id;
     const permissions = Object.values(queryTemplate.findResources('AWS::Lambda::Permission')).map(
       (p) => flat((p as { Properties: unknown }).Properties) as Record<string, string>,

@@ -46,4 +46,10 @@ export interface SourceRoute {
   readonly method: 'GET' | 'POST';
   /** The resource path, `{name}` for a path parameter, e.g. `/v1/spaces/{spaceName}/eventLogs`. */
   readonly path: string;
+  /**
+   * How the service's own SDK authenticates this call: `bearer` (`Authorization: Bearer …`, as the
+   * CodeCatalyst SDK does) or `sigv4`. With `query.authorization: "token"` the deployed API puts the
+   * token authorizer on bearer routes and keeps IAM on SigV4 ones, so each official SDK works unchanged.
+   */
+  readonly authentication: 'bearer' | 'sigv4';
 }

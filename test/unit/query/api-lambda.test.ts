@@ -110,6 +110,34 @@ describe('handler', () => {
     expect(result.body).not.toContain('ARCHIVE_URI');
     expect((await handler(event({ body: '[]' }))).statusCode).toBe(400);
   });
+
+  // The authorizer's policy keeps API Gateway from passing these on; the handler checks again.
+  it('answers 403 AccessDeniedException when the token authorizer’s scope leaves out the space', async () => {
+    const handler = createHandler(deps);
+    const withScope = (spaces: string) =>
+      event({
+        requestContext: {
+          requestId: 'req-9',
+          authorizer: {
+            principalId: 'token/0123456789abcdef',
+            tokenId: '0123456789abcdef',
+            tokenName: 'ci',
+            spaces,
+          },
+        } as unknown as APIGatewayProxyEvent['requestContext'],
+      });
+    const denied = await handler(withScope('["other-space"]'));
+    expect(denied.statusCode).toBe(403);
+    expect(denied.headers?.['x-amzn-ErrorType']).toBe('AccessDeniedException');
+    expect(JSON.parse(denied.body).message).toBe(
+      'spaceName: the token "ci" may not read the space "acme-corp"',
+    );
+    // Before validation: a bad body of another space is still a 403.
+    expect((await handler({ ...withScope('["other-space"]'), body: '[]' })).statusCode).toBe(403);
+    expect((await handler(withScope('not json'))).statusCode).toBe(403);
+    expect((await handler(withScope('["acme-corp","other-space"]'))).statusCode).toBe(200);
+    expect((await handler(withScope('*'))).statusCode).toBe(200);
+  });
 });
 
 describe('configFromEnv', () => {

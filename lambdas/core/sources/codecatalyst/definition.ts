@@ -10,7 +10,8 @@ export const codecatalystDefinition: SourceDefinition = {
   name: 'codecatalyst',
   title: 'CodeCatalyst event logs',
   description: 'Amazon CodeCatalyst event logs (ListEventLogs), one partition per space and UTC day',
-  route: { method: 'POST', path: '/v1/spaces/{spaceName}/eventLogs' },
+  // The CodeCatalyst SDK sends a personal access token (https://docs.aws.amazon.com/codecatalyst/latest/userguide/ipa-tokens-keys.html).
+  route: { method: 'POST', path: '/v1/spaces/{spaceName}/eventLogs', authentication: 'bearer' },
   table: CODECATALYST_TABLE,
   partitionKey: CODECATALYST_PARTITION_KEY,
   instanceOption: 'space',

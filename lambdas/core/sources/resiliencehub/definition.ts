@@ -21,7 +21,7 @@ export const resiliencehubDefinition: SourceDefinition = {
   title: 'Resilience Hub system events',
   description:
     'AWS Resilience Hub system events (ListSystemEvents), one partition per system (<slug>-<hash of the ARN>) and UTC day; eventMetadata is the JSON text the service sent',
-  route: { method: 'GET', path: '/v2/list-system-events' },
+  route: { method: 'GET', path: '/v2/list-system-events', authentication: 'sigv4' },
   table: RESILIENCEHUB_TABLE,
   partitionKey: RESILIENCEHUB_PARTITION_KEY,
   instanceOption: 'system-arn',
