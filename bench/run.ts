@@ -3,8 +3,8 @@
  * run as ratios, with a summary of every target (PASS/MISS) and the figures in
  * bench/results/latest.json. Always exits 0: this is a report, not a test.
  *
- * `npm run bench -- storage bundles` runs only the named sections (ingest, storage, bundles, query, s3); the
- * archive sizes of the storage section need the ingest section.
+ * `npm run bench -- storage bundles` runs only the named sections (ingest, storage, bundles, query, s3,
+ * synth); the archive sizes of the storage section need the ingest section.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -14,9 +14,10 @@ import { querySection } from './query';
 import { s3Section } from './s3';
 import { killServers } from './server';
 import { storageSection } from './storage';
+import { synthSection } from './synth';
 import { type Check, fmt, heading, printTable, removeTempDirs } from './util';
 
-const SECTIONS = ['ingest', 'storage', 'bundles', 'query', 's3'] as const;
+const SECTIONS = ['ingest', 'storage', 'bundles', 'query', 's3', 'synth'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function selectedSections(): Set<Section> {
@@ -119,6 +120,12 @@ async function main(): Promise<void> {
   await attempt('s3', async () => {
     const r = await s3Section();
     results.s3 = r.figures;
+    checks.push(...r.checks);
+  });
+
+  await attempt('synth', () => {
+    const r = synthSection();
+    results.synth = r.figures;
     checks.push(...r.checks);
   });
 

@@ -51,7 +51,8 @@ const registry: Record<string, DeploySource> = {
     instances: (config) => config.codecatalyst.spaces,
     // Space names are [A-Za-z0-9._-], all valid in construct ids.
     idSuffix: (space) => `space-${space}`,
-    // The ids the schedules had before sources were registered: kept, so no rule is replaced.
+    // `Schedule-<space>`, as before sources were registered: stable per space, so adding or removing
+    // another never replaces a space's schedule.
     scheduleId: (space) => `Schedule-${space}`,
     describe: (space) => `CodeCatalyst space ${space}`,
     label: (space) => space,
@@ -78,18 +79,36 @@ const registry: Record<string, DeploySource> = {
     describe: (arn) => `Resilience Hub system ${arn}`,
     label: (arn) => arn.split(':').pop() ?? '',
     grantFetch: (_stack, fn, _config, arns) => {
-      if (arns.length === 0) return;
-      // The list call on exactly the configured systems; no wildcard.
-      fn.addToRolePolicy(
-        new PolicyStatement({
-          effect: Effect.ALLOW,
-          actions: [LIST_SYSTEM_EVENTS_ACTION],
-          resources: [...arns],
-        }),
-      );
+      // The list call on exactly the configured systems; no wildcard. In statements of about 2,000
+      // characters, the most CDK merges into one, so that CDK can spread hundreds of ARNs over the
+      // role's managed policies (6,144 characters each) when the inline policy is full.
+      for (const resources of chunksOf(arns, STATEMENT_CHARACTERS))
+        fn.addToRolePolicy(
+          new PolicyStatement({ effect: Effect.ALLOW, actions: [LIST_SYSTEM_EVENTS_ACTION], resources }),
+        );
     },
   },
 };
+
+/** The characters of resource ARNs per statement (CDK merges statements up to about 2,000). */
+const STATEMENT_CHARACTERS = 1800;
+
+/** `values` in order, cut into lists whose JSON (quotes and commas included) stays within `characters`. */
+function chunksOf(values: readonly string[], characters: number): string[][] {
+  const chunks: string[][] = [];
+  let size = 0;
+  for (const value of values) {
+    const last = chunks.at(-1);
+    if (last && size + value.length + 3 <= characters) {
+      last.push(value);
+      size += value.length + 3;
+    } else {
+      chunks.push([value]);
+      size = value.length + 3;
+    }
+  }
+  return chunks;
+}
 
 /** Adds how a registered source is deployed (a third source, or a test's). */
 export function registerDeploySource(source: DeploySource): void {

@@ -1,5 +1,5 @@
 /**
- * Ingest Lambda: invoked by one EventBridge schedule per source instance with
+ * Ingest Lambda: invoked by one EventBridge Scheduler schedule per source instance with
  * `{ "source": "codecatalyst", "instance": "<space>" }` or
  * `{ "source": "resiliencehub", "instance": "<system ARN>" }`, it archives every window not yet final
  * within its time budget and leaves the rest to the next run.

@@ -38,10 +38,21 @@ export const DEFAULT_CONFIG: ArchiveConfig = {
 
 export const MINUTES_PER_DAY = 1440;
 /**
- * Schedules per deployment (spaces and systems together): one rule each, and one Lambda permission
- * (~350 bytes of a 20 KB policy) each.
+ * Spaces and systems together. Each has a schedule and three alarms in one of the ingest stack's
+ * nested stacks (lib/stacks/ingest-stack.ts), so CloudFormation's 500 resources per stack no longer
+ * bind; the dashboard does: its per-instance graphs are CloudWatch searches, which return at most 500
+ * time series (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-search-expressions.html).
+ * test/lib/scale.test.ts synthesizes this many with cdk-nag within every CloudFormation limit.
  */
-export const MAX_SPACES = 50;
+export const MAX_INSTANCES = 500;
+/**
+ * Characters of all system ARNs together. The ingest role lists every ARN in its
+ * `resiliencehub:ListSystemEvents` grant, and IAM allows a role 10,240 characters of inline policy
+ * and 10 managed policies of 6,144 (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html);
+ * CDK moves what does not fit inline into managed policies. This leaves room for the role's other
+ * statements and keeps to 10 managed policies (test/lib/scale.test.ts): 500 ARNs of 90 characters.
+ */
+export const MAX_SYSTEM_ARN_CHARACTERS = 45_000;
 /** Lambda's memory range (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html). */
 export const MIN_FUNCTION_MEMORY_MB = 128;
 export const MAX_FUNCTION_MEMORY_MB = 10_240;

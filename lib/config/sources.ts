@@ -1,13 +1,13 @@
 /** The instances to archive: CodeCatalyst spaces (and the PAT secret) and Resilience Hub systems. */
 import { checkSpaceName, checkSystemArn } from '../../lambdas/shared/src/validation';
 import { ConfigError, compact, distinct, kmsKeyArn, type Reader, type Section } from './checks';
-import { DEFAULT_CONFIG, MAX_SPACES } from './defaults';
+import { DEFAULT_CONFIG, MAX_INSTANCES, MAX_SYSTEM_ARN_CHARACTERS } from './defaults';
 import type { ArchiveConfig } from './types';
 
 // Secrets Manager secret names: 1 to 512 of these characters.
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 
-/** `codecatalyst` and `resiliencehub`: at most MAX_SPACES instances between them. */
+/** `codecatalyst` and `resiliencehub`: at most MAX_INSTANCES instances between them. */
 export function sourcesSettings(root: Section): Pick<ArchiveConfig, 'codecatalyst' | 'resiliencehub'> {
   const defaults = DEFAULT_CONFIG;
   const cc = root.section('codecatalyst', ['spaces', 'tokenSecretName', 'tokenSecretKmsKeyArn']);
@@ -18,7 +18,7 @@ export function sourcesSettings(root: Section): Pick<ArchiveConfig, 'codecatalys
   const rh = root.section('resiliencehub', ['systemArns']);
   const systemArns = rh.read(
     'systemArns',
-    systemArnList(MAX_SPACES - spaces.length),
+    systemArnList(MAX_INSTANCES - spaces.length),
     defaults.resiliencehub.systemArns,
   );
   return {
@@ -27,19 +27,22 @@ export function sourcesSettings(root: Section): Pick<ArchiveConfig, 'codecatalys
   };
 }
 
+// Why these limits: lib/config/defaults.ts.
+const INSTANCES_RULE = `each has its own schedule and alarms, and the dashboard's per-instance graphs show at most ${MAX_INSTANCES}`;
+
 const spaceList: Reader<string[]> = (value, path) => {
   if (!Array.isArray(value)) throw new ConfigError(path, value, 'must be an array of space names');
-  if (value.length > MAX_SPACES) {
+  if (value.length > MAX_INSTANCES) {
     throw new ConfigError(
       path,
       undefined,
-      `must list at most ${MAX_SPACES} spaces (got ${value.length}): each has a schedule whose permission counts against the function's 20 KB resource policy`,
+      `must list at most ${MAX_INSTANCES} spaces (got ${value.length}): ${INSTANCES_RULE}`,
     );
   }
   return distinct(value, path, checkSpaceName);
 };
 
-/** The systems, at most `room` of them: what the spaces leave of MAX_SPACES. */
+/** The systems, at most `room` of them (what the spaces leave of MAX_INSTANCES), within the IAM budget. */
 function systemArnList(room: number): Reader<string[]> {
   return (value, path) => {
     if (!Array.isArray(value)) throw new ConfigError(path, value, 'must be an array of system ARNs');
@@ -47,10 +50,19 @@ function systemArnList(room: number): Reader<string[]> {
       throw new ConfigError(
         path,
         undefined,
-        `must list at most ${room} systems (got ${value.length}): spaces and systems together are at most ${MAX_SPACES}, each has a schedule whose permission counts against the function's 20 KB resource policy`,
+        `must list at most ${room} systems (got ${value.length}): spaces and systems together are at most ${MAX_INSTANCES}, ${INSTANCES_RULE}`,
       );
     }
-    return distinct(value, path, checkSystemArn);
+    const arns = distinct(value, path, checkSystemArn);
+    const characters = arns.reduce((sum, arn) => sum + arn.length, 0);
+    if (characters > MAX_SYSTEM_ARN_CHARACTERS) {
+      throw new ConfigError(
+        path,
+        undefined,
+        `must total at most ${MAX_SYSTEM_ARN_CHARACTERS} characters (got ${characters}): the ingest function's IAM role grants resiliencehub:ListSystemEvents on each ARN, and IAM limits the size of a role's policies`,
+      );
+    }
+    return arns;
   };
 }
 

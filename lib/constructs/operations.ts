@@ -6,14 +6,16 @@ import {
   Dashboard,
   GraphWidget,
   type IAlarm,
-  type IMetric,
+  MathExpression,
   Metric,
+  SearchExpression,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -64,7 +66,8 @@ export interface IngestOperationsProps {
   readonly function: LambdaFunction;
   /** Queues whose every message is a lost run or event: each alarms at depth 1. */
   readonly deadLetterQueues: readonly Queue[];
-  readonly instances: readonly IngestInstance[];
+  /** The EventBridge Scheduler group of every instance's schedule. */
+  readonly scheduleGroup: IScheduleGroup;
   /** How often each instance runs. */
   readonly rate: Duration;
   /**
@@ -94,8 +97,12 @@ export function periodsCovering(minutes: number, periodMinutes: number): number 
 }
 
 /**
- * Ingest alarms (failed runs, lag, dead letters), their notifications and a small dashboard. What each
- * alarm means and what to do: docs/operations.md#alarms-and-what-to-do.
+ * Ingest alarms (failed runs, lag, dead letters, lost schedule invocations), their notifications and a
+ * small dashboard. What each alarm means and what to do: docs/operations.md#alarms-and-what-to-do.
+ *
+ * The stack-wide alarms and the dashboard live here; each instance's alarms are added with
+ * {@link addInstance} into the scope the caller gives (a nested stack of the ingest stack), so that
+ * hundreds of instances never put the ingest stack itself over CloudFormation's 500 resources.
  */
 export class IngestOperations extends Construct {
   /** Lambda errors of the ingest function. */
@@ -108,28 +115,35 @@ export class IngestOperations extends Construct {
   readonly noRunsAlarms: ReadonlyMap<string, Alarm>;
   /** One per dead-letter queue, in the order given. */
   readonly deadLetterAlarms: readonly Alarm[];
+  /** Scheduled invocations EventBridge Scheduler dropped, or could not put in the dead-letter queue. */
+  readonly scheduleInvocationsLostAlarm: Alarm;
   /** Where notifications go; absent when neither topicArn nor email is set. */
   readonly topic?: ITopic;
   readonly dashboard: Dashboard;
 
+  private readonly failed = new Map<string, Alarm>();
+  private readonly lag = new Map<string, Alarm>();
+  private readonly noRuns = new Map<string, Alarm>();
+  private readonly rateMinutes: number;
+  private readonly lagThreshold: Duration;
+  private readonly lagPeriods: number;
+  private readonly noRunPeriods: number;
+
   constructor(scope: Construct, id: string, props: IngestOperationsProps) {
     super(scope, id);
+    this.rateMinutes = props.rate.toMinutes();
+    this.lagThreshold = props.lagThreshold;
+    this.lagPeriods = periodsCovering(props.lagThreshold.toMinutes(), this.rateMinutes);
+    this.noRunPeriods = periodsCovering(MISSED_RUNS_TO_ALARM * this.rateMinutes, this.rateMinutes);
+    this.instanceFailedAlarms = this.failed;
+    this.lagAlarms = this.lag;
+    this.noRunsAlarms = this.noRuns;
+
     this.errorsAlarm = this.createErrorsAlarm(props.function);
-
-    const { failed, lag, noRuns } = this.createInstanceAlarms(props);
-    this.instanceFailedAlarms = failed;
-    this.lagAlarms = lag;
-    this.noRunsAlarms = noRuns;
-
     this.deadLetterAlarms = this.createDeadLetterAlarms(props.deadLetterQueues);
+    this.scheduleInvocationsLostAlarm = this.createScheduleInvocationsLostAlarm(props.scheduleGroup);
 
-    const alarms: Alarm[] = [
-      this.errorsAlarm,
-      ...failed.values(),
-      ...lag.values(),
-      ...noRuns.values(),
-      ...this.deadLetterAlarms,
-    ];
+    const alarms: Alarm[] = [this.errorsAlarm, ...this.deadLetterAlarms, this.scheduleInvocationsLostAlarm];
     const topic = this.createTopic(props);
     if (topic) {
       this.topic = topic;
@@ -137,6 +151,41 @@ export class IngestOperations extends Construct {
     }
 
     this.dashboard = this.createDashboard(props, alarms);
+  }
+
+  /**
+   * `InstanceFailed-*`, `Lag-*` and `NoRuns-*` of one instance, created in `scope`, notifying the topic.
+   *
+   * Lag and NoRuns are two alarms, so that neither starts in ALARM after a deploy nor hides a dead
+   * schedule:
+   * - Lag: one period per run, and ALARM only when EVERY report over a window as long as the threshold
+   *   (at most a day) is above it, missing data not breaching. Right after a deploy nothing has
+   *   reported (quiet, not "behind"), and a first backfill reports ~backfillDays of lag that shrinks
+   *   run by run: it stays quiet as long as the backfill catches up within that window (usually one
+   *   run: bench/README.md backfills a million events in about 90 s; the default window is 11 runs).
+   *   An archive that stays behind for the whole window still alarms, at about twice the threshold.
+   * - NoRuns: the heartbeat. Every run writes InstanceFailed once per instance (also when it failed or
+   *   found the lease taken), so its SampleCount is the number of runs that reported; missing data is
+   *   breaching, so a schedule that never runs or stops is in ALARM after MISSED_RUNS_TO_ALARM periods.
+   *   It is the one alarm in ALARM from a new instance's first deploy until its first run reports
+   *   (within one schedule period): CloudWatch cannot tell "not yet" from "never" without a report.
+   *
+   * Three standard alarms per instance rather than one CloudWatch Metrics Insights alarm per source
+   * (which evaluates each instance as a contributor): a Metrics Insights alarm may look back at most
+   * three hours (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-limits.html),
+   * but a schedule may run once a day and NoRuns needs three periods; and NoRuns treats a missing
+   * report as breaching, which an instance absent from a query's result cannot be.
+   */
+  addInstance(scope: Construct, instance: IngestInstance): void {
+    const alarms = [
+      this.createInstanceFailedAlarm(scope, instance),
+      this.createLagAlarm(scope, instance),
+      this.createNoRunsAlarm(scope, instance),
+    ] as const;
+    this.failed.set(instance.instance, alarms[0]);
+    this.lag.set(instance.instance, alarms[1]);
+    this.noRuns.set(instance.instance, alarms[2]);
+    if (this.topic) notifyOn(this.topic, alarms);
   }
 
   /** `IngestErrors`: any error of the function within five minutes. */
@@ -152,50 +201,19 @@ export class IngestOperations extends Construct {
     });
   }
 
-  /**
-   * `InstanceFailed-*`, `Lag-*` and `NoRuns-*` for every instance, created instance by instance, each
-   * map keyed by space name or system ARN.
-   *
-   * Two alarms per instance, so that neither starts in ALARM after a deploy nor hides a dead schedule:
-   * - Lag: one period per run, and ALARM only when EVERY report over a window as long as the threshold
-   *   (at most a day) is above it, missing data not breaching. Right after a deploy nothing has
-   *   reported (quiet, not "behind"), and a first backfill reports ~backfillDays of lag that shrinks
-   *   run by run: it stays quiet as long as the backfill catches up within that window (usually one
-   *   run: bench/README.md backfills a million events in about 90 s; the default window is 11 runs).
-   *   An archive that stays behind for the whole window still alarms, at about twice the threshold.
-   * - NoRuns: the heartbeat. Every run writes InstanceFailed once per instance (also when it failed or
-   *   found the lease taken), so its SampleCount is the number of runs that reported; missing data is
-   *   breaching, so a schedule that never runs or stops is in ALARM after MISSED_RUNS_TO_ALARM periods.
-   *   It is the one alarm in ALARM from a new instance's first deploy until its first run reports
-   *   (within one schedule period): CloudWatch cannot tell "not yet" from "never" without a report.
-   */
-  private createInstanceAlarms(props: IngestOperationsProps): {
-    failed: Map<string, Alarm>;
-    lag: Map<string, Alarm>;
-    noRuns: Map<string, Alarm>;
-  } {
-    const rateMinutes = props.rate.toMinutes();
-    const lagPeriods = periodsCovering(props.lagThreshold.toMinutes(), rateMinutes);
-    const noRunPeriods = periodsCovering(MISSED_RUNS_TO_ALARM * rateMinutes, rateMinutes);
-    const failed = new Map<string, Alarm>();
-    const lag = new Map<string, Alarm>();
-    const noRuns = new Map<string, Alarm>();
-    for (const instance of props.instances) {
-      failed.set(instance.instance, this.createInstanceFailedAlarm(instance, rateMinutes));
-      lag.set(instance.instance, this.createLagAlarm(instance, rateMinutes, props.lagThreshold, lagPeriods));
-      noRuns.set(instance.instance, this.createNoRunsAlarm(instance, rateMinutes, noRunPeriods));
-    }
-    return { failed, lag, noRuns };
-  }
-
   /** `InstanceFailed-*`: the instance's last run failed or left failed days. */
-  private createInstanceFailedAlarm(instance: IngestInstance, rateMinutes: number): Alarm {
-    return new Alarm(this, `InstanceFailed-${instance.idSuffix}`, {
+  private createInstanceFailedAlarm(scope: Construct, instance: IngestInstance): Alarm {
+    return new Alarm(scope, `InstanceFailed-${instance.idSuffix}`, {
       alarmDescription: clip(
         `eventlog-archive: a run of ${labelOf(instance)} failed or left failed days. See docs/operations.md#failed-runs.`,
       ),
       // One period per run, so the state holds until the next run reports.
-      metric: instanceMetric(instance, IngestMetric.INSTANCE_FAILED, 'Sum', Duration.minutes(rateMinutes)),
+      metric: instanceMetric(
+        instance,
+        IngestMetric.INSTANCE_FAILED,
+        'Sum',
+        Duration.minutes(this.rateMinutes),
+      ),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
@@ -204,13 +222,9 @@ export class IngestOperations extends Construct {
   }
 
   /** `Lag-*`: every report over `lagPeriods` periods above the threshold. */
-  private createLagAlarm(
-    instance: IngestInstance,
-    rateMinutes: number,
-    lagThreshold: Duration,
-    lagPeriods: number,
-  ): Alarm {
-    return new Alarm(this, `Lag-${instance.idSuffix}`, {
+  private createLagAlarm(scope: Construct, instance: IngestInstance): Alarm {
+    const { rateMinutes, lagThreshold, lagPeriods } = this;
+    return new Alarm(scope, `Lag-${instance.idSuffix}`, {
       alarmDescription: clip(
         `eventlog-archive: ${labelOf(instance)} has stayed more than ${lagThreshold.toMinutes()} minutes behind in every run for ${lagPeriods * rateMinutes} minutes. See docs/operations.md#lag.`,
       ),
@@ -230,8 +244,9 @@ export class IngestOperations extends Construct {
   }
 
   /** `NoRuns-*`: no report at all for `noRunPeriods` periods (missing data breaches). */
-  private createNoRunsAlarm(instance: IngestInstance, rateMinutes: number, noRunPeriods: number): Alarm {
-    return new Alarm(this, `NoRuns-${instance.idSuffix}`, {
+  private createNoRunsAlarm(scope: Construct, instance: IngestInstance): Alarm {
+    const { rateMinutes, noRunPeriods } = this;
+    return new Alarm(scope, `NoRuns-${instance.idSuffix}`, {
       alarmDescription: clip(
         `eventlog-archive: no run of ${labelOf(instance)} has reported for ${noRunPeriods * rateMinutes} minutes (schedule not running, or every run killed). See docs/operations.md#no-runs.`,
       ),
@@ -267,13 +282,45 @@ export class IngestOperations extends Construct {
     );
   }
 
+  /**
+   * `ScheduleInvocationsLost`: an invocation Scheduler gave up on that is in no dead-letter queue
+   * (dropped, or the DLQ refused it), so `DeadLetters-ScheduleDeadLetters` cannot see it. Group-level
+   * metrics (https://docs.aws.amazon.com/scheduler/latest/UserGuide/monitoring-cloudwatch.html).
+   */
+  private createScheduleInvocationsLostAlarm(group: IScheduleGroup): Alarm {
+    const period = Duration.minutes(5);
+    return new Alarm(this, 'ScheduleInvocationsLost', {
+      alarmDescription:
+        'eventlog-archive: EventBridge Scheduler dropped a scheduled run, or could not put it in the schedule dead-letter queue. See docs/operations.md#dead-letters.',
+      metric: new MathExpression({
+        expression: 'FILL(dropped, 0) + FILL(unqueued, 0)',
+        usingMetrics: {
+          dropped: group.metricDropped({ period, statistic: 'Sum' }),
+          unqueued: group.metricFailedToBeSentToDLQ(undefined, { period, statistic: 'Sum' }),
+        },
+        period,
+        label: 'invocations lost',
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
   /** The existing topic (`topicArn`), else a new one for `email`, else none. */
   private createTopic(props: IngestOperationsProps): ITopic | undefined {
     if (props.topicArn) return Topic.fromTopicArn(this, 'AlarmTopic', props.topicArn);
     return props.email ? emailTopic(this, props.email) : undefined;
   }
 
-  /** The `Dashboard`: per-instance activity and lag, function and queue health, every alarm's state. */
+  /**
+   * The `Dashboard`: per-instance activity and lag, function, queue and scheduler health, and the
+   * state of the stack-wide alarms. Per-instance lines come from one CloudWatch search per metric,
+   * which finds every instance that reported (up to 500 time series: the instance limit); listing
+   * metrics one by one would stop at 100 per graph. An alarm status widget shows at most 100 alarms,
+   * so the per-instance alarms are not listed there.
+   */
   private createDashboard(props: IngestOperationsProps, alarms: Alarm[]): Dashboard {
     const fn = props.function;
     const period = Duration.minutes(props.rate.toMinutes());
@@ -281,30 +328,30 @@ export class IngestOperations extends Construct {
       dashboardName: `${Stack.of(this).stackName}-ingest`,
       defaultInterval: Duration.days(1),
     });
-    const perInstance = (name: IngestMetric, statistic: string): IMetric[] =>
-      props.instances.map((instance) => instanceMetric(instance, name, statistic, period, instance.label));
+    const perInstance = (name: IngestMetric, statistic: string): SearchExpression =>
+      instanceSearch(name, statistic, period);
     dashboard.addWidgets(
       new GraphWidget({
         title: 'Events archived',
-        left: perInstance(IngestMetric.EVENTS_ARCHIVED, 'Sum'),
+        left: [perInstance(IngestMetric.EVENTS_ARCHIVED, 'Sum')],
         width: 12,
       }),
       new GraphWidget({
         title: 'Pages fetched',
-        left: perInstance(IngestMetric.PAGES_FETCHED, 'Sum'),
+        left: [perInstance(IngestMetric.PAGES_FETCHED, 'Sum')],
         width: 12,
       }),
     );
     dashboard.addWidgets(
       new GraphWidget({
         title: 'Throttles (left) and retries (right)',
-        left: perInstance(IngestMetric.THROTTLES, 'Sum'),
-        right: perInstance(IngestMetric.RETRIES, 'Sum'),
+        left: [perInstance(IngestMetric.THROTTLES, 'Sum')],
+        right: [perInstance(IngestMetric.RETRIES, 'Sum')],
         width: 12,
       }),
       new GraphWidget({
         title: 'Ingestion lag (seconds)',
-        left: perInstance(IngestMetric.INGESTION_LAG_SECONDS, 'Maximum'),
+        left: [perInstance(IngestMetric.INGESTION_LAG_SECONDS, 'Maximum')],
         leftAnnotations: [{ value: props.lagThreshold.toSeconds(), label: 'lag alarm' }],
         width: 12,
       }),
@@ -326,6 +373,21 @@ export class IngestOperations extends Construct {
           }),
         ),
         width: 12,
+      }),
+    );
+    const group = props.scheduleGroup;
+    const scheduler = { period: Duration.minutes(5), statistic: 'Sum' };
+    dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Scheduled invocations (left) and their failures (right)',
+        left: [group.metricAttempts({ ...scheduler, label: 'attempts' })],
+        right: [
+          group.metricTargetErrors({ ...scheduler, label: 'target errors (retried)' }),
+          group.metricSentToDLQ({ ...scheduler, label: 'sent to the dead-letter queue' }),
+          group.metricDropped({ ...scheduler, label: 'dropped' }),
+          group.metricFailedToBeSentToDLQ(undefined, { ...scheduler, label: 'not accepted by the queue' }),
+        ],
+        width: 24,
       }),
     );
     dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: alarms as IAlarm[], width: 24 }));
@@ -352,7 +414,6 @@ function instanceMetric(
   metricName: IngestMetric,
   statistic: string,
   period: Duration,
-  label?: string,
 ): Metric {
   return new Metric({
     namespace: METRICS_NAMESPACE,
@@ -360,7 +421,15 @@ function instanceMetric(
     dimensionsMap: instanceDimensions(instance),
     statistic,
     period,
-    ...(label ? { label } : {}),
+  });
+}
+
+/** Every instance's `name` (one time series each) with the dimensions the ingest code emits. */
+function instanceSearch(name: IngestMetric, statistic: string, period: Duration): SearchExpression {
+  return new SearchExpression({
+    expression: `SEARCH('{${METRICS_NAMESPACE},Instance,Source,service} MetricName="${name}" service="${METRICS_SERVICE}"', '${statistic}', ${period.toSeconds()})`,
+    // Each line is labelled by its dimension values alone.
+    label: '',
   });
 }
 

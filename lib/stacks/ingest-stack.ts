@@ -1,17 +1,17 @@
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Annotations, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Annotations, Duration, NestedStack, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type ArchiveConfig, lagAlarmMinutes } from '../config';
 import { ArchiveAccess, ArchiveFolder, bindArchive } from '../constructs/archive-access';
 import { ArchiveFunction } from '../constructs/archive-function';
+import { IngestScheduler } from '../constructs/ingest-scheduler';
 import { IngestOperations, METRICS_NAMESPACE, METRICS_SERVICE } from '../constructs/operations';
 import { SharedLayer } from '../constructs/shared-layer';
 import { deploySources, scheduleIdOf } from '../sources';
@@ -41,7 +41,22 @@ export interface IngestStackProps extends StackProps {
   readonly encryptionKey?: IKey;
 }
 
-/** The scheduled input every rule sends; the handler's event contract. */
+/**
+ * How many nested stacks hold the instances' schedules and alarms. An instance's stack is a hash of its
+ * source and name, so adding or removing one never moves another. Four resources per instance: at the
+ * instance limit (500) a stack holds about 250 on average, far from CloudFormation's 500
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html), which
+ * CDK checks at synth. Changing it moves instances between stacks: their schedules and alarms are
+ * recreated.
+ */
+export const INSTANCE_STACKS = 8;
+
+/** Which of the {@link INSTANCE_STACKS} nested stacks holds an instance's schedule and alarms. */
+export function instanceStackOf(source: string, instance: string): number {
+  return createHash('sha256').update(`${source}\n${instance}`).digest()[0]! % INSTANCE_STACKS;
+}
+
+/** The scheduled input every schedule sends; the handler's event contract. */
 export interface IngestEvent {
   /** A registered source's name. */
   readonly source: string;
@@ -49,18 +64,23 @@ export interface IngestEvent {
 }
 
 /**
- * The compute half of ingest: the function, one EventBridge schedule per CodeCatalyst space and per
- * Resilience Hub system, and the
- * dead-letter queues for schedules that could not invoke it and runs that failed.
+ * The compute half of ingest: the function, one EventBridge Scheduler schedule per CodeCatalyst space
+ * and per Resilience Hub system (in one schedule group, with one invoke role), and the dead-letter
+ * queues for scheduled runs that could not invoke it and runs that failed. Each instance's schedule
+ * and alarms live in one of {@link INSTANCE_STACKS} nested stacks.
  */
 export class IngestStack extends Stack {
   readonly function: ArchiveFunction;
-  /** Scheduled events EventBridge could not deliver to the function. */
+  /** Scheduled invocations EventBridge Scheduler could not deliver to the function. */
   readonly scheduleDeadLetterQueue: Queue;
   /** Asynchronous invocations that failed after Lambda's retries. */
   readonly failedRunsQueue: Queue;
-  /** One rule per configured instance, by source name and then instance. */
-  readonly schedulesBySource: ReadonlyMap<string, ReadonlyMap<string, Rule>>;
+  /** The schedule group, its invoke role and the shared target settings. */
+  readonly scheduler: IngestScheduler;
+  /** One schedule per configured instance, by source name and then instance. */
+  readonly schedulesBySource: ReadonlyMap<string, ReadonlyMap<string, Schedule>>;
+  /** The nested stacks holding the instances' schedules and alarms, by number (only those in use). */
+  readonly instanceStacks: ReadonlyMap<number, NestedStack>;
   /** Alarms, their optional topic, and the dashboard. */
   readonly operations: IngestOperations;
 
@@ -78,13 +98,19 @@ export class IngestStack extends Stack {
     const sources = configuredSources(config);
     this.grantAccess(props, sources);
 
-    this.schedulesBySource = this.createSchedules(config, sources);
-    const rules = [...this.schedulesBySource.values()].flatMap((byInstance) => [...byInstance.values()]);
-    if (rules.length > 0) this.allowScheduleRules(rules);
+    this.scheduler = new IngestScheduler(this, 'Scheduler', {
+      function: this.function,
+      deadLetterQueue: this.scheduleDeadLetterQueue,
+      ...(key ? { deadLetterKey: key } : {}),
+      rate: Duration.minutes(config.schedule.rateMinutes),
+    });
+    this.operations = this.createOperations(config);
 
-    this.operations = this.createOperations(config, sources);
+    const instanceStacks = new Map<number, NestedStack>();
+    this.instanceStacks = instanceStacks;
+    this.schedulesBySource = this.createInstances(sources, instanceStacks);
 
-    if (rules.length === 0) {
+    if (instanceStacks.size === 0) {
       Annotations.of(this).addWarningV2(
         'eventlog-archive:noSpaces',
         'No CodeCatalyst space is configured, so nothing is scheduled. Set eventlogArchive.codecatalyst.spaces in cdk.json (or -c) to archive a space, or eventlogArchive.resiliencehub.systemArns to archive a Resilience Hub system.',
@@ -145,89 +171,61 @@ export class IngestStack extends Stack {
       deploy.grantFetch?.(this, this.function, props.config, instances);
   }
 
-  /** One rule per instance of every source, by source name and then instance. */
-  private createSchedules(
-    config: ArchiveConfig,
+  /**
+   * Every instance's schedule and alarms, in the nested stack its hash picks (created on first use).
+   * One schedule per instance, each its own asynchronous invocation: a slow or failing instance never
+   * delays another.
+   */
+  private createInstances(
     sources: readonly ConfiguredSource[],
-  ): Map<string, Map<string, Rule>> {
-    // The rules send undeliverable events through an imported reference of the queue, so that CDK does
-    // not add one queue-policy statement per rule (SQS allows 20); one statement covers them all
-    // (allowScheduleRules).
-    const deadLetters = Queue.fromQueueAttributes(this, 'ScheduleDeadLettersRef', {
-      queueArn: this.scheduleDeadLetterQueue.queueArn,
-      queueUrl: this.scheduleDeadLetterQueue.queueUrl,
-      queueName: this.scheduleDeadLetterQueue.queueName,
-    });
-    const schedulesBySource = new Map<string, Map<string, Rule>>();
+    instanceStacks: Map<number, NestedStack>,
+  ): Map<string, Map<string, Schedule>> {
+    const stackFor = (source: string, instance: string): NestedStack => {
+      const n = instanceStackOf(source, instance);
+      let stack = instanceStacks.get(n);
+      if (!stack) {
+        stack = new NestedStack(this, `Instances${n}`, {
+          description: `eventlog-archive: schedules and alarms of the spaces and systems in group ${n} of ${INSTANCE_STACKS}`,
+        });
+        // A schedule may fire as soon as it exists: its role's grants first.
+        stack.node.addDependency(this.scheduler.role);
+        instanceStacks.set(n, stack);
+      }
+      return stack;
+    };
+    const schedulesBySource = new Map<string, Map<string, Schedule>>();
     for (const { definition, deploy, instances } of sources) {
-      const rules = new Map<string, Rule>();
-      for (const instance of instances)
-        rules.set(
+      const schedules = new Map<string, Schedule>();
+      for (const instance of instances) {
+        const scope = stackFor(definition.name, instance);
+        const input: IngestEvent = { source: definition.name, instance };
+        schedules.set(
           instance,
-          this.createSchedule(
+          this.scheduler.addSchedule(
+            scope,
             scheduleIdOf(deploy, instance),
             `eventlog-archive: ingest ${deploy.describe(instance)}`,
-            { source: definition.name, instance },
-            config,
-            deadLetters,
+            input,
           ),
         );
-      schedulesBySource.set(definition.name, rules);
-    }
-    return schedulesBySource;
-  }
-
-  /** A rule that sends `input` to the function every schedule period. */
-  private createSchedule(
-    id: string,
-    description: string,
-    input: IngestEvent,
-    config: ArchiveConfig,
-    deadLetters: IQueue,
-  ): Rule {
-    const rule = new Rule(this, id, {
-      // EventBridge allows 512 characters.
-      description: description.length > 512 ? `${description.slice(0, 511)}…` : description,
-      schedule: Schedule.rate(Duration.minutes(config.schedule.rateMinutes)),
-    });
-    rule.addTarget(
-      new LambdaFunction(this.function, {
-        event: RuleTargetInput.fromObject(input),
-        retryAttempts: 2,
-        maxEventAge: Duration.hours(1),
-        deadLetterQueue: deadLetters,
-      }),
-    );
-    return rule;
-  }
-
-  /** One queue-policy statement letting all the rules send undeliverable events to the schedule DLQ. */
-  private allowScheduleRules(rules: readonly Rule[]): void {
-    this.scheduleDeadLetterQueue.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'AllowScheduleRules',
-        effect: Effect.ALLOW,
-        principals: [new ServicePrincipal('events.amazonaws.com')],
-        actions: ['sqs:SendMessage'],
-        resources: [this.scheduleDeadLetterQueue.queueArn],
-        conditions: { ArnEquals: { 'aws:SourceArn': rules.map((rule) => rule.ruleArn) } },
-      }),
-    );
-  }
-
-  /** Alarms for the function, the queues and every instance, their notifications, and the dashboard. */
-  private createOperations(config: ArchiveConfig, sources: readonly ConfiguredSource[]): IngestOperations {
-    return new IngestOperations(this, 'Operations', {
-      function: this.function,
-      deadLetterQueues: [this.failedRunsQueue, this.scheduleDeadLetterQueue],
-      instances: sources.flatMap(({ definition, deploy, instances }) =>
-        instances.map((instance) => ({
+        this.operations.addInstance(scope, {
           source: definition.name,
           instance,
           idSuffix: deploy.idSuffix(instance),
           label: deploy.label(instance),
-        })),
-      ),
+        });
+      }
+      schedulesBySource.set(definition.name, schedules);
+    }
+    return schedulesBySource;
+  }
+
+  /** Alarms for the function, the queues and the scheduler, their notifications, and the dashboard. */
+  private createOperations(config: ArchiveConfig): IngestOperations {
+    return new IngestOperations(this, 'Operations', {
+      function: this.function,
+      deadLetterQueues: [this.failedRunsQueue, this.scheduleDeadLetterQueue],
+      scheduleGroup: this.scheduler.group,
       rate: Duration.minutes(config.schedule.rateMinutes),
       lagThreshold: Duration.minutes(lagAlarmMinutes(config)),
       ...(config.alarms?.topicArn ? { topicArn: config.alarms.topicArn } : {}),
@@ -258,7 +256,7 @@ function deadLetterQueue(scope: Construct, id: string, key: IKey | undefined): Q
   Validations.of(queue).acknowledge({
     id: 'AwsSolutions-SQS3',
     reason:
-      'This queue is itself a dead-letter queue (failed asynchronous runs, or scheduled events EventBridge could not deliver); a DLQ of a DLQ would only move the same messages again. Its depth alarms.',
+      'This queue is itself a dead-letter queue (failed asynchronous runs, or scheduled invocations EventBridge Scheduler could not deliver); a DLQ of a DLQ would only move the same messages again. Its depth alarms.',
   });
   return queue;
 }

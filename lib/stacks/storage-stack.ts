@@ -1,5 +1,4 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import {
   BlockPublicAccess,
@@ -220,7 +219,8 @@ function objectLockProps(
 
 /**
  * The key of `encryption`: none (SSE-S3, SQS-managed), the given ARN, or a new symmetric key with yearly
- * rotation that EventBridge may also use, to put undeliverable scheduled events in the encrypted queue.
+ * rotation. EventBridge Scheduler puts undeliverable invocations in the encrypted queue with the
+ * schedules' role, which the ingest stack grants the key; the key policy needs no service statement.
  */
 function archiveKey(scope: Construct, config: ArchiveConfig): IKey | undefined {
   if (!config.encryption) return undefined;
@@ -232,15 +232,5 @@ function archiveKey(scope: Construct, config: ArchiveConfig): IKey | undefined {
     // Without the key the archive is unreadable.
     removalPolicy: RemovalPolicy.RETAIN,
   });
-  key.addToResourcePolicy(
-    new PolicyStatement({
-      sid: 'AllowEventBridgeDeadLetters',
-      effect: Effect.ALLOW,
-      principals: [new ServicePrincipal('events.amazonaws.com')],
-      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(scope).account } },
-    }),
-  );
   return key;
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CONFIG, loadConfig } from '../../lib/config';
+import {
+  ConfigError,
+  DEFAULT_CONFIG,
+  loadConfig,
+  MAX_INSTANCES,
+  MAX_SYSTEM_ARN_CHARACTERS,
+} from '../../lib/config';
 import { cdkJsonSettings } from './helpers';
 
 function errorOf(settings: unknown): string {
@@ -435,5 +441,53 @@ describe('loadConfig', () => {
 
     // Assess
     expect(error).toMatchObject({ name: 'ConfigError', path: 'eventlogArchive.sliceMinutes' });
+  });
+});
+
+describe('how many spaces and systems', () => {
+  const spaces = (n: number) => Array.from({ length: n }, (_, i) => `space-${String(i).padStart(3, '0')}`);
+  const systems = (n: number, name = 'checkout') =>
+    Array.from({ length: n }, (_, i) => `arn:aws:resiliencehub:us-east-1:123456789012:system/${name}-${i}`);
+  const RULE =
+    "each has its own schedule and alarms, and the dashboard's per-instance graphs show at most 500";
+
+  it('accepts 500 spaces and systems together, in any mix', () => {
+    expect(MAX_INSTANCES).toBe(500);
+    expect(loadConfig({ codecatalyst: { spaces: spaces(500) } }).codecatalyst.spaces).toHaveLength(500);
+    const mixed = loadConfig({
+      codecatalyst: { spaces: spaces(400) },
+      resiliencehub: { systemArns: systems(100) },
+    });
+    expect([mixed.codecatalyst.spaces.length, mixed.resiliencehub.systemArns.length]).toEqual([400, 100]);
+    expect(loadConfig({ resiliencehub: { systemArns: systems(500) } }).resiliencehub.systemArns).toHaveLength(
+      500,
+    );
+  });
+
+  it('rejects a 501st space, naming what the limit protects', () => {
+    expect(errorOf({ codecatalyst: { spaces: spaces(501) } })).toBe(
+      `eventlogArchive.codecatalyst.spaces: must list at most 500 spaces (got 501): ${RULE}`,
+    );
+  });
+
+  it('counts systems against what the spaces leave', () => {
+    expect(
+      errorOf({ codecatalyst: { spaces: spaces(400) }, resiliencehub: { systemArns: systems(101) } }),
+    ).toBe(
+      `eventlogArchive.resiliencehub.systemArns: must list at most 100 systems (got 101): spaces and systems together are at most 500, ${RULE}`,
+    );
+  });
+
+  it("rejects system ARNs longer in all than the ingest role's IAM policies can list", () => {
+    // 200 ARNs of 230 characters: 46,000.
+    const long = systems(200, 'x'.repeat(170)).map((arn) => arn.padEnd(230, 'y'));
+    const characters = long.reduce((sum, arn) => sum + arn.length, 0);
+    expect(characters).toBeGreaterThan(MAX_SYSTEM_ARN_CHARACTERS);
+    expect(errorOf({ resiliencehub: { systemArns: long } })).toBe(
+      `eventlogArchive.resiliencehub.systemArns: must total at most 45000 characters (got ${characters}): the ingest function's IAM role grants resiliencehub:ListSystemEvents on each ARN, and IAM limits the size of a role's policies`,
+    );
+    expect(
+      loadConfig({ resiliencehub: { systemArns: long.slice(0, 195) } }).resiliencehub.systemArns,
+    ).toHaveLength(195);
   });
 });

@@ -1,45 +1,15 @@
 /** Shared setup of the CDK tests: the app as bin/app.ts builds it, with cdk.json's feature flags. */
-import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { CONTEXT_KEY, loadConfig } from '../../lib/config';
+import { featureFlags, SKIP_BUNDLING } from '../../bench/synth-app';
+import { loadConfig } from '../../lib/config';
 import { IngestStack } from '../../lib/stacks/ingest-stack';
 import { QueryStack } from '../../lib/stacks/query-stack';
 import { StorageStack } from '../../lib/stacks/storage-stack';
 
-/** Context that makes every stack skip asset bundling (functions and the layer). */
-export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] as string[] };
-
-const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
-  context: Record<string, unknown>;
-};
-
-/** cdk.json's context without the app settings: the feature flags `cdk synth` runs with. */
-export function featureFlags(): Record<string, unknown> {
-  const { [CONTEXT_KEY]: _settings, ...flags } = cdkJson.context;
-  return flags;
-}
-
-/** The `eventlogArchive` value of cdk.json. */
-export function cdkJsonSettings(): unknown {
-  return cdkJson.context[CONTEXT_KEY];
-}
-
-/** Every optional feature on: both sources, a prefix, KMS, Object Lock, a topic, the PAT's own key, API tokens. */
-export const ALL_FEATURES = {
-  codecatalyst: {
-    spaces: ['alpha-space', 'beta.space'],
-    tokenSecretKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-  },
-  resiliencehub: { systemArns: ['arn:aws:resiliencehub:us-east-1:123456789012:system/checkout'] },
-  archivePrefix: 'archive/',
-  encryption: { kmsKey: true },
-  objectLock: { mode: 'GOVERNANCE', days: 30 },
-  retention: { expireNoncurrentVersionsDays: 30 },
-  alarms: { email: 'ops@example.com' },
-  query: { authorization: 'token' },
-};
+// Shared with the synth benchmark (bench/synth-app.ts), which may not import tests.
+export { ALL_FEATURES, cdkJsonSettings, featureFlags, SKIP_BUNDLING } from '../../bench/synth-app';
 
 export interface BuiltApp {
   app: App;

@@ -1,11 +1,18 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import { Schedule as EventsSchedule, Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as EventsLambdaTarget } from 'aws-cdk-lib/aws-events-targets';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildSharedLayer } from '../../lambdas/shared/build';
+import { loadConfig } from '../../lib/config';
 import { SharedLayer } from '../../lib/constructs/shared-layer';
+import { deploySources, scheduleIdOf } from '../../lib/sources';
+import { INSTANCE_STACKS, instanceStackOf } from '../../lib/stacks/ingest-stack';
 import {
   actionsOf,
+  type BuiltApp,
   buildApp,
   featureFlags,
   flat,
@@ -15,6 +22,7 @@ import {
   SKIP_BUNDLING,
   type Statement,
 } from './helpers';
+import { ingestResources } from './ingest-templates';
 
 vi.mock('../../lambdas/shared/build', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../../lambdas/shared/build')>();
@@ -36,6 +44,85 @@ function bucketArnImport(statements: Statement[]): string {
   const arn = list!.Resource as string;
   expect(arn).toMatch(/^<Import:Storage:ExportsOutputFnGetAttArchive[0-9A-F]+Arn[0-9A-F]+>$/);
   return arn;
+}
+
+const SYSTEM_ARN = 'arn:aws:resiliencehub:us-east-1:123456789012:system/checkout';
+
+interface ScheduleProperties {
+  Name?: string;
+  GroupName: string;
+  ScheduleExpression: string;
+  FlexibleTimeWindow: unknown;
+  State: string;
+  Description: string;
+  Target: {
+    Arn: unknown;
+    RoleArn: unknown;
+    Input: string;
+    RetryPolicy: unknown;
+    DeadLetterConfig: { Arn: unknown };
+  };
+}
+
+/** Every schedule, with the number of the nested stack that holds it and its logical id there. */
+function schedules(built: BuiltApp): { stack: number; id: string; properties: ScheduleProperties }[] {
+  return [...built.ingest.instanceStacks.entries()].flatMap(([stack, nested]) =>
+    Object.entries(Template.fromStack(nested).findResources('AWS::Scheduler::Schedule')).map(
+      ([id, resource]) => ({
+        stack,
+        id,
+        properties: (resource as { Properties: ScheduleProperties }).Properties,
+      }),
+    ),
+  );
+}
+
+/** A nested stack's `{ Ref: parameter }` as the ingest stack passes it, rendered by `flat`. */
+function inParent(built: BuiltApp, stack: number, value: unknown): unknown {
+  const nested = built.ingest.instanceStacks.get(stack)!;
+  const resourceId = built.ingest.getLogicalId(nested.nestedStackResource as CfnResource);
+  const parameters = built.ingestTemplate.toJSON().Resources[resourceId].Properties.Parameters as Record<
+    string,
+    unknown
+  >;
+  return flat(parameters[(value as { Ref: string }).Ref]);
+}
+
+function queueIdOf(template: Template, prefix: string): string {
+  return Object.keys(template.findResources('AWS::SQS::Queue')).find((id) => id.startsWith(prefix))!;
+}
+
+function schedulerRoleId(built: BuiltApp): string {
+  return built.ingest.getLogicalId(built.ingest.scheduler.role.node.defaultChild as CfnResource);
+}
+
+/**
+ * The logical ids the EventBridge rules, and the Lambda permissions they added to the function, had in
+ * the ingest stack for these settings: the same construct ids under the stack and the function.
+ */
+function formerRuleIds(settings: unknown): string[] {
+  const stack = new Stack(new App({ context: featureFlags() }), 'Ingest');
+  const fn = new LambdaFunction(stack, 'Ingest', {
+    runtime: Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: Code.fromInline('exports.handler = async () => {}'),
+  });
+  const config = loadConfig(settings);
+  for (const { deploy } of deploySources()) {
+    for (const instance of deploy.instances(config)) {
+      new Rule(stack, scheduleIdOf(deploy, instance), {
+        schedule: EventsSchedule.rate(Duration.minutes(15)),
+      }).addTarget(new EventsLambdaTarget(fn));
+    }
+  }
+  return stack.node
+    .findAll()
+    .filter(
+      (c): c is CfnResource =>
+        CfnResource.isCfnResource(c) &&
+        ['AWS::Events::Rule', 'AWS::Lambda::Permission'].includes(c.cfnResourceType),
+    )
+    .map((resource) => stack.getLogicalId(resource));
 }
 
 describe('IngestStack', () => {
@@ -176,134 +263,208 @@ describe('IngestStack', () => {
   });
 
   describe('schedules', () => {
-    it('creates one rule per space, each sending its space at the configured rate', () => {
+    it('puts one EventBridge Scheduler schedule per space in one schedule group, sending its space at the configured rate, on time', () => {
       // Act
-      const { ingestTemplate } = buildApp({ ...SPACES, schedule: { rateMinutes: 5 } });
-      const fnId = ingestFunction(ingestTemplate).id;
-      const deadLetters = Object.keys(ingestTemplate.findResources('AWS::SQS::Queue', {})).find((id) =>
-        id.startsWith('ScheduleDeadLetters'),
+      const built = buildApp({ ...SPACES, schedule: { rateMinutes: 5 } });
+      const group = onlyResource(built.ingestTemplate, 'AWS::Scheduler::ScheduleGroup');
+      const found = schedules(built);
+
+      // Assess
+      expect(found.map((s) => JSON.parse(s.properties.Target.Input).instance).sort()).toEqual([
+        'alpha',
+        'my-space.2',
+      ]);
+      for (const { properties } of found) {
+        const space = JSON.parse(properties.Target.Input).instance as string;
+        expect(properties).toMatchObject({
+          GroupName: group.resource.Properties.Name,
+          ScheduleExpression: 'rate(5 minutes)',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          State: 'ENABLED',
+          Description: `eventlog-archive: ingest CodeCatalyst space ${space}`,
+        });
+        expect(properties.Target.Input).toBe(JSON.stringify({ source: 'codecatalyst', instance: space }));
+        // Scheduler picks the name: a schedule can then move between nested stacks without a clash.
+        expect(properties.Name).toBeUndefined();
+      }
+      expect(group.resource.DeletionPolicy).toBe('Delete');
+    });
+
+    it('invokes the function with two retries within an hour, then the schedule dead-letter queue, through the one invoke role', () => {
+      // Act
+      const built = buildApp(SPACES);
+      const fnId = ingestFunction(built.ingestTemplate).id;
+      const queueId = queueIdOf(built.ingestTemplate, 'ScheduleDeadLetters');
+      const roleId = schedulerRoleId(built);
+
+      // Assess
+      for (const { stack, properties } of schedules(built)) {
+        const { Arn, RoleArn, DeadLetterConfig, RetryPolicy } = properties.Target;
+        expect(inParent(built, stack, Arn)).toBe(`<${fnId}.Arn>`);
+        expect(inParent(built, stack, RoleArn)).toBe(`<${roleId}.Arn>`);
+        expect(inParent(built, stack, DeadLetterConfig.Arn)).toBe(`<${queueId}.Arn>`);
+        expect(RetryPolicy).toEqual({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 });
+      }
+    });
+
+    it('renders a one-minute rate in the singular Scheduler requires', () => {
+      const built = buildApp({ ...SPACES, schedule: { rateMinutes: 1 } });
+      for (const { properties } of schedules(built))
+        expect(properties.ScheduleExpression).toBe('rate(1 minute)');
+    });
+
+    it("has exactly one invoke role, assumable only by this account's Scheduler for this group, allowed only to invoke the function and send dead letters", () => {
+      // Act
+      const built = buildApp({ ...SPACES, resiliencehub: { systemArns: [SYSTEM_ARN] } });
+      const fnId = ingestFunction(built.ingestTemplate).id;
+      const queueId = queueIdOf(built.ingestTemplate, 'ScheduleDeadLetters');
+      const group = onlyResource(built.ingestTemplate, 'AWS::Scheduler::ScheduleGroup');
+      const roles = ingestResources(built, 'AWS::IAM::Role').filter(([, role]) =>
+        JSON.stringify(role.Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'),
       );
 
       // Assess
-      ingestTemplate.resourceCountIs('AWS::Events::Rule', 2);
-      for (const space of ['alpha', 'my-space.2']) {
-        ingestTemplate.hasResourceProperties('AWS::Events::Rule', {
-          ScheduleExpression: 'rate(5 minutes)',
-          State: 'ENABLED',
-          Targets: [
-            {
-              Id: 'Target0',
-              Arn: { 'Fn::GetAtt': [fnId, 'Arn'] },
-              Input: JSON.stringify({ source: 'codecatalyst', instance: space }),
-              RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
-              DeadLetterConfig: { Arn: { 'Fn::GetAtt': [deadLetters, 'Arn'] } },
-            },
-          ],
-        });
-      }
-    });
-
-    it('renders a one-minute rate in the singular EventBridge requires', () => {
-      const { ingestTemplate } = buildApp({ ...SPACES, schedule: { rateMinutes: 1 } });
-      ingestTemplate.allResourcesProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
-    });
-
-    it('lets each rule, and only the rules, invoke the function', () => {
-      // Act
-      const { ingestTemplate } = buildApp(SPACES);
-      const fnId = ingestFunction(ingestTemplate).id;
-      const rules = Object.keys(ingestTemplate.findResources('AWS::Events::Rule'));
-
-      // Assess
-      ingestTemplate.resourceCountIs('AWS::Lambda::Permission', rules.length);
-      for (const rule of rules) {
-        ingestTemplate.hasResourceProperties('AWS::Lambda::Permission', {
-          Action: 'lambda:InvokeFunction',
-          FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] },
-          Principal: 'events.amazonaws.com',
-          SourceArn: { 'Fn::GetAtt': [rule, 'Arn'] },
-        });
-      }
-    });
-
-    it('lets the rules, in one statement, deliver failed events to an encrypted TLS-only DLQ', () => {
-      // Act
-      const { ingestTemplate } = buildApp(SPACES);
-      const rules = Object.keys(ingestTemplate.findResources('AWS::Events::Rule'));
-      const queueId = Object.keys(ingestTemplate.findResources('AWS::SQS::Queue')).find((id) =>
-        id.startsWith('ScheduleDeadLetters'),
-      )!;
-      const policy = onlyResource(ingestTemplate, 'AWS::SQS::QueuePolicy', { Queues: [{ Ref: queueId }] });
-
-      // Assess
-      expect(ingestTemplate.toJSON().Resources[queueId].Properties).toEqual({
-        MessageRetentionPeriod: 1_209_600,
-        SqsManagedSseEnabled: true,
-      });
-      expect(flat((policy.resource.Properties.PolicyDocument as { Statement: unknown }).Statement)).toEqual([
+      expect(roles.map(([id]) => id)).toEqual([schedulerRoleId(built)]);
+      const [[roleId, role]] = roles as [[string, { Properties: Record<string, unknown> }]];
+      expect(flat((role.Properties.AssumeRolePolicyDocument as { Statement: unknown }).Statement)).toEqual([
         {
-          Action: 'sqs:*',
-          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          Effect: 'Deny',
-          Principal: { AWS: '*' },
-          Resource: `<${queueId}.Arn>`,
-        },
-        {
-          Sid: 'AllowScheduleRules',
-          Action: 'sqs:SendMessage',
-          Condition: { ArnEquals: { 'aws:SourceArn': rules.map((id) => `<${id}.Arn>`) } },
+          Action: 'sts:AssumeRole',
           Effect: 'Allow',
-          Principal: { Service: 'events.amazonaws.com' },
-          Resource: `<${queueId}.Arn>`,
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': '<AWS::AccountId>', 'aws:SourceArn': `<${group.id}.Arn>` },
+          },
         },
+      ]);
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(roleStatements(built.ingestTemplate, roleId)).toEqual([
+        { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: `<${fnId}.Arn>` },
+        { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: `<${queueId}.Arn>` },
       ]);
     });
 
-    it('keeps the DLQ policy within the SQS limits for the most spaces allowed', () => {
-      // Prepare
-      const spaces = Array.from({ length: 50 }, (_, i) => `space-number-${String(i).padStart(2, '0')}`);
-
+    it('lets the invoke role encrypt dead letters with the key of an encrypted queue, and nothing more', () => {
       // Act
-      const { ingestTemplate } = buildApp({ codecatalyst: { spaces } });
-      const queueId = Object.keys(ingestTemplate.findResources('AWS::SQS::Queue')).find((id) =>
-        id.startsWith('ScheduleDeadLetters'),
-      )!;
-      const policy = onlyResource(ingestTemplate, 'AWS::SQS::QueuePolicy', { Queues: [{ Ref: queueId }] });
-      const statements = (policy.resource.Properties.PolicyDocument as { Statement: unknown[] }).Statement;
-
-      // Assess: 20 statements at most; 8,192 bytes once each rule ARN (~110 characters) is filled in.
-      ingestTemplate.resourceCountIs('AWS::Events::Rule', 50);
-      expect(statements).toHaveLength(2);
-      const deployedBytes = JSON.stringify(statements).replace(
-        /\{"Fn::GetAtt":\["[^"]+","Arn"\]\}/g,
-        `"${'x'.repeat(110)}"`,
-      ).length;
-      expect(deployedBytes).toBeLessThan(8192);
-    });
-
-    it('keeps each rule id when spaces are added or removed', () => {
-      // Act
-      const before = buildApp({ codecatalyst: { spaces: ['alpha'] } }).ingestTemplate;
-      const after = buildApp({ codecatalyst: { spaces: ['zeta', 'alpha', 'beta'] } }).ingestTemplate;
-      const idOf = (template: Template, space: string) =>
-        Object.entries(template.findResources('AWS::Events::Rule')).find(([, rule]) =>
-          (rule as { Properties: { Targets: { Input: string }[] } }).Properties.Targets[0]!.Input.includes(
-            `"instance":"${space}"`,
-          ),
-        )?.[0];
+      const built = buildApp(SPACES, {
+        encryptionKey: (app) => new Key(new Stack(app, 'Keys'), 'ArchiveKey'),
+      });
+      const statements = roleStatements(built.ingestTemplate, schedulerRoleId(built));
 
       // Assess
-      expect(idOf(after, 'alpha')).toBe(idOf(before, 'alpha'));
-      expect(idOf(before, 'alpha')).toMatch(/^Schedulealpha[0-9A-F]{8}$/);
+      expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')))).toEqual([
+        {
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          Effect: 'Allow',
+          Resource: expect.stringMatching(
+            /^<Import:Keys:ExportsOutputFnGetAttArchiveKey[0-9A-F]+Arn[0-9A-F]+>$/,
+          ),
+        },
+      ]);
+      expect(statements).toHaveLength(3);
+    });
+
+    it.each([
+      ['two spaces', SPACES],
+      ['forty spaces', { codecatalyst: { spaces: Array.from({ length: 40 }, (_, i) => `space-${i}`) } }],
+    ])(
+      "adds nothing per schedule to the function's resource policy or the queue's policy with %s",
+      (_n, settings) => {
+        // Act
+        const built = buildApp(settings);
+        const queueId = queueIdOf(built.ingestTemplate, 'ScheduleDeadLetters');
+        const policy = onlyResource(built.ingestTemplate, 'AWS::SQS::QueuePolicy', {
+          Queues: [{ Ref: queueId }],
+        });
+
+        // Assess: no Lambda permission at all (the role invokes), and the queue's policy only enforces TLS.
+        expect(ingestResources(built, 'AWS::Lambda::Permission')).toEqual([]);
+        expect(flat((policy.resource.Properties.PolicyDocument as { Statement: unknown }).Statement)).toEqual(
+          [
+            {
+              Action: 'sqs:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Resource: `<${queueId}.Arn>`,
+            },
+          ],
+        );
+        expect(ingestResources(built, 'AWS::IAM::Role')).toHaveLength(2);
+        expect(ingestResources(built, 'AWS::IAM::Policy')).toHaveLength(2);
+        expect(ingestResources(built, 'AWS::Events::Rule')).toEqual([]);
+      },
+    );
+
+    it('keeps the dead-letter queue encrypted and TLS-only, kept 14 days', () => {
+      const built = buildApp(SPACES);
+      const queueId = queueIdOf(built.ingestTemplate, 'ScheduleDeadLetters');
+      expect(built.ingestTemplate.toJSON().Resources[queueId].Properties).toEqual({
+        MessageRetentionPeriod: 1_209_600,
+        SqsManagedSseEnabled: true,
+      });
+    });
+
+    it("puts each instance's schedule in the nested stack of its hash, created only when used, after the invoke role's grants", () => {
+      // Act
+      const built = buildApp({ ...SPACES, resiliencehub: { systemArns: [SYSTEM_ARN] } });
+      const { ingest, ingestTemplate } = built;
+
+      // Assess
+      const used = [
+        instanceStackOf('codecatalyst', 'alpha'),
+        instanceStackOf('codecatalyst', 'my-space.2'),
+        instanceStackOf('resiliencehub', SYSTEM_ARN),
+      ];
+      expect([...ingest.instanceStacks.keys()].sort()).toEqual([...new Set(used)].sort());
+      for (const { stack, properties } of schedules(built)) {
+        const { source, instance } = JSON.parse(properties.Target.Input);
+        expect(stack).toBe(instanceStackOf(source, instance));
+      }
+      const roleId = schedulerRoleId(built);
+      for (const resource of Object.values(ingestTemplate.findResources('AWS::CloudFormation::Stack'))) {
+        expect((resource as { DependsOn: string[] }).DependsOn).toEqual(
+          expect.arrayContaining([roleId, expect.stringMatching(/^SchedulerInvokeRoleDefaultPolicy/)]),
+        );
+      }
+      expect(INSTANCE_STACKS).toBe(8);
+    });
+
+    it('keeps each schedule id and nested stack when spaces are added or removed', () => {
+      // Act
+      const before = buildApp({ codecatalyst: { spaces: ['alpha'] } });
+      const after = buildApp({ codecatalyst: { spaces: ['zeta', 'alpha', 'beta'] } });
+      const idOf = (built: BuiltApp, space: string) =>
+        schedules(built).find((s) => JSON.parse(s.properties.Target.Input).instance === space);
+
+      // Assess
+      expect(idOf(after, 'alpha')).toEqual(idOf(before, 'alpha'));
+      expect(idOf(before, 'alpha')?.id).toMatch(/^Schedulealpha[0-9A-F]{8}$/);
+    });
+
+    it('replaces the EventBridge rules with new resources: no logical id of a rule or its Lambda permission is reused in the ingest stack', () => {
+      // Prepare: the ids the rules and their permissions had in the ingest stack before Scheduler.
+      const settings = { ...SPACES, resiliencehub: { systemArns: [SYSTEM_ARN] } };
+      const built = buildApp(settings);
+      const old = formerRuleIds(settings);
+
+      // Assess: CloudFormation deletes a resource that left the template in the cleanup phase, after it
+      // created the new ones (the nested stacks and their schedules); a reused id with another type
+      // would fail the update instead.
+      const ids = Object.keys(built.ingestTemplate.toJSON().Resources);
+      expect(old).toHaveLength(6);
+      for (const id of old) expect(ids).not.toContain(id);
+      expect(ingestResources(built, 'AWS::Scheduler::Schedule')).toHaveLength(3);
+      expect(Object.keys(built.ingestTemplate.findResources('AWS::Scheduler::Schedule'))).toEqual([]);
     });
 
     it('warns, and schedules nothing, when no space is configured', () => {
       // Act
-      const { ingest, ingestTemplate } = buildApp({});
+      const built = buildApp({});
 
       // Assess
-      ingestTemplate.resourceCountIs('AWS::Events::Rule', 0);
-      Annotations.fromStack(ingest).hasWarning(
+      expect(built.ingest.instanceStacks.size).toBe(0);
+      expect(ingestResources(built, 'AWS::Scheduler::Schedule')).toEqual([]);
+      Annotations.fromStack(built.ingest).hasWarning(
         '/Ingest',
         Match.stringLikeRegexp('No CodeCatalyst space is configured.*eventlogArchive.codecatalyst.spaces'),
       );
@@ -322,47 +483,42 @@ describe('IngestStack', () => {
     ];
     const WITH_SYSTEMS = { ...SPACES, resiliencehub: { systemArns: SYSTEMS } };
 
-    function ruleIdOf(template: Template, instance: string): string | undefined {
-      return Object.entries(template.findResources('AWS::Events::Rule')).find(
-        ([, rule]) =>
-          JSON.parse((rule as { Properties: { Targets: { Input: string }[] } }).Properties.Targets[0]!.Input)
-            .instance === instance,
-      )?.[0];
+    function scheduleOf(built: BuiltApp, instance: string) {
+      return schedules(built).find((s) => JSON.parse(s.properties.Target.Input).instance === instance);
     }
 
-    it('creates one rule per system ARN, sending { source: resiliencehub, instance: <arn> }', () => {
+    it('creates one schedule per system ARN, sending { source: resiliencehub, instance: <arn> }', () => {
       // Act
-      const { ingest, ingestTemplate } = buildApp({ ...WITH_SYSTEMS, schedule: { rateMinutes: 10 } });
-      const fnId = ingestFunction(ingestTemplate).id;
+      const built = buildApp({ ...WITH_SYSTEMS, schedule: { rateMinutes: 10 } });
+      const fnId = ingestFunction(built.ingestTemplate).id;
+      const queueId = queueIdOf(built.ingestTemplate, 'ScheduleDeadLetters');
 
       // Assess
-      ingestTemplate.resourceCountIs('AWS::Events::Rule', 4);
-      ingestTemplate.resourceCountIs('AWS::Lambda::Permission', 4);
-      expect([...(ingest.schedulesBySource.get('resiliencehub')?.keys() ?? [])]).toEqual(SYSTEMS);
+      expect(schedules(built)).toHaveLength(4);
+      expect([...(built.ingest.schedulesBySource.get('resiliencehub')?.keys() ?? [])]).toEqual(SYSTEMS);
       for (const arn of SYSTEMS) {
-        ingestTemplate.hasResourceProperties('AWS::Events::Rule', {
-          ScheduleExpression: 'rate(10 minutes)',
-          Targets: [
-            Match.objectLike({
-              Arn: { 'Fn::GetAtt': [fnId, 'Arn'] },
-              Input: JSON.stringify({ source: 'resiliencehub', instance: arn }),
-              RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
-            }),
-          ],
+        const { stack, properties } = scheduleOf(built, arn)!;
+        expect(properties.ScheduleExpression).toBe('rate(10 minutes)');
+        expect(properties.Target.Input).toBe(JSON.stringify({ source: 'resiliencehub', instance: arn }));
+        expect(properties.Target.RetryPolicy).toEqual({
+          MaximumRetryAttempts: 2,
+          MaximumEventAgeInSeconds: 3600,
         });
+        expect(inParent(built, stack, properties.Target.Arn)).toBe(`<${fnId}.Arn>`);
+        expect(inParent(built, stack, properties.Target.DeadLetterConfig.Arn)).toBe(`<${queueId}.Arn>`);
       }
     });
 
-    it('names each rule by a hash of its ARN, stable when systems are added or removed', () => {
+    it('names each schedule by a hash of its ARN, stable when systems are added or removed', () => {
       // Act
-      const before = buildApp({ resiliencehub: { systemArns: [SYSTEMS[0]] } }).ingestTemplate;
-      const after = buildApp({ resiliencehub: { systemArns: [SYSTEMS[1], SYSTEMS[0]] } }).ingestTemplate;
+      const before = buildApp({ resiliencehub: { systemArns: [SYSTEMS[0]] } });
+      const after = buildApp({ resiliencehub: { systemArns: [SYSTEMS[1], SYSTEMS[0]] } });
 
       // Assess
-      const id = ruleIdOf(before, SYSTEMS[0]!);
-      expect(id).toMatch(/^Schedulesystem[0-9a-f]{16}[0-9A-F]{8}$/);
-      expect(ruleIdOf(after, SYSTEMS[0]!)).toBe(id);
-      expect(ruleIdOf(after, SYSTEMS[1]!)).not.toBe(id);
+      const first = scheduleOf(before, SYSTEMS[0]!);
+      expect(first?.id).toMatch(/^Schedulesystem[0-9a-f]{16}[0-9A-F]{8}$/);
+      expect(scheduleOf(after, SYSTEMS[0]!)).toEqual(first);
+      expect(scheduleOf(after, SYSTEMS[1]!)?.id).not.toBe(first?.id);
     });
 
     it('allows resiliencehub:ListSystemEvents on exactly the configured systems, in one statement', () => {
@@ -380,6 +536,35 @@ describe('IngestStack', () => {
       expect(statements.flatMap(resourcesOf)).not.toContain('*');
     });
 
+    it('spreads many system ARNs over the inline and managed policies IAM allows a role, each ARN once', () => {
+      // Act: 100 systems of ~80 characters, 8,000 characters of ARNs: more than fits inline.
+      const arns = Array.from(
+        { length: 100 },
+        (_, i) =>
+          `arn:aws:resiliencehub:us-east-1:123456789012:system/payments-service-${String(i).padStart(3, '0')}`,
+      );
+      const built = buildApp({ resiliencehub: { systemArns: arns } });
+      const roleId = built.ingest.resolve((built.ingest.function.role as { roleName: string }).roleName)
+        .Ref as string;
+      const inline = onlyResource(built.ingestTemplate, 'AWS::IAM::Policy', { Roles: [{ Ref: roleId }] });
+      const managed = Object.values(built.ingestTemplate.findResources('AWS::IAM::ManagedPolicy')).map(
+        (policy) =>
+          (policy as { Properties: { PolicyDocument: { Statement: unknown[] }; Roles: unknown } }).Properties,
+      );
+      const list = [inline.resource.Properties, ...managed]
+        .flatMap((p) => flat((p.PolicyDocument as { Statement: unknown }).Statement) as Statement[])
+        .filter((s) => actionsOf(s).includes('resiliencehub:ListSystemEvents'));
+
+      // Assess: IAM's sizes (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+      expect(managed.length).toBeGreaterThan(0);
+      expect(JSON.stringify(inline.resource.Properties.PolicyDocument).length).toBeLessThanOrEqual(10_240);
+      for (const policy of managed) {
+        expect(policy.Roles).toEqual([{ Ref: roleId }]);
+        expect(JSON.stringify(policy.PolicyDocument).length).toBeLessThanOrEqual(6_144);
+      }
+      expect(list.flatMap(resourcesOf).sort()).toEqual([...arns].sort());
+    });
+
     it('grants no Resilience Hub action when no system is configured', () => {
       const { ingest, ingestTemplate } = buildApp(SPACES);
       const roleId = ingest.resolve((ingest.function.role as { roleName: string }).roleName).Ref as string;
@@ -387,29 +572,13 @@ describe('IngestStack', () => {
       expect(actions.filter((a) => a.startsWith('resiliencehub:'))).toEqual([]);
     });
 
-    it('lets the system rules deliver failed events to the DLQ too', () => {
-      const { ingestTemplate } = buildApp(WITH_SYSTEMS);
-      const rules = Object.keys(ingestTemplate.findResources('AWS::Events::Rule'));
-      const queueId = Object.keys(ingestTemplate.findResources('AWS::SQS::Queue')).find((id) =>
-        id.startsWith('ScheduleDeadLetters'),
-      )!;
-      const policy = onlyResource(ingestTemplate, 'AWS::SQS::QueuePolicy', { Queues: [{ Ref: queueId }] });
-      const statements = flat(
-        (policy.resource.Properties.PolicyDocument as { Statement: unknown }).Statement,
-      );
-      expect(statements).toContainEqual(
-        expect.objectContaining({
-          Sid: 'AllowScheduleRules',
-          Condition: { ArnEquals: { 'aws:SourceArn': rules.map((id) => `<${id}.Arn>`) } },
-        }),
-      );
-      expect(rules).toHaveLength(4);
-    });
-
     it('does not warn when only systems are configured', () => {
-      const { ingest, ingestTemplate } = buildApp({ resiliencehub: { systemArns: SYSTEMS } });
-      ingestTemplate.resourceCountIs('AWS::Events::Rule', 2);
-      Annotations.fromStack(ingest).hasNoWarning('/Ingest', Match.stringLikeRegexp('No CodeCatalyst space'));
+      const built = buildApp({ resiliencehub: { systemArns: SYSTEMS } });
+      expect(schedules(built)).toHaveLength(2);
+      Annotations.fromStack(built.ingest).hasNoWarning(
+        '/Ingest',
+        Match.stringLikeRegexp('No CodeCatalyst space'),
+      );
     });
   });
 
