@@ -4,12 +4,13 @@
  * bench/results/latest.json. Always exits 0: this is a report, not a test.
  *
  * `npm run bench -- storage bundles` runs only the named sections (ingest, storage, bundles, query, s3,
- * synth); the archive sizes of the storage section need the ingest section.
+ * synth, ocsf); the archive sizes of the storage section need the ingest section.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { bundlesSection } from './bundles';
 import { type IngestFigures, ingestSection } from './ingest';
+import { ocsfSection } from './ocsf';
 import { querySection } from './query';
 import { s3Section } from './s3';
 import { killServers } from './server';
@@ -17,7 +18,7 @@ import { storageSection } from './storage';
 import { synthSection } from './synth';
 import { type Check, fmt, heading, printTable, removeTempDirs } from './util';
 
-const SECTIONS = ['ingest', 'storage', 'bundles', 'query', 's3', 'synth'] as const;
+const SECTIONS = ['ingest', 'storage', 'bundles', 'query', 's3', 'synth', 'ocsf'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function selectedSections(): Set<Section> {
@@ -126,6 +127,12 @@ async function main(): Promise<void> {
   await attempt('synth', () => {
     const r = synthSection();
     results.synth = r.figures;
+    checks.push(...r.checks);
+  });
+
+  await attempt('ocsf', () => {
+    const r = ocsfSection();
+    results.ocsf = r.figures;
     checks.push(...r.checks);
   });
 

@@ -29,6 +29,10 @@ commands:
             --archive URI [CACHE]
   start     [--space NAME] [--archive URI (./data)] [--port N (3000)]
             ingest (a real space with CODECATALYST_TOKEN, else a labelled demo), then serve the archive
+  export    --format ocsf --archive URI --out URI [--source S] [--space NAME | --system-arn ARN]
+            [--from T] [--to T] [--region R] [--account-id A] [--json]
+            archived days as OCSF Parquet in Amazon Security Lake's layout for a custom source (--out:
+            a folder or s3://<lake bucket>/ext/<source name>/); whole days, re-runs replace, never duplicate
   token     create --archive URI --name N [--expires-days D (90)] [--space NAME]... [--json]
             list --archive URI [--json]
             revoke --archive URI (--id ID | --name N) [--json]
@@ -60,6 +64,7 @@ const COMMANDS: Record<string, (args: string[], clock: Clock) => Promise<number>
   serve: async (args, clock) => (await import('./commands/serve')).serveCommand(args, clock),
   query: async (args, clock) => (await import('./commands/query')).queryCommand(args, clock),
   token: async (args, clock) => (await import('./commands/token')).tokenCommand(args, clock),
+  export: async (args, clock) => (await import('./commands/export')).exportCommand(args, clock),
   start: startCommand,
   verify: verifyCommand,
 };
