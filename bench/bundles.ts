@@ -15,10 +15,13 @@ import { type Check, check, fmt, heading, median, note, printTable, tempDir } fr
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const LOAD_RUNS = 5;
 const KB = 1024;
-/** Size targets (minified bytes). */
-// The authorizer runs on the request path of every uncached token: kept small (no S3 client).
+/**
+ * Size targets (minified bytes). The ingest's was 700 KB until it also delivered to Security Lake
+ * (OCSF mappings and the OCSF Parquet writer, about 50 KB; the schema stays out of it). The authorizer
+ * runs on the request path of every uncached token: kept small (no S3 client).
+ */
 const TARGETS: Record<string, number> = {
-  ingest: 700 * KB,
+  ingest: 750 * KB,
   query: 400 * KB,
   authorizer: 100 * KB,
   layer: 100 * KB,

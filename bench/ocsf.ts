@@ -5,7 +5,7 @@
  * Parquet encode (lambdas/core/ocsf/parquet.ts): CPU µs per event and bytes per event.
  */
 
-import { OCSF_SCHEMA_1_1_0, type OcsfEvent } from '../lambdas/core/ocsf';
+import type { OcsfEvent } from '../lambdas/core/ocsf';
 import { encodeOcsfParquet } from '../lambdas/core/ocsf/parquet';
 import { encodeParquet } from '../lambdas/core/parquet';
 import { type ArchiveRecord, normaliseRecord, sortRecords } from '../lambdas/core/records';
@@ -59,7 +59,7 @@ export function ocsfSection(): { figures: OcsfFigures; checks: Check[] } {
     loggedTime: day + 86_400_000,
   };
   const mapping = cpu(() => records.map((r) => toOcsf(r, context)) as OcsfEvent[]);
-  const ocsf = cpu(() => encodeOcsfParquet(OCSF_SCHEMA_1_1_0, 'api_activity', mapping.value));
+  const ocsf = cpu(() => encodeOcsfParquet('api_activity', mapping.value));
 
   const per = (us: number): number => us / EVENTS;
   const figures: OcsfFigures = {

@@ -20,7 +20,6 @@ import { parseSystemArn } from '../sources/resiliencehub/arn';
 import { toOcsf as resiliencehubToOcsf } from '../sources/resiliencehub/ocsf';
 import type { SourceDefinition } from '../sources/types';
 import type { ArchiveStore } from '../store';
-import { OCSF_SCHEMA_1_1_0 } from './compiled-schema';
 import { encodeOcsfParquet } from './parquet';
 import type { OcsfEvent } from './types';
 
@@ -191,7 +190,7 @@ export function lakeObjectOf(
   });
   return {
     key: lakeObjectKey(source, instance, day.ledger.day, partition),
-    body: encodeOcsfParquet(OCSF_SCHEMA_1_1_0, ocsf.className, events),
+    body: encodeOcsfParquet(ocsf.className, events),
     events: events.length,
   };
 }

@@ -4,77 +4,15 @@
  * top-level attribute, nested OCSF objects as Parquet structs, arrays as LISTs, `unmapped` as a
  * MAP<STRING, STRING>, and times as OCSF's `timestamp_t` (epoch milliseconds, INT64).
  *
- * Which attributes become columns is each class's {@link OCSF_LAYOUTS} entry: exactly the attributes
+ * Which attributes become columns is each class's {@link OCSF_COLUMNS} entry: exactly the attributes
  * the mappings fill (lambdas/core/sources/<source>/ocsf.ts), so the table a crawler makes of the files
- * is not hundreds of empty columns wide. Their Parquet types are not written here but read from the
- * compiled schema (the attribute's data type and its base types), so a column can never disagree
- * with what OCSF says the attribute is.
+ * is not hundreds of empty columns wide.
  */
 import { gzipSync } from 'node:zlib';
 import type { SchemaElement } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import type { CompiledAttribute, CompiledOcsfSchema } from './compiled-schema';
+import { OCSF_VERSION } from './classification';
 import type { OcsfEvent } from './types';
-
-/** Attributes to write: `true` for a value (or an array of values), a nested layout for an object. */
-export interface OcsfLayout {
-  readonly [attribute: string]: true | OcsfLayout;
-}
-
-const ACCOUNT: OcsfLayout = { uid: true, name: true, type_id: true, type: true };
-const USER: OcsfLayout = { uid: true, name: true, type_id: true, type: true, account: ACCOUNT };
-const BASE: OcsfLayout = {
-  time: true,
-  class_uid: true,
-  class_name: true,
-  category_uid: true,
-  category_name: true,
-  activity_id: true,
-  activity_name: true,
-  type_uid: true,
-  type_name: true,
-  severity_id: true,
-  severity: true,
-  status_id: true,
-  status: true,
-  status_code: true,
-  message: true,
-  metadata: {
-    version: true,
-    product: { name: true, vendor_name: true, version: true },
-    uid: true,
-    original_time: true,
-    logged_time: true,
-    log_name: true,
-    log_provider: true,
-    event_code: true,
-    profiles: true,
-  },
-  cloud: { provider: true, region: true, account: ACCOUNT },
-  actor: { user: USER },
-};
-
-/** The columns of each class the archive writes, by class name. */
-export const OCSF_LAYOUTS: Readonly<Record<string, OcsfLayout>> = {
-  api_activity: {
-    ...BASE,
-    api: {
-      operation: true,
-      service: { name: true, uid: true },
-      request: { uid: true, data: true },
-      response: { error: true, error_message: true, message: true, data: true },
-    },
-    src_endpoint: { ip: true, svc_name: true, name: true },
-    http_request: { user_agent: true },
-    resources: { uid: true, name: true, type: true },
-    unmapped: true,
-  },
-  entity_management: {
-    ...BASE,
-    entity: { uid: true, name: true, type: true },
-    unmapped: true,
-  },
-};
 
 /** A column of the file: a leaf of one Parquet type, a struct, a list of one of those, or the string map. */
 export type OcsfColumn =
@@ -82,62 +20,83 @@ export type OcsfColumn =
   | { name: string; kind: 'struct'; children: OcsfColumn[]; array?: boolean }
   | { name: string; kind: 'map' };
 
-/** The columns of `className` per its layout, typed from the compiled schema. */
-export function ocsfColumns(schema: CompiledOcsfSchema, className: string): OcsfColumn[] {
-  const cls = schema.classes[className];
-  const layout = OCSF_LAYOUTS[className];
-  if (!cls || !layout)
-    throw new Error(`OCSF class ${className}: not in the compiled schema or without a layout`);
-  const columnsOf = (
-    attributes: Record<string, CompiledAttribute>,
-    of: OcsfLayout,
-    where: string,
-  ): OcsfColumn[] =>
-    Object.entries(of).map(([name, sub]) => {
-      const attribute = attributes[name];
-      if (!attribute) throw new Error(`OCSF ${where}.${name}: not an attribute in the schema`);
-      const array = attribute.array === true;
-      if (attribute.object) {
-        const object = schema.objects[attribute.object];
-        if (!object)
-          throw new Error(`OCSF ${where}.${name}: object ${attribute.object} is not in the schema`);
-        // An open object (`unmapped`: no attributes of its own) holds the mappings' string map.
-        if (Object.keys(object.attributes).length === 0) return { name, kind: 'map' };
-        if (sub === true) throw new Error(`OCSF ${where}.${name}: an object needs a nested layout`);
-        return {
-          name,
-          kind: 'struct',
-          children: columnsOf(object.attributes, sub, `${where}.${name}`),
-          array,
-        };
-      }
-      if (sub !== true) throw new Error(`OCSF ${where}.${name}: a value has no nested layout`);
-      return { name, kind: leafKind(schema, attribute.type ?? 'string_t'), array };
-    });
-  return columnsOf(cls.attributes, layout, className);
-}
+const LIST = true;
+const leaf =
+  (kind: 'string' | 'json' | 'int32' | 'int64') =>
+  (name: string, array = false): OcsfColumn => ({ name, kind, ...(array ? { array } : {}) });
+const str = leaf('string');
+const json = leaf('json');
+const int32 = leaf('int32');
+const int64 = leaf('int64');
+const struct = (name: string, children: OcsfColumn[], array = false): OcsfColumn => ({
+  name,
+  kind: 'struct',
+  children,
+  ...(array ? { array } : {}),
+});
+const map = (name: string): OcsfColumn => ({ name, kind: 'map' });
 
-/** The Parquet type of an OCSF data type: its own, or the first base type that has one. */
-function leafKind(schema: CompiledOcsfSchema, type: string): Exclude<OcsfColumn['kind'], 'struct' | 'map'> {
-  for (let t: string | undefined = type, depth = 0; t && depth < 10; t = schema.types[t]?.type, depth++) {
-    switch (t) {
-      case 'timestamp_t':
-      case 'long_t':
-        return 'int64';
-      case 'integer_t':
-      case 'port_t':
-        return 'int32';
-      case 'boolean_t':
-        return 'boolean';
-      case 'float_t':
-        return 'double';
-      case 'json_t':
-        return 'json';
-      case 'string_t':
-        return 'string';
-    }
-  }
-  throw new Error(`OCSF data type ${type}: no Parquet type`);
+const account = (): OcsfColumn => struct('account', [str('uid'), str('name'), int32('type_id'), str('type')]);
+const BASE: OcsfColumn[] = [
+  int64('time'),
+  int32('class_uid'),
+  str('class_name'),
+  int32('category_uid'),
+  str('category_name'),
+  int32('activity_id'),
+  str('activity_name'),
+  int64('type_uid'),
+  str('type_name'),
+  int32('severity_id'),
+  str('severity'),
+  int32('status_id'),
+  str('status'),
+  str('status_code'),
+  str('message'),
+  struct('metadata', [
+    str('version'),
+    struct('product', [str('name'), str('vendor_name'), str('version')]),
+    str('uid'),
+    str('original_time'),
+    int64('logged_time'),
+    str('log_name'),
+    str('log_provider'),
+    str('event_code'),
+    str('profiles', LIST),
+  ]),
+  struct('cloud', [str('provider'), str('region'), account()]),
+  struct('actor', [struct('user', [str('uid'), str('name'), int32('type_id'), str('type'), account()])]),
+];
+
+/**
+ * The columns of each class the archive writes, by class name: exactly the attributes the mappings
+ * fill, with the Parquet type of each attribute's OCSF data type (`timestamp_t`/`long_t` INT64,
+ * `integer_t` INT32, `json_t` JSON text, objects structs, `unmapped` the string map).
+ * test/unit/ocsf/parquet-columns.test.ts derives the same from the compiled schema, so they can never
+ * disagree with OCSF; the schema itself stays out of the ingest bundle.
+ */
+export const OCSF_COLUMNS: Readonly<Record<string, readonly OcsfColumn[]>> = {
+  api_activity: [
+    ...BASE,
+    struct('api', [
+      str('operation'),
+      struct('service', [str('name'), str('uid')]),
+      struct('request', [str('uid'), json('data')]),
+      struct('response', [str('error'), str('error_message'), str('message'), json('data')]),
+    ]),
+    struct('src_endpoint', [str('ip'), str('svc_name'), str('name')]),
+    struct('http_request', [str('user_agent')]),
+    struct('resources', [str('uid'), str('name'), str('type')], LIST),
+    map('unmapped'),
+  ],
+  entity_management: [...BASE, struct('entity', [str('uid'), str('name'), str('type')]), map('unmapped')],
+};
+
+/** The columns of a class; an error naming it when the archive writes no such class. */
+export function ocsfColumns(className: string): readonly OcsfColumn[] {
+  const columns = Object.hasOwn(OCSF_COLUMNS, className) ? OCSF_COLUMNS[className] : undefined;
+  if (!columns) throw new Error(`OCSF class ${className}: the archive writes no such class`);
+  return columns;
 }
 
 /** The Parquet schema of the columns (every column optional: OCSF requirements are the validator's). */
@@ -265,12 +224,8 @@ const GZIP_LEVEL = 6;
  * One Parquet file of events of one class, sorted by time (then event id), as Security Lake asks of a
  * custom source. Throws on an attribute outside the layout: an event must never lose a value silently.
  */
-export function encodeOcsfParquet(
-  schema: CompiledOcsfSchema,
-  className: string,
-  events: readonly OcsfEvent[],
-): Uint8Array {
-  const columns = ocsfColumns(schema, className);
+export function encodeOcsfParquet(className: string, events: readonly OcsfEvent[]): Uint8Array {
+  const columns = ocsfColumns(className);
   const coverage = coverageOf(columns);
   const sorted = [...events].sort(
     (a, b) =>
@@ -295,7 +250,7 @@ export function encodeOcsfParquet(
     codec: 'GZIP',
     compressors: { GZIP: (input: Uint8Array) => new Uint8Array(gzipSync(input, { level: GZIP_LEVEL })) },
     rowGroupSize: 100_000,
-    kvMetadata: [{ key: 'ocsf.version', value: schema.version }],
+    kvMetadata: [{ key: 'ocsf.version', value: OCSF_VERSION }],
     createdBy: 'eventlog-archive',
   });
   return new Uint8Array(buffer);
