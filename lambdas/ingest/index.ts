@@ -4,8 +4,16 @@
  * `{ "source": "resiliencehub", "instance": "<system ARN>" }`, it archives every window not yet final
  * within its time budget and leaves the rest to the next run.
  */
-import { clockFromEnv, createLogger, publishInstanceMetrics } from '@eventlog-archive/shared';
+import {
+  clockFromEnv,
+  createLogger,
+  errorSummary,
+  ingestMetrics,
+  type Logger,
+  publishInstanceMetrics,
+} from '@eventlog-archive/shared';
 import type { Context } from 'aws-lambda';
+import { type DeliveryResult, type LakeSink, s3LakeSink, securityLakeFromEnv } from '../core/security-lake';
 import { openArchive } from '../core/store';
 import { allSucceeded, runIngest, settingsFromEnv } from './ingest-run';
 import { SOURCES, sourceByName } from './sources';
@@ -13,6 +21,7 @@ import type { SourceClient } from './sources/types';
 
 const logger = createLogger({ serviceName: 'eventlog-archive-ingest' });
 const clients = new Map<string, Promise<SourceClient>>();
+const lakeSinks = new Map<string, Promise<LakeSink>>();
 
 export interface IngestEvent {
   source: string;
@@ -56,6 +65,23 @@ export async function handler(event: IngestEvent, context: Context): Promise<Ing
     client.catch(() => clients.delete(source.name));
   }
 
+  // Security Lake delivery of this source's days, when the stack configured it (SECURITY_LAKE).
+  const lakeTarget = securityLakeFromEnv(process.env)?.[source.name];
+  const securityLake = lakeTarget
+    ? {
+        target: lakeTarget,
+        sink: () => {
+          let sink = lakeSinks.get(source.name);
+          if (!sink) {
+            sink = s3LakeSink(lakeTarget);
+            lakeSinks.set(source.name, sink);
+            sink.catch(() => lakeSinks.delete(source.name));
+          }
+          return sink;
+        },
+      }
+    : undefined;
+
   // The system clock, unless EVENTLOG_ARCHIVE_NOW pins it (tests of the deployed bundle do).
   const clock = clockFromEnv(process.env);
   const now = clock();
@@ -68,13 +94,18 @@ export async function handler(event: IngestEvent, context: Context): Promise<Ing
     settings,
     logger,
     now: clock,
+    ...(securityLake ? { securityLake } : {}),
     // One EMF document per instance on stdout, which Lambda sends to CloudWatch Logs
     // (docs/operations.md#metrics).
     onFigures: (figures) => publishInstanceMetrics(figures, { logger }),
     softDeadline: now + Math.max(remaining - COMMIT_RESERVE_MS, remaining / 2),
     hardDeadline: now + Math.max(remaining - RETURN_RESERVE_MS, (remaining * 3) / 4),
   });
-  for (const outcome of outcomes) logger.info('ingest finished', { ...outcome });
+  for (const outcome of outcomes) {
+    logger.info('ingest finished', { ...outcome });
+    const delivery = outcome.result?.securityLake;
+    if (delivery) publishDeliveryMetrics(source.name, outcome.instance, delivery, logger);
+  }
   if (!allSucceeded(outcomes)) {
     // Failing the invocation makes the failure visible: the Errors metric, async retries, then the DLQ.
     const failed = outcomes
@@ -83,4 +114,37 @@ export async function handler(event: IngestEvent, context: Context): Promise<Ing
     throw new Error(`ingest incomplete for ${failed.join(', ')}; see the log lines above`);
   }
   return { source: source.name, outcomes };
+}
+
+/** Security Lake delivery figures of an instance's run, as their own EMF document. */
+export const DELIVERY_METRICS = {
+  SecurityLakeDaysDelivered: 'Count',
+  SecurityLakeDaysPending: 'Count',
+  SecurityLakeDeliveryFailures: 'Count',
+} as const;
+
+function publishDeliveryMetrics(
+  source: string,
+  instance: string,
+  delivery: DeliveryResult,
+  log: Logger,
+): void {
+  try {
+    const metrics = ingestMetrics({ logger: log });
+    metrics.addDimensions({ Source: source, Instance: instance });
+    metrics.addMetric(
+      'SecurityLakeDaysDelivered',
+      DELIVERY_METRICS.SecurityLakeDaysDelivered,
+      delivery.delivered,
+    );
+    metrics.addMetric('SecurityLakeDaysPending', DELIVERY_METRICS.SecurityLakeDaysPending, delivery.pending);
+    metrics.addMetric(
+      'SecurityLakeDeliveryFailures',
+      DELIVERY_METRICS.SecurityLakeDeliveryFailures,
+      delivery.failures,
+    );
+    metrics.publishStoredMetrics();
+  } catch (err) {
+    log.warn('Security Lake metrics not published', { instance, error: errorSummary(err) });
+  }
 }

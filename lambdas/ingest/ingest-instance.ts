@@ -17,6 +17,7 @@ import { setMaxListeners } from 'node:events';
 import { ArchiveError, daysBetween, errorSummary, floorTo, iso, MINUTE_MS } from '@eventlog-archive/shared';
 import { type DigestSigner, digestSignerFromEnv } from '../core/digest-signer';
 import { type LedgerDay, readLedgerDays } from '../core/ledger';
+import { deliverPendingDays } from '../core/security-lake';
 import { Lease, LeaseBusyError, LeaseLostError } from './archive/lease';
 import { sealDigests } from './archive/seal';
 import {
@@ -36,6 +37,7 @@ export {
   type IngestRequest,
   type IngestResult,
   partialResultOf,
+  type SecurityLakeDelivery,
   SourceFailedError,
 } from './instance-state';
 export type { CommitStep } from './steps/commit-day';
@@ -68,6 +70,8 @@ export async function ingestInstance(request: IngestRequest): Promise<IngestResu
     if (lease.lost) throw new LeaseLostError();
     // Seal final days into the digest chain. A failure leaves them unsealed; the next run retries.
     if (!abort.signal.aborted) await seal(run, ledger, signer, plan);
+    // Only now, with every committed day durable in the archive: deliver to Security Lake.
+    if (!abort.signal.aborted && !lease.lost) await deliver(run);
     return finishRun(run, await coverage(run, ledger));
   } catch (err) {
     recordPartial(run, ledger, err);
@@ -152,6 +156,46 @@ async function seal(
       `seal: ${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`,
     );
     request.logger?.warn('digests not written; the next run retries', {
+      source: request.source.name,
+      instance: request.instance,
+      error: errorSummary(err),
+    });
+  }
+}
+
+// Room left before the hard deadline when a day's delivery may still start.
+const DELIVERY_RESERVE_MS = 30_000;
+
+/**
+ * Delivers the instance's days whose archive data object differs from what the export ledger
+ * records. Never throws: Security Lake being down never fails the archive or the run.
+ */
+async function deliver(run: InstanceRun): Promise<void> {
+  const { request } = run;
+  const lake = request.securityLake;
+  if (!lake) return;
+  try {
+    const sink = typeof lake.sink === 'function' ? await lake.sink() : lake.sink;
+    run.result.securityLake = await deliverPendingDays({
+      store: request.store,
+      source: request.source,
+      instance: request.instance,
+      target: lake.target,
+      sink,
+      now: run.now,
+      ...(lake.maxDaysPerRun !== undefined ? { maxDays: lake.maxDaysPerRun } : {}),
+      ...(request.hardDeadline !== undefined ? { deadline: request.hardDeadline - DELIVERY_RESERVE_MS } : {}),
+      ...(request.logger ? { logger: request.logger } : {}),
+    });
+  } catch (err) {
+    run.result.securityLake = {
+      delivered: 0,
+      events: 0,
+      pending: 0,
+      failures: 1,
+      error: `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`,
+    };
+    request.logger?.warn('Security Lake delivery failed; the next run retries', {
       source: request.source.name,
       instance: request.instance,
       error: errorSummary(err),

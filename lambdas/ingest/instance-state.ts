@@ -13,6 +13,7 @@ import {
 import type { DigestSigner } from '../core/digest-signer';
 import type { TableLocation } from '../core/layout';
 import type { LedgerDay } from '../core/ledger';
+import type { DeliveryResult, LakeSink, SecurityLakeTarget } from '../core/security-lake';
 import type { ArchiveStore } from '../core/store';
 import type { SealResult } from './archive/seal';
 import type { SourceClient, SourceModule } from './sources/types';
@@ -46,6 +47,20 @@ export interface IngestRequest {
    * `DIGEST_SIGNING_KEY_ARN`, else a key file; an S3 archive with neither fails before any work.
    */
   signer?: DigestSigner;
+  /**
+   * Delivers the instance's committed days to an Amazon Security Lake custom source after the
+   * archive commit (lambdas/core/security-lake.ts). Its failures never fail the run.
+   */
+  securityLake?: SecurityLakeDelivery;
+}
+
+/** Where and how an instance's days go to Security Lake. */
+export interface SecurityLakeDelivery {
+  target: SecurityLakeTarget;
+  /** The lake bucket, or how to open it (on first use). */
+  sink: LakeSink | (() => Promise<LakeSink>);
+  /** Most days delivered per run, oldest first. */
+  maxDaysPerRun?: number;
 }
 
 export interface IngestProgress {
@@ -88,6 +103,8 @@ export interface IngestResult extends IngestProgress {
   coveredThrough: string | null;
   /** The digest chain after the seal step: the last sealed day and how many digests this run wrote. */
   sealed?: SealResult;
+  /** Delivery to Security Lake after the commit (only with `securityLake`): never a run failure. */
+  securityLake?: DeliveryResult;
 }
 
 /** A fatal error of the source for this instance (no access, not found): other instances go on. */

@@ -14,6 +14,7 @@ import { CONTEXT_KEY } from './defaults';
 import { encryptionSettings, integritySettings } from './encryption';
 import { functionSettings, runSettings } from './ingest';
 import { querySettings } from './query';
+import { securityLakeSettings } from './security-lake';
 import { sourcesSettings } from './sources';
 import { storageSettings } from './storage';
 import type { ArchiveConfig } from './types';
@@ -29,7 +30,14 @@ export {
   MIN_BYTES_SCANNED_CUTOFF_MB,
   MIN_FUNCTION_MEMORY_MB,
 } from './defaults';
-export { type AlarmsConfig, type ArchiveConfig, ObjectLockMode, type QueryConfig } from './types';
+export {
+  type AlarmsConfig,
+  type ArchiveConfig,
+  ObjectLockMode,
+  type QueryConfig,
+  type SecurityLakeConfig,
+  type SecurityLakeTargetConfig,
+} from './types';
 
 const ROOT_KEYS = [
   'codecatalyst',
@@ -48,6 +56,7 @@ const ROOT_KEYS = [
   'encryption',
   'integrity',
   'alarms',
+  'securityLake',
 ];
 
 /**
@@ -74,6 +83,7 @@ export function loadConfig(context: unknown, clock: Clock = Date.now): ArchiveCo
       encryption: encryptionSettings(root),
       integrity: integritySettings(root),
       alarms: alarmsSettings(root, run.schedule.rateMinutes),
+      securityLake: securityLakeSettings(root),
     }),
   };
 }

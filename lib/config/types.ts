@@ -60,6 +60,30 @@ export interface ArchiveConfig {
   readonly integrity?: { readonly signingKeyArn?: string };
   /** Ingest alarms; see `lagAlarmMinutes` for the lag threshold's default. */
   readonly alarms?: AlarmsConfig;
+  /** Delivery of each source's archived days to an Amazon Security Lake custom source; none when absent. */
+  readonly securityLake?: SecurityLakeConfig;
+}
+
+/** One Security Lake custom source per source kind. */
+export interface SecurityLakeConfig {
+  readonly codecatalyst?: SecurityLakeTargetConfig;
+  readonly resiliencehub?: SecurityLakeTargetConfig;
+}
+
+/** A custom source: where the objects go and the provider role that may write them. */
+export interface SecurityLakeTargetConfig {
+  /** The custom source's name: objects go under `ext/<sourceName>/`. */
+  readonly sourceName: string;
+  /** The Security Lake bucket (`aws-security-data-lake-<region>-<id>`). */
+  readonly bucket: string;
+  /** The provider role Security Lake created for the custom source; the ingest role may assume it. */
+  readonly providerRoleArn: string;
+  /** The external id given at `create-custom-log-source` (`providerIdentity.externalId`). */
+  readonly externalId: string;
+  /** The `region` partition: CodeCatalyst's us-west-2 unless given; Resilience Hub: the system's own. */
+  readonly region?: string;
+  /** The `accountId` partition: the deploying account unless given (Resilience Hub: the system's own). */
+  readonly accountId?: string;
 }
 
 /** Where alarm and OK notifications go, and when ingestion counts as lagging. */

@@ -12,6 +12,11 @@ export const ArchiveFolder = {
   LEASES: '_leases',
   /** Signed integrity digests: `_digests/<table>/<pk>=<val>/<seq>.json`, written once, never deleted. */
   DIGESTS: '_digests',
+  /**
+   * What was delivered outside the archive (Security Lake): `_exports/securitylake/<table>/<pk>=<val>/dt=<day>.json`,
+   * rewritten whenever a day is delivered again. Only with the `securityLake` option.
+   */
+  EXPORTS: '_exports',
 } as const;
 export type ArchiveFolder = (typeof ArchiveFolder)[keyof typeof ArchiveFolder];
 

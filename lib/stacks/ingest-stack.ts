@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Annotations, Duration, NestedStack, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -18,13 +19,26 @@ import { deploySources, scheduleIdOf } from '../sources';
 
 export const INGEST_ENTRY = fileURLToPath(new URL('../../lambdas/ingest/index.ts', import.meta.url));
 
-/** The folders the ingest function reads and writes under the archive prefix: every table's, the ledger, the leases. */
-export function ingestFolders(): string[] {
+/**
+ * The folders the ingest function reads and writes under the archive prefix: every table's, the
+ * ledger, the leases, and with `securityLake` the export ledger.
+ */
+export function ingestFolders(config?: Pick<ArchiveConfig, 'securityLake'>): string[] {
   return [
     ...deploySources().map(({ definition }) => definition.table),
     ArchiveFolder.LEDGER,
     ArchiveFolder.LEASES,
+    ...(securityLakeTargets(config).length > 0 ? [ArchiveFolder.EXPORTS] : []),
   ];
+}
+
+/** The configured Security Lake custom sources, by source name. */
+export function securityLakeTargets(
+  config?: Pick<ArchiveConfig, 'securityLake'>,
+): [string, NonNullable<NonNullable<ArchiveConfig['securityLake']>['codecatalyst']>][] {
+  return Object.entries(config?.securityLake ?? {}).filter(
+    (entry): entry is [string, NonNullable<(typeof entry)[1]>] => entry[1] !== undefined,
+  );
 }
 
 export interface IngestStackProps extends StackProps {
@@ -152,6 +166,7 @@ export class IngestStack extends Stack {
         MAX_CONCURRENCY: String(config.maxConcurrency),
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         DIGEST_SIGNING_KEY_ARN: props.digestSigningKey.keyArn,
+        ...this.securityLakeEnvironment(config),
       },
       onFailure: new SqsDestination(failedRunsTarget),
       retryAttempts: 2,
@@ -162,13 +177,43 @@ export class IngestStack extends Stack {
   /** The function's archive folders, its signing key, the archive key, and what each source fetches with. */
   private grantAccess(props: IngestStackProps, sources: readonly ConfiguredSource[]): void {
     // Digests are evidence: written once and read back to chain, never deleted by the function.
-    bindArchive(this.function, props.bucket, props.archivePrefix, ingestFolders(), ArchiveAccess.READ_WRITE, {
-      writeOnceFolders: [ArchiveFolder.DIGESTS],
-    });
+    bindArchive(
+      this.function,
+      props.bucket,
+      props.archivePrefix,
+      ingestFolders(props.config),
+      ArchiveAccess.READ_WRITE,
+      {
+        writeOnceFolders: [ArchiveFolder.DIGESTS],
+      },
+    );
     props.digestSigningKey.grant(this.function, 'kms:Sign', 'kms:GetPublicKey');
     props.encryptionKey?.grant(this.function, 'kms:GenerateDataKey', 'kms:Decrypt');
     for (const { deploy, instances } of sources)
       deploy.grantFetch?.(this, this.function, props.config, instances);
+    // Security Lake: only assuming each custom source's provider role; that role writes the lake bucket.
+    const providerRoles = [...new Set(securityLakeTargets(props.config).map(([, t]) => t.providerRoleArn))];
+    if (providerRoles.length > 0)
+      this.function.addToRolePolicy(
+        new PolicyStatement({ effect: Effect.ALLOW, actions: ['sts:AssumeRole'], resources: providerRoles }),
+      );
+  }
+
+  /**
+   * `SECURITY_LAKE`: the custom source of each configured source kind, as JSON. CodeCatalyst's
+   * `accountId` partition defaults to the deploying account (its Region partition to us-west-2, in
+   * the function); Resilience Hub's come from each system's ARN unless given.
+   */
+  private securityLakeEnvironment(config: ArchiveConfig): Record<string, string> {
+    const targets = securityLakeTargets(config);
+    if (targets.length === 0) return {};
+    const value = Object.fromEntries(
+      targets.map(([name, target]) => [
+        name,
+        name === 'codecatalyst' && !target.accountId ? { ...target, accountId: this.account } : target,
+      ]),
+    );
+    return { SECURITY_LAKE: this.toJsonString(value) };
   }
 
   /**

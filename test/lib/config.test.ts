@@ -326,7 +326,7 @@ describe('loadConfig', () => {
       [
         'a misspelt setting',
         { sliceMinute: 30 },
-        'eventlogArchive.sliceMinute: is not a known setting (known: codecatalyst, resiliencehub, schedule, lookbackMinutes, backfillDays, sliceMinutes, maxConcurrency, retention, archivePrefix, objectLock, functionTimeoutMinutes, functionMemoryMb, query, encryption, integrity, alarms)',
+        'eventlogArchive.sliceMinute: is not a known setting (known: codecatalyst, resiliencehub, schedule, lookbackMinutes, backfillDays, sliceMinutes, maxConcurrency, retention, archivePrefix, objectLock, functionTimeoutMinutes, functionMemoryMb, query, encryption, integrity, alarms, securityLake)',
       ],
       [
         'a misspelt query setting',

@@ -16,6 +16,26 @@ const CONFIGURATIONS: [string, unknown][] = [
   ['one space (the smallest deployment that schedules anything)', { codecatalyst: { spaces: ['my-space'] } }],
   ['every optional feature on', ALL_FEATURES],
   [
+    'Security Lake delivery of both sources',
+    {
+      codecatalyst: { spaces: ['my-space'] },
+      securityLake: {
+        codecatalyst: {
+          sourceName: 'eventlog-cc',
+          bucket: 'aws-security-data-lake-us-east-1-abcdef',
+          providerRoleArn: 'arn:aws:iam::123456789012:role/AmazonSecurityLake-Provider-eventlog-cc-us-east-1',
+          externalId: 'external-id-1',
+        },
+        resiliencehub: {
+          sourceName: 'eventlog-rh',
+          bucket: 'aws-security-data-lake-us-east-1-abcdef',
+          providerRoleArn: 'arn:aws:iam::123456789012:role/AmazonSecurityLake-Provider-eventlog-rh-us-east-1',
+          externalId: 'external-id-2',
+        },
+      },
+    },
+  ],
+  [
     'the API Gateway account logging role on',
     { codecatalyst: { spaces: ['my-space'] }, query: { apiCloudWatchRole: true } },
   ],
