@@ -9,6 +9,12 @@
  * expressions. Results come back as Athena gives them: strings in `VarCharValue`, NULL as an empty
  * Datum, booleans as `true`/`false`, a header row first, pages of at most `MaxResults` rows.
  *
+ * With `lake`, it also plays Amazon Security Lake's custom-source tables: each a view over a folder
+ * in the lake's layout (`region=…/accountId=…/eventDay=…/*.parquet`, the partitions strings, as the
+ * Glue table declares them) in the lake's database, which a query reaches by naming that database
+ * in its `QueryExecutionContext` (queries run one at a time); `from_unixtime` and a list-or-map
+ * `element_at` (NULL past the end or for a missing key, as Trino's) are macros then.
+ *
  * What this cannot prove: Trino's own function and coercion semantics; the SQL is parsed with a
  * Trino-dialect parser in sql.test.ts, and the partition literals are checked there.
  */
@@ -56,6 +62,8 @@ export async function athenaOnDuckDb(
      * column to a string itself.
      */
     printAsAthena?: boolean;
+    /** Security Lake's Glue database and its custom-source tables: table name → the source's `ext/<name>/` folder. */
+    lake?: { database: string; tables: Record<string, string> };
   } = {},
 ): Promise<AthenaOnDuckDb> {
   const instance = await DuckDBInstance.create(':memory:');
@@ -70,6 +78,23 @@ export async function athenaOnDuckDb(
       `CREATE VIEW "${database}"."${table}" AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, hive_types_autocast = false)`,
     );
   }
+  const lake = options.lake;
+  if (lake) {
+    await connection.run(`CREATE SCHEMA "${lake.database}"`);
+    for (const [table, root] of Object.entries(lake.tables)) {
+      const glob = path.join(root, '*', '*', '*', '*.parquet').replaceAll("'", "''");
+      await connection.run(
+        `CREATE VIEW "${lake.database}"."${table}" AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`,
+      );
+    }
+    // Trino's from_unixtime(double): the milliseconds rounded, a timestamp(3) with time zone (UTC).
+    await connection.run(
+      'CREATE TEMP MACRO from_unixtime(s) AS CAST(epoch_ms(CAST(round(s * 1000) AS BIGINT)) AS TIMESTAMPTZ)',
+    );
+    // Trino's element_at of an array (1-based) or a map: NULL past the end, or for a missing key.
+    await connection.run('CREATE TEMP MACRO element_at(c, k) AS c[k]');
+  }
+  let schema = database;
   // Trino's functions as the Athena SQL uses them: to_iso8601 of a timestamp(3) prints no zone.
   await connection.run('CREATE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)');
   await connection.run(`CREATE MACRO to_iso8601(t) AS strftime(t, '%Y-%m-%dT%H:%M:%S.%g')`);
@@ -93,6 +118,11 @@ export async function athenaOnDuckDb(
       if (!m) throw new Error(`execution parameter is not one string literal: ${p}`);
       return m[1]!.replaceAll("''", "'");
     });
+    const wanted = lake && input.QueryExecutionContext?.Database === lake.database ? lake.database : database;
+    if (wanted !== schema) {
+      await connection.run(`SET search_path = '${wanted}'`);
+      schema = wanted;
+    }
     const statement = await connection.prepare(sql);
     try {
       if (statement.parameterCount !== values.length)
