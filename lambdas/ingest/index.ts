@@ -13,7 +13,14 @@ import {
   publishInstanceMetrics,
 } from '@eventlog-archive/shared';
 import type { Context } from 'aws-lambda';
-import { type DeliveryResult, type LakeSink, s3LakeSink, securityLakeFromEnv } from '../core/security-lake';
+import {
+  type DeliveryResult,
+  type LakeSink,
+  SECURITY_LAKE_ENV,
+  type SecurityLakeSettings,
+  s3LakeSink,
+  securityLakeFromEnv,
+} from '../core/security-lake';
 import { openArchive } from '../core/store';
 import { allSucceeded, runIngest, settingsFromEnv } from './ingest-run';
 import { SOURCES, sourceByName } from './sources';
@@ -65,8 +72,11 @@ export async function handler(event: IngestEvent, context: Context): Promise<Ing
     client.catch(() => clients.delete(source.name));
   }
 
-  // Security Lake delivery of this source's days, when the stack configured it (SECURITY_LAKE).
-  const lakeTarget = securityLakeFromEnv(process.env)?.[source.name];
+  // Security Lake delivery of this source's days, when the stack configured it (SECURITY_LAKE). A
+  // malformed value never stops the archive: each instance is archived and its delivery reported as
+  // failed with the variable's error (SecurityLakeDeliveryFailures, the SecurityLakeFailing alarm).
+  const lake = securityLakeOf(process.env, logger);
+  const lakeTarget = lake.settings?.[source.name];
   const securityLake = lakeTarget
     ? {
         target: lakeTarget,
@@ -102,6 +112,8 @@ export async function handler(event: IngestEvent, context: Context): Promise<Ing
     hardDeadline: now + Math.max(remaining - RETURN_RESERVE_MS, (remaining * 3) / 4),
   });
   for (const outcome of outcomes) {
+    if (lake.error && outcome.result && outcome.result.status !== 'busy')
+      outcome.result.securityLake = { delivered: 0, events: 0, pending: 0, failures: 1, error: lake.error };
     logger.info('ingest finished', { ...outcome });
     const delivery = outcome.result?.securityLake;
     if (delivery) publishDeliveryMetrics(source.name, outcome.instance, delivery, logger);
@@ -116,7 +128,32 @@ export async function handler(event: IngestEvent, context: Context): Promise<Ing
   return { source: source.name, outcomes };
 }
 
-/** Security Lake delivery figures of an instance's run, as their own EMF document. */
+/**
+ * The `SECURITY_LAKE` settings, or the error that makes them unusable (`<name>: <message>`, naming
+ * the variable and the field), logged once per invocation without the value (it holds external ids).
+ */
+function securityLakeOf(
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+): { settings?: SecurityLakeSettings; error?: string } {
+  try {
+    const settings = securityLakeFromEnv(env);
+    return settings ? { settings } : {};
+  } catch (err) {
+    const error = `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`;
+    log.error(`${SECURITY_LAKE_ENV} is malformed: archiving goes on, nothing is delivered to Security Lake`, {
+      error: errorSummary(err),
+    });
+    return { error };
+  }
+}
+
+/**
+ * Security Lake delivery figures of an instance's run, as their own EMF documents: one per instance
+ * (dimensions `service`, `Source`, `Instance`) and one per source (`service`, `Source`) of the same
+ * figures, which the `SecurityLakeBehind-*` and `SecurityLakeFailing-*` alarms watch: a CloudWatch
+ * alarm cannot use a SEARCH over every instance, and one alarm per source covers every instance.
+ */
 export const DELIVERY_METRICS = {
   SecurityLakeDaysDelivered: 'Count',
   SecurityLakeDaysPending: 'Count',
@@ -129,8 +166,8 @@ function publishDeliveryMetrics(
   delivery: DeliveryResult,
   log: Logger,
 ): void {
+  const metrics = ingestMetrics({ logger: log });
   try {
-    const metrics = ingestMetrics({ logger: log });
     metrics.addDimensions({ Source: source, Instance: instance });
     metrics.addMetric(
       'SecurityLakeDaysDelivered',
@@ -144,7 +181,19 @@ function publishDeliveryMetrics(
       delivery.failures,
     );
     metrics.publishStoredMetrics();
+    // The per-source aggregate: Maximum of pending and Sum of failures over a period span every instance.
+    metrics.addDimensions({ Source: source });
+    metrics.addMetric('SecurityLakeDaysPending', DELIVERY_METRICS.SecurityLakeDaysPending, delivery.pending);
+    metrics.addMetric(
+      'SecurityLakeDeliveryFailures',
+      DELIVERY_METRICS.SecurityLakeDeliveryFailures,
+      delivery.failures,
+    );
+    metrics.publishStoredMetrics();
   } catch (err) {
+    // Leave nothing behind that the next document would inherit.
+    metrics.clearMetrics();
+    metrics.clearDimensions();
     log.warn('Security Lake metrics not published', { instance, error: errorSummary(err) });
   }
 }

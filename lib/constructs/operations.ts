@@ -20,6 +20,7 @@ import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_MAX_DAYS_PER_RUN } from '../../lambdas/core/security-lake';
 
 /**
  * The metric contract with the ingest code (Powertools Metrics, EMF): namespace, the `service`
@@ -45,6 +46,35 @@ export const IngestMetric = {
 } as const;
 export type IngestMetric = (typeof IngestMetric)[keyof typeof IngestMetric];
 
+/**
+ * Security Lake delivery metrics (only with the `securityLake` option). Each run writes them per
+ * instance (`service`, `Source`, `Instance`) and again per source (`service`, `Source`): the alarms
+ * watch the per-source ones, since an alarm cannot use a SEARCH over every instance.
+ */
+export const SecurityLakeMetric = {
+  /** Count: days written to the lake by the run. */
+  DAYS_DELIVERED: 'SecurityLakeDaysDelivered',
+  /** Count: committed days still not in the lake after the run (not reached, or failed). */
+  DAYS_PENDING: 'SecurityLakeDaysPending',
+  /** Count: 1 when the run's delivery failed, else 0. */
+  DELIVERY_FAILURES: 'SecurityLakeDeliveryFailures',
+} as const;
+export type SecurityLakeMetric = (typeof SecurityLakeMetric)[keyof typeof SecurityLakeMetric];
+
+/** Days a run delivers at most: the ingest's own limit. */
+export const LAKE_DAYS_PER_RUN = DEFAULT_MAX_DAYS_PER_RUN;
+/** Consecutive schedule periods with a failed delivery before `SecurityLakeFailing-*` fires. */
+export const LAKE_FAILED_RUNS_TO_ALARM = 3;
+
+/**
+ * Consecutive schedule periods with days pending before `SecurityLakeBehind-*` fires: the runs a
+ * first backfill takes to catch up (`backfillDays` and today, {@link LAKE_DAYS_PER_RUN} a run) plus
+ * one, and at least {@link LAKE_FAILED_RUNS_TO_ALARM}. Capped at a day of periods by the caller.
+ */
+export function lakeBehindRuns(backfillDays: number): number {
+  return Math.max(LAKE_FAILED_RUNS_TO_ALARM, Math.ceil((backfillDays + 1) / LAKE_DAYS_PER_RUN) + 1);
+}
+
 /** One archived space or system: the `Source` and `Instance` dimensions. */
 export interface IngestInstance {
   /** A registered source's name. */
@@ -55,6 +85,11 @@ export interface IngestInstance {
   readonly idSuffix: string;
   /** A short label for charts and alarm names. */
   readonly label: string;
+}
+
+/** The dimensions of a source's aggregate Security Lake metrics, exactly as the ingest code emits them. */
+export function sourceDimensions(source: string): Record<string, string> {
+  return { service: METRICS_SERVICE, Source: source };
 }
 
 /** The dimensions of an instance's metrics, exactly as the ingest code emits them. */
@@ -79,6 +114,8 @@ export interface IngestOperationsProps {
   readonly topicArn?: string;
   /** Create an encrypted topic with this address subscribed. */
   readonly email?: string;
+  /** With the `securityLake` option: the source kinds delivered, and the backfill the first runs catch up. */
+  readonly securityLake?: { readonly sources: readonly string[]; readonly backfillDays: number };
 }
 
 /**
@@ -117,6 +154,10 @@ export class IngestOperations extends Construct {
   readonly deadLetterAlarms: readonly Alarm[];
   /** Scheduled invocations EventBridge Scheduler dropped, or could not put in the dead-letter queue. */
   readonly scheduleInvocationsLostAlarm: Alarm;
+  /** Per delivered source kind: days still pending after every run of {@link lakeBehindRuns} periods. */
+  readonly securityLakeBehindAlarms: ReadonlyMap<string, Alarm>;
+  /** Per delivered source kind: a delivery failed in each of {@link LAKE_FAILED_RUNS_TO_ALARM} periods. */
+  readonly securityLakeFailingAlarms: ReadonlyMap<string, Alarm>;
   /** Where notifications go; absent when neither topicArn nor email is set. */
   readonly topic?: ITopic;
   readonly dashboard: Dashboard;
@@ -143,7 +184,22 @@ export class IngestOperations extends Construct {
     this.deadLetterAlarms = this.createDeadLetterAlarms(props.deadLetterQueues);
     this.scheduleInvocationsLostAlarm = this.createScheduleInvocationsLostAlarm(props.scheduleGroup);
 
-    const alarms: Alarm[] = [this.errorsAlarm, ...this.deadLetterAlarms, this.scheduleInvocationsLostAlarm];
+    const behind = new Map<string, Alarm>();
+    const failing = new Map<string, Alarm>();
+    for (const source of props.securityLake?.sources ?? []) {
+      behind.set(source, this.createLakeBehindAlarm(source, props.securityLake!.backfillDays));
+      failing.set(source, this.createLakeFailingAlarm(source));
+    }
+    this.securityLakeBehindAlarms = behind;
+    this.securityLakeFailingAlarms = failing;
+
+    const alarms: Alarm[] = [
+      this.errorsAlarm,
+      ...this.deadLetterAlarms,
+      this.scheduleInvocationsLostAlarm,
+      ...behind.values(),
+      ...failing.values(),
+    ];
     const topic = this.createTopic(props);
     if (topic) {
       this.topic = topic;
@@ -308,6 +364,52 @@ export class IngestOperations extends Construct {
     });
   }
 
+  /**
+   * `SecurityLakeBehind-<source>`: some instance of the source still had days to deliver after its run
+   * in every one of {@link lakeBehindRuns} consecutive periods (Maximum of the per-source
+   * `SecurityLakeDaysPending`). A first backfill catches up within those runs; a delivery that keeps
+   * failing, or that never finishes within the run, does not. Missing data is not breaching: no report
+   * is `NoRuns-*`' job.
+   */
+  private createLakeBehindAlarm(source: string, backfillDays: number): Alarm {
+    const { rateMinutes } = this;
+    const periods = periodsCovering(lakeBehindRuns(backfillDays) * rateMinutes, rateMinutes);
+    return new Alarm(this, `SecurityLakeBehind-${source}`, {
+      alarmDescription: `eventlog-archive: archived ${source} days have been waiting for Security Lake delivery after every run for ${periods * rateMinutes} minutes. See docs/operations.md#security-lake-delivery.`,
+      metric: sourceMetric(source, SecurityLakeMetric.DAYS_PENDING, 'Maximum', Duration.minutes(rateMinutes)),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: periods,
+      datapointsToAlarm: periods,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /**
+   * `SecurityLakeFailing-<source>`: a delivery of the source failed (Sum of the per-source
+   * `SecurityLakeDeliveryFailures` ≥ 1) in each of {@link LAKE_FAILED_RUNS_TO_ALARM} consecutive
+   * periods. One failure is retried by the next run and needs nobody; three in a row are a cause that
+   * stays (the provider role's trust or external id, the lake bucket's policy, the custom source).
+   */
+  private createLakeFailingAlarm(source: string): Alarm {
+    const { rateMinutes } = this;
+    const periods = periodsCovering(LAKE_FAILED_RUNS_TO_ALARM * rateMinutes, rateMinutes);
+    return new Alarm(this, `SecurityLakeFailing-${source}`, {
+      alarmDescription: `eventlog-archive: delivery of ${source} days to Security Lake has failed in every schedule period for ${periods * rateMinutes} minutes. See docs/operations.md#security-lake-delivery.`,
+      metric: sourceMetric(
+        source,
+        SecurityLakeMetric.DELIVERY_FAILURES,
+        'Sum',
+        Duration.minutes(rateMinutes),
+      ),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: periods,
+      datapointsToAlarm: periods,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
   /** The existing topic (`topicArn`), else a new one for `email`, else none. */
   private createTopic(props: IngestOperationsProps): ITopic | undefined {
     if (props.topicArn) return Topic.fromTopicArn(this, 'AlarmTopic', props.topicArn);
@@ -390,6 +492,20 @@ export class IngestOperations extends Construct {
         width: 24,
       }),
     );
+    const lakeSources = props.securityLake?.sources ?? [];
+    if (lakeSources.length > 0)
+      dashboard.addWidgets(
+        new GraphWidget({
+          title: 'Security Lake: days pending (left, worst instance) and failed deliveries (right)',
+          left: lakeSources.map((source) =>
+            sourceMetric(source, SecurityLakeMetric.DAYS_PENDING, 'Maximum', period).with({ label: source }),
+          ),
+          right: lakeSources.map((source) =>
+            sourceMetric(source, SecurityLakeMetric.DELIVERY_FAILURES, 'Sum', period).with({ label: source }),
+          ),
+          width: 24,
+        }),
+      );
     dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: alarms as IAlarm[], width: 24 }));
     return dashboard;
   }
@@ -407,6 +523,21 @@ function notifyOn(topic: ITopic, alarms: readonly Alarm[]): void {
 /** How alarm descriptions name an instance: source and instance. */
 function labelOf(instance: IngestInstance): string {
   return `${instance.source} ${instance.instance}`;
+}
+
+function sourceMetric(
+  source: string,
+  metricName: SecurityLakeMetric,
+  statistic: string,
+  period: Duration,
+): Metric {
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: sourceDimensions(source),
+    statistic,
+    period,
+  });
 }
 
 function instanceMetric(

@@ -275,6 +275,14 @@ export class IngestStack extends Stack {
       lagThreshold: Duration.minutes(lagAlarmMinutes(config)),
       ...(config.alarms?.topicArn ? { topicArn: config.alarms.topicArn } : {}),
       ...(config.alarms?.email ? { email: config.alarms.email } : {}),
+      ...(securityLakeTargets(config).length > 0
+        ? {
+            securityLake: {
+              sources: securityLakeTargets(config).map(([name]) => name),
+              backfillDays: config.backfillDays,
+            },
+          }
+        : {}),
     });
   }
 }

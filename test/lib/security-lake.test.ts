@@ -3,9 +3,16 @@
  * exactly `sts:AssumeRole` on each provider role, the export ledger folder, and `SECURITY_LAKE`.
  * Without the option the stack is what it was.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { DELIVERY_METRICS } from '../../lambdas/ingest/index';
 import { loadConfig } from '../../lib/config';
-import { actionsOf, buildApp, flat, roleStatements, type Statement } from './helpers';
+import {
+  LAKE_FAILED_RUNS_TO_ALARM,
+  lakeBehindRuns,
+  SecurityLakeMetric,
+} from '../../lib/constructs/operations';
+import { actionsOf, buildApp, flat, onlyResource, roleStatements, type Statement } from './helpers';
 
 const ROLE = 'arn:aws:iam::123456789012:role/AmazonSecurityLake-Provider-eventlog-cc-us-east-1';
 const RH_ROLE = 'arn:aws:iam::123456789012:role/AmazonSecurityLake-Provider-eventlog-rh-us-east-1';
@@ -127,5 +134,123 @@ describe('securityLake in the ingest stack', () => {
     const { statements } = ingestRole(SPACES);
     expect(JSON.stringify(statements)).not.toContain('sts:AssumeRole');
     expect(JSON.stringify(statements)).not.toContain('_exports');
+  });
+});
+
+interface AlarmProps {
+  MetricName?: string;
+  Namespace?: string;
+  Dimensions?: { Name: string; Value: unknown }[];
+  Statistic?: string;
+  Period?: number;
+  Threshold?: number;
+  ComparisonOperator?: string;
+  EvaluationPeriods?: number;
+  DatapointsToAlarm?: number;
+  TreatMissingData?: string;
+  AlarmActions?: unknown[];
+  OKActions?: unknown[];
+  AlarmDescription?: string;
+}
+
+function stackAlarms(settings: unknown): [string, AlarmProps][] {
+  const built = buildApp(settings);
+  return Object.entries(built.ingestTemplate.findResources('AWS::CloudWatch::Alarm')).map(([id, alarm]) => [
+    id,
+    (alarm as { Properties: AlarmProps }).Properties,
+  ]);
+}
+
+const lakeAlarms = (settings: unknown) =>
+  stackAlarms(settings).filter(([, a]) => a.MetricName?.startsWith('SecurityLake'));
+
+describe('securityLake alarms', () => {
+  const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:ops-alarms';
+
+  it('agree with the ingest code on the metric names', () => {
+    expect(Object.values(SecurityLakeMetric).sort()).toEqual(Object.keys(DELIVERY_METRICS).sort());
+  });
+
+  it('exist only with the option', () => {
+    expect(lakeAlarms(SPACES)).toEqual([]);
+    expect(lakeAlarms(WITH_LAKE)).toHaveLength(4);
+  });
+
+  it("watch each source kind's aggregate: Behind on the worst instance's pending days, Failing on failed deliveries, both routed to the topic", () => {
+    const all = lakeAlarms({ ...WITH_LAKE, alarms: { topicArn: TOPIC_ARN } });
+    for (const source of ['codecatalyst', 'resiliencehub']) {
+      const behind = all.filter(([id]) => id.includes(`SecurityLakeBehind${source}`));
+      const failing = all.filter(([id]) => id.includes(`SecurityLakeFailing${source}`));
+      expect(behind, source).toHaveLength(1);
+      expect(failing, source).toHaveLength(1);
+      const dimensions = [
+        { Name: 'service', Value: 'eventlog-archive-ingest' },
+        { Name: 'Source', Value: source },
+      ];
+      // Default schedule: every 15 minutes; default backfill 30 days: 31 days at 10 a run is 4 runs, plus one.
+      expect(behind[0]![1]).toMatchObject({
+        Namespace: 'EventlogArchive',
+        MetricName: 'SecurityLakeDaysPending',
+        Statistic: 'Maximum',
+        Period: 900,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 5,
+        DatapointsToAlarm: 5,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [TOPIC_ARN],
+        OKActions: [TOPIC_ARN],
+      });
+      expect(failing[0]![1]).toMatchObject({
+        Namespace: 'EventlogArchive',
+        MetricName: 'SecurityLakeDeliveryFailures',
+        Statistic: 'Sum',
+        Period: 900,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: LAKE_FAILED_RUNS_TO_ALARM,
+        DatapointsToAlarm: LAKE_FAILED_RUNS_TO_ALARM,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [TOPIC_ARN],
+        OKActions: [TOPIC_ARN],
+      });
+      // Exactly the per-source dimension set the ingest code writes (no Instance: one alarm per source).
+      for (const [, alarm] of [...behind, ...failing])
+        expect([...(alarm.Dimensions ?? [])].sort((a, b) => a.Name.localeCompare(b.Name))).toEqual(
+          dimensions,
+        );
+    }
+  });
+
+  it('give a first backfill time to catch up, and stay within a day of evaluation', () => {
+    expect(lakeBehindRuns(1)).toBe(LAKE_FAILED_RUNS_TO_ALARM);
+    expect(lakeBehindRuns(30)).toBe(5);
+    const daily = lakeAlarms({ ...WITH_LAKE, schedule: { rateMinutes: 1440 }, backfillDays: 30 });
+    for (const [, alarm] of daily) {
+      expect(alarm.Period).toBe(86_400);
+      expect(alarm.EvaluationPeriods).toBe(1);
+    }
+  });
+
+  it('point at their section of docs/operations.md, which has a row for each', () => {
+    const page = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    expect(page).toMatch(/^### Security Lake delivery$/m);
+    expect(page).toMatch(/^\| `SecurityLakeBehind-<source>` \|/m);
+    expect(page).toMatch(/^\| `SecurityLakeFailing-<source>` \|/m);
+    for (const [, alarm] of lakeAlarms(WITH_LAKE))
+      expect(alarm.AlarmDescription).toMatch(/See docs\/operations\.md#security-lake-delivery\.$/);
+  });
+
+  it('are on the dashboard: a graph of both aggregates and the alarm status widget', () => {
+    const built = buildApp(WITH_LAKE);
+    const body = flat(
+      onlyResource(built.ingestTemplate, 'AWS::CloudWatch::Dashboard').resource.Properties.DashboardBody,
+    ) as string;
+    const widgets = (JSON.parse(body) as { widgets: { properties: { title: string; alarms?: string[] } }[] })
+      .widgets;
+    expect(widgets.map((w) => w.properties.title)).toContain(
+      'Security Lake: days pending (left, worst instance) and failed deliveries (right)',
+    );
+    expect(widgets.at(-1)!.properties.alarms).toHaveLength(4 + 4);
   });
 });
