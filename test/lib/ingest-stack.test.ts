@@ -103,7 +103,7 @@ function schedulerRoleId(built: BuiltApp): string {
 function formerRuleIds(settings: unknown): string[] {
   const stack = new Stack(new App({ context: featureFlags() }), 'Ingest');
   const fn = new LambdaFunction(stack, 'Ingest', {
-    runtime: Runtime.NODEJS_22_X,
+    runtime: Runtime.NODEJS_24_X,
     handler: 'index.handler',
     code: Code.fromInline('exports.handler = async () => {}'),
   });
@@ -131,7 +131,7 @@ describe('IngestStack', () => {
   });
 
   describe('function', () => {
-    it('runs index.handler on nodejs22.x, arm64, with 3008 MB (the most every account accepts), the configured timeout and no tracing', () => {
+    it('runs index.handler on nodejs24.x, arm64, with 3008 MB (the most every account accepts), the configured timeout and no tracing', () => {
       // Act
       const { ingestTemplate } = buildApp({ ...SPACES, functionTimeoutMinutes: 10 });
       const fn = ingestFunction(ingestTemplate);
@@ -139,7 +139,7 @@ describe('IngestStack', () => {
       // Assess
       expect(fn.resource.Properties).toMatchObject({
         Handler: 'index.handler',
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         MemorySize: 3008,
         Timeout: 600,
@@ -158,7 +158,7 @@ describe('IngestStack', () => {
       });
     });
 
-    it('attaches the shared layer, built for nodejs22.x on arm64', () => {
+    it('attaches the shared layer, built for nodejs24.x on arm64', () => {
       // Act
       const { ingestTemplate } = buildApp(SPACES);
       const layer = onlyResource(ingestTemplate, 'AWS::Lambda::LayerVersion');
@@ -166,7 +166,7 @@ describe('IngestStack', () => {
       // Assess
       expect(ingestFunction(ingestTemplate).resource.Properties.Layers).toEqual([{ Ref: layer.id }]);
       expect(layer.resource.Properties).toMatchObject({
-        CompatibleRuntimes: ['nodejs22.x'],
+        CompatibleRuntimes: ['nodejs24.x'],
         CompatibleArchitectures: ['arm64'],
         LicenseInfo: 'Apache-2.0',
       });

@@ -70,14 +70,14 @@ function methodsOf(template: Template) {
 
 describe('QueryStack', () => {
   describe('function', () => {
-    it('runs index.handler on nodejs22.x, arm64, with 1024 MB and a timeout just above API Gateway’s', () => {
+    it('runs index.handler on nodejs24.x, arm64, with 1024 MB and a timeout just above API Gateway’s', () => {
       // Act
       const { queryTemplate } = buildApp(SPACES);
 
       // Assess
       expect(queryFunction(queryTemplate).resource.Properties).toMatchObject({
         Handler: 'index.handler',
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         MemorySize: 1024,
         Timeout: 30,
@@ -91,7 +91,7 @@ describe('QueryStack', () => {
       expect(QUERY_FUNCTION_TIMEOUT.toSeconds()).toBeGreaterThan(API_INTEGRATION_TIMEOUT.toSeconds());
     });
 
-    it('attaches the shared layer built for nodejs22.x on arm64', () => {
+    it('attaches the shared layer built for nodejs24.x on arm64', () => {
       // Act
       const { queryTemplate } = buildApp(SPACES);
       const layer = onlyResource(queryTemplate, 'AWS::Lambda::LayerVersion');
@@ -99,7 +99,7 @@ describe('QueryStack', () => {
       // Assess
       expect(queryFunction(queryTemplate).resource.Properties.Layers).toEqual([{ Ref: layer.id }]);
       expect(layer.resource.Properties).toMatchObject({
-        CompatibleRuntimes: ['nodejs22.x'],
+        CompatibleRuntimes: ['nodejs24.x'],
         CompatibleArchitectures: ['arm64'],
       });
     });

@@ -145,9 +145,12 @@ describe.each(['file', 's3'] as const)(
         expect(killed.code, killed.stderr).toBeNull();
         expect(killed.stdout).toBe('');
 
-        // The crash left work undone: not every planned day is in the ledger yet.
+        // The crash left work undone: not every planned day is in the ledger yet. Except that a PUT
+        // already sent to S3 completes there after the process died, so another day's ledger write in
+        // flight at the kill may land: for S3 the lease the dead run never released is the proof (below).
         const recorded = await listLedgerDays(archive.store, TABLE);
-        expect(recorded.length).toBeLessThan(BACKFILL_DAYS + 1);
+        if (kind === 'file') expect(recorded.length).toBeLessThan(BACKFILL_DAYS + 1);
+        else expect(recorded.length).toBeLessThanOrEqual(BACKFILL_DAYS + 1);
         if (step === 'ledger-written') expect(recorded.length).toBeGreaterThanOrEqual(2);
 
         // The dead run's lease is still there, and holds a run on the same clock off …

@@ -118,7 +118,7 @@ describe('ingest handler as deployed', () => {
       source: 'codecatalyst',
       instance: 'acme-corp',
     });
-    // Node 22 as in Lambda prints nothing on stderr; Node 20 gets the SDK's end-of-support notice only.
+    // Node 24 as in Lambda prints nothing on stderr; an older Node gets the SDK's end-of-support notice only.
     expect(
       stderr.replace(/\(node:\d+\) Warning: NodeVersionSupportWarning[\s\S]*?--trace-warnings[^\n]*\n/, ''),
     ).toBe('');
