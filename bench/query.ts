@@ -285,7 +285,7 @@ export async function querySection(): Promise<{ figures: QueryFigures; checks: C
       ],
     );
     printTable(['web console (headless Chromium)', 'measured', 'what'], consoleFigures.rows);
-    console.log(`archive written in ${fmt.s(built.ms)} (encoder of the ingest, GZIP Parquet)`);
+    console.log(`archive written in ${fmt.s(built.ms)} (encoder of the ingest, ZSTD Parquet)`);
     return {
       figures,
       checks: [

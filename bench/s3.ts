@@ -93,7 +93,7 @@ async function startLocalS3(): Promise<{
   };
 }
 
-/** The same archive into every store: one GZIP Parquet object and one ledger document (with its `data`) a day. */
+/** The same archive into every store: one ZSTD Parquet object and one ledger document (with its `data`) a day. */
 async function buildArchive(
   stores: ArchiveStore[],
   end: number,

@@ -1,23 +1,46 @@
 /**
  * Parquet encoding of archived records with hyparquet-writer (pure JS, ~40 KB in the bundle).
- * GZIP everywhere: node:zlib has it on every Node version, Athena and DuckDB read it, and it is the
- * smallest codec that a Node 20 machine can both write and read (ZSTD is in node:zlib only from
- * Node 22.15, so archives written in Lambda would be unreadable to a Node 20 CLI). See bench/.
+ * New files are ZSTD: node:zlib has it from Node.js 22.15 (the floor), and Athena (Trino) and DuckDB
+ * read it (docs/parquet.md). Files written before are GZIP and stay readable: the reader takes both,
+ * and a day rewritten by a later run becomes ZSTD.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { constants, gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { type ArchiveRecord, type FieldSpec, normaliseRecord, parquetSchemaOf } from './records';
 
+/** The codecs the archive writes: ZSTD now, GZIP before (still read, and writable for tests). */
+export type ArchiveCodec = 'ZSTD' | 'GZIP';
+
 /**
- * Level 6, not 9 (decided by `npm run bench`, see bench/README.md): -9 costs ~8–15 µs/event more
- * (45.2 vs 32.6 µs/event for the whole encode of 100k events) for 0.8% fewer bytes (123.4 vs
- * 124.4 B/event). Encoding runs in a worker thread (parquet-worker.ts), but that thread is already
- * the busier one at -6 (~46 µs/event with the window hashes against ~40 on the main thread), and
- * with one vCPU (Lambda ≤ 1769 MB) the two share a core. At 1M events -6 stays within the storage
- * targets: 124.7 B/event (≤ 140) and 0.728× gzip JSON Lines (≤ 0.73).
+ * ZSTD level 9, decided by measurement (100k events, one run, bench/README.md): the whole encode
+ * costs 23.8 µs/event for 117.1 B/event (0.684× gzip JSON Lines), against GZIP -6's 28.5 µs and
+ * 123.8 B (0.723×); level 3 is 20.9 µs but 128.7 B, level 12 is 112.9 B but 31.2 µs. Its window
+ * stays far below the 8 MiB Trino's decompressor accepts.
  */
+const ZSTD_LEVEL = 9;
+/** GZIP -6, the level the archive's GZIP files were written at. */
 const GZIP_LEVEL = 6;
+
+const COMPRESSORS: Record<ArchiveCodec, (input: Uint8Array) => Uint8Array> = {
+  ZSTD: (input) =>
+    new Uint8Array(zstdCompressSync(input, { params: { [constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } })),
+  GZIP: (input) => new Uint8Array(gzipSync(input, { level: GZIP_LEVEL })),
+};
+
+/** The decompressors of every codec the archive has written. */
+export const ARCHIVE_DECOMPRESSORS = {
+  ZSTD: (input: Uint8Array) => new Uint8Array(zstdDecompressSync(input)),
+  GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)),
+} as const;
+
+/** What hyparquet-writer takes to write `codec` (default: the archive's, ZSTD). */
+export function parquetCodec(codec: ArchiveCodec = 'ZSTD'): {
+  codec: ArchiveCodec;
+  compressors: Record<string, (input: Uint8Array) => Uint8Array>;
+} {
+  return { codec, compressors: { [codec]: COMPRESSORS[codec] } };
+}
 
 export interface EncodeOptions {
   /** Written into the file's key-value metadata. */
@@ -27,6 +50,8 @@ export interface EncodeOptions {
    * every column. Statistics of the other columns cost ~5 µs/event to compute and are never read.
    */
   statisticsFor?: readonly string[];
+  /** The codec: the archive's (ZSTD) unless a test writes an archive as an older version did. */
+  codec?: ArchiveCodec;
 }
 
 /** Encodes records (already sorted as they should be stored) into one Parquet file. */
@@ -43,8 +68,7 @@ export function encodeParquet(
       data: records.map((r) => r[field.name]),
       statistics: stats ? stats.has(field.name) : true,
     })),
-    codec: 'GZIP',
-    compressors: { GZIP: (input: Uint8Array) => new Uint8Array(gzipSync(input, { level: GZIP_LEVEL })) },
+    ...parquetCodec(options.codec),
     // One row group per 100k rows: a day of events is usually one row group, read in one request.
     rowGroupSize: 100_000,
     kvMetadata: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
@@ -61,7 +85,7 @@ export async function decodeParquet(
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const rows = await parquetReadObjects({
     file,
-    compressors: { GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)) },
+    compressors: ARCHIVE_DECOMPRESSORS,
   });
   return rows.map((row) => normaliseRecord(fields, row as Record<string, unknown>));
 }

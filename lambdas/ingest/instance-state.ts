@@ -2,6 +2,7 @@
  * One run of one instance: the request, its settings and range, and the figures every step adds to.
  * The run's result, the figures of a run that failed (for its metrics), and how a run ends.
  */
+
 import {
   ArchiveError,
   type Clock,
@@ -13,6 +14,7 @@ import {
 import type { DigestSigner } from '../core/digest-signer';
 import type { TableLocation } from '../core/layout';
 import type { LedgerDay } from '../core/ledger';
+import type { ArchiveCodec } from '../core/parquet';
 import type { DeliveryResult, LakeSink, SecurityLakeTarget } from '../core/security-lake';
 import type { ArchiveStore } from '../core/store';
 import type { SealResult } from './archive/seal';
@@ -27,6 +29,11 @@ export interface IngestRequest {
   store: ArchiveStore;
   client: SourceClient;
   settings?: Partial<IngestSettings>;
+  /**
+   * The codec new day objects are written with: the archive's (ZSTD) by default; GZIP writes them as
+   * versions before ZSTD did, which the tests use to make archives of both.
+   */
+  parquetCodec?: ArchiveCodec;
   /** Start of an explicit range (every window in it is swept). Without it: every window of the backfill period not yet final. */
   from?: number;
   /** End of the range. Default: the end of the last window that has ended. */

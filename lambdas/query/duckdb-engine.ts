@@ -3,7 +3,7 @@
  * Athena. Partition pruning is done before DuckDB sees the query: the engine lists the instance's
  * `dt=` folders and hands `read_parquet` exactly the files of the days in range, so a one-day query
  * opens one file and a query over days with no data runs no SQL at all. Days read again (paging
- * through a range) are kept decoded in memory within a budget, so later pages skip GZIP.
+ * through a range) are kept decoded in memory within a budget, so later pages skip decompressing it.
  *
  * The pieces live in duckdb/: day-files.ts (the pruning), day-cache.ts (the decoded days),
  * connection-pool.ts (the shared connections and their queue) and run-query.ts (one query).
@@ -46,7 +46,7 @@ export interface DuckDbEngineOptions {
   /**
    * Memory for decoded days kept between queries, in bytes (default 256 MiB; 0 turns it off).
    * A day is decoded into an in-memory table on its second read at the same file version, so a
-   * one-shot query never pays for it, and paging through a range reads GZIP Parquet once. Days are
+   * one-shot query never pays for it, and paging through a range reads and decompresses the Parquet once. Days are
    * dropped least recently used first when DuckDB reports more memory than this (a query stops
    * caching once its own days fill the budget, so it overshoots by one day at most); a file that
    * changed on disk (new inode, size or mtime) is read again.

@@ -8,9 +8,9 @@
  * the mappings fill (lambdas/core/sources/<source>/ocsf.ts), so the table a crawler makes of the files
  * is not hundreds of empty columns wide.
  */
-import { gzipSync } from 'node:zlib';
 import type { SchemaElement } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { parquetCodec } from '../parquet';
 import { OCSF_VERSION } from './classification';
 import type { OcsfEvent } from './types';
 
@@ -217,9 +217,6 @@ function checkCovered(coverage: Coverage, value: Record<string, unknown>, where:
   }
 }
 
-/** Level 6, as the archive's own files (lambdas/core/parquet.ts). */
-const GZIP_LEVEL = 6;
-
 /**
  * One Parquet file of events of one class, sorted by time (then event id), as Security Lake asks of a
  * custom source. Throws on an attribute outside the layout: an event must never lose a value silently.
@@ -247,8 +244,8 @@ export function encodeOcsfParquet(className: string, events: readonly OcsfEvent[
         statistics: column.name === 'time',
       };
     }),
-    codec: 'GZIP',
-    compressors: { GZIP: (input: Uint8Array) => new Uint8Array(gzipSync(input, { level: GZIP_LEVEL })) },
+    // The archive's codec: ZSTD, which Security Lake's Athena (Trino) reads (docs/parquet.md).
+    ...parquetCodec(),
     rowGroupSize: 100_000,
     kvMetadata: [{ key: 'ocsf.version', value: OCSF_VERSION }],
     createdBy: 'eventlog-archive',

@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { encodeParquet } from '../../core/parquet';
+import { type ArchiveCodec, encodeParquet } from '../../core/parquet';
 import type { ArchiveRecord, FieldSpec } from '../../core/records';
 
 /** The `workerData` key that makes this module a worker when it is loaded. */
@@ -38,6 +38,8 @@ export interface EncodeDayJob {
   encode: boolean;
   /** Columns that get min/max statistics (default: all). */
   statisticsFor?: readonly string[];
+  /** The codec of the object (default: the archive's, ZSTD). */
+  codec?: ArchiveCodec;
   metadata?: Record<string, string>;
   /** Half-open windows `[start, end)` (epoch ms) whose records are counted and hashed. */
   windows: readonly { start: number; end: number }[];
@@ -98,6 +100,7 @@ export function encodeDaySync(job: EncodeDayJob, encodedIn: EncodedDay['encodedI
   const body = encodeParquet(job.fields, job.records, {
     metadata: job.metadata,
     statisticsFor: job.statisticsFor,
+    ...(job.codec ? { codec: job.codec } : {}),
   });
   return { body, sha256: createHash('sha256').update(body).digest('hex'), windows, encodedIn };
 }

@@ -8,10 +8,12 @@
  * 3. record windows: write the day's ledger document, last, so a crash before it leaves the windows
  *    unrecorded (fetched again next time) and never recorded-but-missing.
  */
+
 import { createHash } from 'node:crypto';
 import { type Clock, iso } from '@eventlog-archive/shared';
 import { dataKey, type TableLocation } from '../../core/layout';
 import { emptyLedgerDay, type LedgerDay, type WindowRecord, writeLedgerDay } from '../../core/ledger';
+import type { ArchiveCodec } from '../../core/parquet';
 import { decodeParquet } from '../../core/parquet';
 import { type ArchiveRecord, sortRecords } from '../../core/records';
 import type { SourceDefinition } from '../../core/sources/types';
@@ -34,6 +36,8 @@ export interface DayCommit {
   /** Aborted by the run (fatal source error, hard deadline, lost lease): no write starts after it. */
   signal: AbortSignal;
   onStep?: (step: CommitStep, day: string) => void | Promise<void>;
+  /** The codec of a day object written now (IngestRequest `parquetCodec`). */
+  codec?: ArchiveCodec;
 }
 
 export interface CommittedDay {
@@ -110,6 +114,7 @@ export async function writeDayData(commit: DayCommit, merged: MergedDay): Promis
     idField: source.idField,
     encode: merged.added > 0 || (!merged.existed && merged.sorted.length > 0),
     statisticsFor: [source.timeField, source.idField],
+    ...(commit.codec ? { codec: commit.codec } : {}),
     metadata: { source: source.name, instance, day },
     windows: fetched.map((f) => f.window),
   });

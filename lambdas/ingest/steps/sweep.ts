@@ -118,6 +118,7 @@ async function commitFetched(state: Sweep, day: string, fetched: FetchedWindow[]
     now: run.now,
     signal: state.abort.signal,
     ...(request.onStep ? { onStep: request.onStep } : {}),
+    ...(request.parquetCodec ? { codec: request.parquetCodec } : {}),
   });
   ledger.set(day, committed.ledgerDay);
   result.newEvents += committed.added;

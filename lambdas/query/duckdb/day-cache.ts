@@ -1,6 +1,6 @@
 /**
  * Days read again (paging through a range) kept decoded in memory as DuckDB tables, within a
- * budget, so later pages skip GZIP. A day is cached on its second read at the same file version;
+ * budget, so later pages skip decompressing it. A day is cached on its second read at the same file version;
  * days are evicted least recently used first; a cached day read by a running query is pinned and
  * never dropped under it. Changes to the cache are made by one query at a time ({@link lock}).
  */
