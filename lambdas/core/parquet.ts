@@ -13,12 +13,13 @@ import { type ArchiveRecord, type FieldSpec, normaliseRecord, parquetSchemaOf } 
 export type ArchiveCodec = 'ZSTD' | 'GZIP';
 
 /**
- * ZSTD level 9, decided by measurement (100k events, one run, bench/README.md): the whole encode
- * costs 23.8 µs/event for 117.1 B/event (0.684× gzip JSON Lines), against GZIP -6's 28.5 µs and
- * 123.8 B (0.723×); level 3 is 20.9 µs but 128.7 B, level 12 is 112.9 B but 31.2 µs. Its window
- * stays far below the 8 MiB Trino's decompressor accepts.
+ * ZSTD level 8, decided by measurement (100k events, Node 24, CPU µs/event of the whole encode,
+ * median of 3 after a warm-up; bench/README.md): 23.4 µs for 117.2 B/event (0.684× gzip JSON Lines),
+ * against GZIP -6's 26.7 µs and 123.8 B (0.723×). Level 9 gives the same bytes for 1 µs more, level 7
+ * 120.4 B, level 10 114.4 B for 27.2 µs. Its window stays far below the 8 MiB Trino's decompressor
+ * accepts.
  */
-const ZSTD_LEVEL = 9;
+const ZSTD_LEVEL = 8;
 /** GZIP -6, the level the archive's GZIP files were written at. */
 const GZIP_LEVEL = 6;
 

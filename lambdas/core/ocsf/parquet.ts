@@ -10,7 +10,7 @@
  */
 import type { SchemaElement } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { parquetCodec } from '../parquet';
+import { type ArchiveCodec, parquetCodec } from '../parquet';
 import { OCSF_VERSION } from './classification';
 import type { OcsfEvent } from './types';
 
@@ -221,7 +221,11 @@ function checkCovered(coverage: Coverage, value: Record<string, unknown>, where:
  * One Parquet file of events of one class, sorted by time (then event id), as Security Lake asks of a
  * custom source. Throws on an attribute outside the layout: an event must never lose a value silently.
  */
-export function encodeOcsfParquet(className: string, events: readonly OcsfEvent[]): Uint8Array {
+export function encodeOcsfParquet(
+  className: string,
+  events: readonly OcsfEvent[],
+  codec?: ArchiveCodec,
+): Uint8Array {
   const columns = ocsfColumns(className);
   const coverage = coverageOf(columns);
   const sorted = [...events].sort(
@@ -245,7 +249,7 @@ export function encodeOcsfParquet(className: string, events: readonly OcsfEvent[
       };
     }),
     // The archive's codec: ZSTD, which Security Lake's Athena (Trino) reads (docs/parquet.md).
-    ...parquetCodec(),
+    ...parquetCodec(codec),
     rowGroupSize: 100_000,
     kvMetadata: [{ key: 'ocsf.version', value: OCSF_VERSION }],
     createdBy: 'eventlog-archive',
