@@ -309,8 +309,8 @@ export async function storageSection(
       check(
         'Storage 1M: archive ÷ gzip JSON Lines (per day)',
         `${fmt.x(main.ratioToGzipJsonl)} (${fmt.b(main.bytesPerEvent)} vs ${fmt.b(main.jsonlGzipBytesPerEvent)})`,
-        '≤ 0.73×',
-        main.ratioToGzipJsonl <= 0.73,
+        '≤ 0.70×',
+        main.ratioToGzipJsonl <= 0.7,
       ),
     );
     for (const a of archives) {
@@ -371,7 +371,7 @@ function printStorage(f: StorageFigures): void {
         fmt.int(a.duckdb.rows),
       ]),
     );
-    console.log('targets (1M run): ≤ 140 B/event and ≤ 0.73× gzip JSON Lines');
+    console.log('targets (1M run): ≤ 140 B/event and ≤ 0.70× gzip JSON Lines (issue 15; 0.73× before ZSTD)');
   }
   console.log(
     `\nwriter comparison: the ${fmt.int(f.writers.events)} events of section 1 in one file (normaliseRecord, archive order; ` +

@@ -49,6 +49,12 @@ export interface MemoryPeaks {
   /** Peak rss seen by a worker thread sampling every intervalMs even while the main thread is busy, MB. */
   peakRssWorkerMb: number;
   samples: number;
+  /**
+   * The most heap still used right after a forced full GC at a day commit (`sampleAfterGc`), MB: what
+   * the run holds on to, not what it happens not to have collected yet. 0 when never sampled.
+   */
+  maxHeapAfterGcMb: number;
+  gcSamples: number;
 }
 
 /**
@@ -63,6 +69,8 @@ export class MemorySampler {
   #timer: NodeJS.Timeout | undefined;
   #worker: Worker | undefined;
   #base = { heap: 0, rss: 0 };
+  #maxAfterGc = 0;
+  #gcSamples = 0;
 
   constructor(readonly intervalMs = 50) {}
 
@@ -87,6 +95,15 @@ export class MemorySampler {
     if (m.rss > this.#peakRss) this.#peakRss = m.rss;
   }
 
+  /** A full GC, then heapUsed: call it at points where the run's own state is what is left (day commits). */
+  sampleAfterGc(): void {
+    collectGarbage();
+    const heap = process.memoryUsage().heapUsed;
+    this.#gcSamples++;
+    if (heap > this.#maxAfterGc) this.#maxAfterGc = heap;
+    this.sample();
+  }
+
   async stop(): Promise<MemoryPeaks> {
     this.sample();
     clearInterval(this.#timer);
@@ -107,6 +124,8 @@ export class MemorySampler {
       peakRssMb: this.#peakRss / MB,
       peakRssWorkerMb: Math.max(workerPeak, this.#peakRss) / MB,
       samples: this.#samples,
+      maxHeapAfterGcMb: this.#maxAfterGc / MB,
+      gcSamples: this.#gcSamples,
     };
   }
 }
