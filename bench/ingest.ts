@@ -366,20 +366,22 @@ export async function ingestSection(): Promise<{ figures: IngestFigures; checks:
       check(
         'Ingest 100k: speedup over the sequential SDK paginator (warm; cold first run)',
         `${fmt.x(f.speedupWarm)} (${fmt.s(naive.ms)} vs ${fmt.s(ours100kWarm.ms)}); cold ${fmt.x(f.speedup)}`,
-        '≥ 6×',
-        f.speedupWarm >= 6,
+        '≥ 8×',
+        f.speedupWarm >= 8,
+      ),
+      // Issue 15's bound: the latency bound, or the CPU the run needs spread over two cores, whichever
+      // is longer; the run may take at most 1.3× that.
+      check(
+        'Backfill 1M: time ÷ max(latency bound, CPU ÷ 2 cores)',
+        `${fmt.x(ours1m.ms / Math.max(boundMs, ours1m.cpuMs / 2))} (${fmt.s(ours1m.ms)} vs latency ${fmt.s(boundMs)}, CPU ÷ 2 ${fmt.s(ours1m.cpuMs / 2)})`,
+        '≤ 1.3×',
+        ours1m.ms / Math.max(boundMs, ours1m.cpuMs / 2) <= 1.3,
       ),
       check(
-        'Backfill 1M: time ÷ (pages × latency ÷ 16)',
-        `${fmt.x(f.backfill.ratio)} (${fmt.s(ours1m.ms)} vs ${fmt.s(boundMs)})`,
-        '≤ 1.2×',
-        f.backfill.ratio <= 1.2,
-      ),
-      check(
-        'Backfill 1M: main-thread CPU per event (derived from the 1.2× goal)',
-        `${usPerEvent(ours1m.mainCpuMs, ours1m.events)} (main-thread steps ${f.cpu.mainUsPerEvent.toFixed(1)} µs; both threads ${usPerEvent(ours1m.cpuMs, ours1m.events)})`,
-        `≤ ${usPerEvent(1.2 * boundMs, ours1m.events)} (1.2 × budget)`,
-        ours1m.mainCpuMs <= 1.2 * boundMs,
+        'Backfill 1M: ingest CPU per event (main + worker threads)',
+        `${usPerEvent(ours1m.cpuMs, ours1m.events)} (main thread ${usPerEvent(ours1m.mainCpuMs, ours1m.events)}; time ÷ latency bound ${fmt.x(f.backfill.ratio)})`,
+        '≤ 30 µs',
+        (1000 * ours1m.cpuMs) / ours1m.events <= 30,
       ),
       check(
         'Backfill 1M: every event archived',
