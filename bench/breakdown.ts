@@ -5,8 +5,9 @@
  * ratios of sections 1 and 2 even when other processes compete for the cores.
  */
 import { readFileSync } from 'node:fs';
-import { serialize } from 'node:v8';
-import { decodeParquet, encodeParquet } from '../lambdas/core/parquet';
+import { deserialize, serialize } from 'node:v8';
+import { columnsOf } from '../lambdas/core/columns';
+import { decodeParquet, encodeParquetColumns } from '../lambdas/core/parquet';
 import { sortRecords } from '../lambdas/core/records';
 import { codecatalystDefinition as codecatalyst } from '../lambdas/core/sources';
 import { encodeDaySync } from '../lambdas/ingest/archive/parquet-worker';
@@ -67,6 +68,9 @@ export async function cpuBreakdown(archiveDir: string, fetchUsPerEvent: number):
     windows: windows.map((start) => ({ start, end: start + slice })),
   };
   const statisticsFor = [codecatalyst.timeField, codecatalyst.idField];
+  const keepStrings = [codecatalyst.idField];
+  const columns = columnsOf(codecatalyst.fields, sorted, { keepStrings });
+  const handedOver = serialize(columns);
 
   const steps: CpuStep[] = [
     {
@@ -88,15 +92,20 @@ export async function cpuBreakdown(archiveDir: string, fetchUsPerEvent: number):
       usPerEvent: perEvent(n, () => sortRecords(codecatalyst, [...records])),
     },
     {
-      // postMessage serialises with the same V8 serializer; the worker deserialises on its side.
-      step: 'hand the day to the worker (v8.serialize of the records)',
+      // postMessage serialises with the same V8 serializer.
+      step: 'hand the day to the worker: columnsOf + v8.serialize of the columns',
       thread: 'main',
-      usPerEvent: perEvent(n, () => serialize(sorted)),
+      usPerEvent: perEvent(n, () => serialize(columnsOf(codecatalyst.fields, sorted, { keepStrings }))),
     },
     {
-      step: 'encodeParquet (GZIP -6, statistics on eventTime and id)',
+      step: 'the worker takes it: v8.deserialize of the columns',
       thread: 'worker',
-      usPerEvent: perEvent(n, () => encodeParquet(codecatalyst.fields, sorted, { statisticsFor })),
+      usPerEvent: perEvent(n, () => deserialize(handedOver)),
+    },
+    {
+      step: 'encodeParquetColumns (ZSTD per page, statistics on eventTime and id)',
+      thread: 'worker',
+      usPerEvent: perEvent(n, () => encodeParquetColumns(codecatalyst.fields, columns, { statisticsFor })),
     },
     {
       step: `window counts + contentHash (× ${windows.length} windows; identities (time, id) + sha256)`,

@@ -1,9 +1,8 @@
 /**
  * A day's Parquet encoding and window content hashes, off the event loop: one `node:worker_threads`
  * worker per process encodes while the main thread keeps paging (and a second core is used).
- * Measured (bench/): encoding is ~27–37 µs/event (GZIP -6) and the window hashes 5–9 µs/event, all
- * synchronous; handing a day's records to the worker (structured clone) costs the main thread
- * ~3–4 µs/event.
+ * The day crosses as columns (lambdas/core/columns.ts), not as record objects: the structured clone
+ * of records cost ~7.6 µs/event of both threads' CPU, columns ~3.
  *
  * The worker runs this same module in each of the three ways the code runs:
  * - the single-file CJS Lambda bundle: the bundle spawns itself (`new Worker(__filename)`) with a
@@ -20,7 +19,8 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { type ArchiveCodec, encodeParquet } from '../../core/parquet';
+import { type Column, columnNamed, columnsOf, type RecordColumns } from '../../core/columns';
+import { type ArchiveCodec, encodeParquetColumns } from '../../core/parquet';
 import type { ArchiveRecord, FieldSpec } from '../../core/records';
 
 /** The `workerData` key that makes this module a worker when it is loaded. */
@@ -45,6 +45,11 @@ export interface EncodeDayJob {
   windows: readonly { start: number; end: number }[];
 }
 
+/** A job as it crosses to the worker: the records as columns. */
+interface ColumnJob extends Omit<EncodeDayJob, 'records'> {
+  columns: RecordColumns;
+}
+
 export interface EncodedDay {
   /** The Parquet file and its sha256 (hex), when `encode` was set. */
   body?: Uint8Array;
@@ -67,37 +72,57 @@ export function identityHash(
   idField: string,
   sortedRecords: readonly ArchiveRecord[],
 ): string {
-  const hash = createHash('sha256');
-  const lines: string[] = [];
-  for (const record of sortedRecords)
-    lines.push(`${(record[timeField] as Date).getTime()} ${String(record[idField])}\n`);
-  hash.update(lines.join(''));
-  return `sha256:${hash.digest('hex')}`;
+  const times = Float64Array.from(sortedRecords, (r) => (r[timeField] as Date).getTime());
+  return identityHashOfRows(
+    times,
+    sortedRecords.map((r) => r[idField] as string | null),
+    0,
+    sortedRecords.length,
+  );
 }
 
-/** First index whose time is >= t (records are in time order). */
-function lowerBound(records: readonly ArchiveRecord[], timeField: string, t: number): number {
+/** First index whose time is >= t (times ascending). */
+function lowerBound(times: Float64Array, t: number): number {
   let lo = 0;
-  let hi = records.length;
+  let hi = times.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((records[mid]![timeField] as Date).getTime() < t) lo = mid + 1;
+    if (times[mid]! < t) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
-/** Encodes a day synchronously, on whatever thread calls it. */
-export function encodeDaySync(job: EncodeDayJob, encodedIn: EncodedDay['encodedIn'] = 'main'): EncodedDay {
+/** {@link identityHash} of rows [from, to) of columns in archive order. */
+function identityHashOfRows(
+  times: Float64Array,
+  ids: readonly (string | null)[],
+  from: number,
+  to: number,
+): string {
+  const lines: string[] = [];
+  for (let i = from; i < to; i++) lines.push(`${times[i]} ${String(ids[i])}\n`);
+  return `sha256:${createHash('sha256').update(lines.join('')).digest('hex')}`;
+}
+
+function timeAndIdColumns(job: ColumnJob): { times: Float64Array; ids: readonly (string | null)[] } {
+  const times: Column | undefined = columnNamed(job.fields, job.columns, job.timeField);
+  const ids: Column | undefined = columnNamed(job.fields, job.columns, job.idField);
+  if (!(times instanceof Float64Array))
+    throw new Error(`time field ${job.timeField} is not a timestamp column`);
+  if (!Array.isArray(ids)) throw new Error(`id field ${job.idField} is not a string column`);
+  return { times, ids };
+}
+
+function encodeColumnsSync(job: ColumnJob, encodedIn: EncodedDay['encodedIn']): EncodedDay {
+  const { times, ids } = timeAndIdColumns(job);
   const windows = job.windows.map((w) => {
-    const inWindow = job.records.slice(
-      lowerBound(job.records, job.timeField, w.start),
-      lowerBound(job.records, job.timeField, w.end),
-    );
-    return { archived: inWindow.length, contentHash: identityHash(job.timeField, job.idField, inWindow) };
+    const from = lowerBound(times, w.start);
+    const to = lowerBound(times, w.end);
+    return { archived: to - from, contentHash: identityHashOfRows(times, ids, from, to) };
   });
   if (!job.encode) return { windows, encodedIn };
-  const body = encodeParquet(job.fields, job.records, {
+  const body = encodeParquetColumns(job.fields, job.columns, {
     metadata: job.metadata,
     statisticsFor: job.statisticsFor,
     ...(job.codec ? { codec: job.codec } : {}),
@@ -105,10 +130,21 @@ export function encodeDaySync(job: EncodeDayJob, encodedIn: EncodedDay['encodedI
   return { body, sha256: createHash('sha256').update(body).digest('hex'), windows, encodedIn };
 }
 
+/** The job with its records as columns, the form that crosses to the worker. */
+function columnJob(job: EncodeDayJob): ColumnJob {
+  const { records, ...rest } = job;
+  return { ...rest, columns: columnsOf(job.fields, records, { keepStrings: [job.idField] }) };
+}
+
+/** Encodes a day synchronously, on whatever thread calls it. */
+export function encodeDaySync(job: EncodeDayJob, encodedIn: EncodedDay['encodedIn'] = 'main'): EncodedDay {
+  return encodeColumnsSync(columnJob(job), encodedIn);
+}
+
 // ------------------------------------------------------------------------------------------------
 // Worker side
 
-type Request = { id: number; job: EncodeDayJob };
+type Request = { id: number; job: ColumnJob };
 type Reply =
   | { ready: true }
   | { id: number; result: EncodedDay }
@@ -119,7 +155,7 @@ if (!isMainThread && parentPort && (workerData as Record<string, unknown> | null
   port.on('message', ({ id, job }: Request) => {
     let reply: Reply;
     try {
-      reply = { id, result: encodeDaySync(job, 'worker') };
+      reply = { id, result: encodeColumnsSync(job, 'worker') };
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       reply = { id, error: { name: e.name, message: e.message, stack: e.stack } };
@@ -143,7 +179,7 @@ export class ParquetWorkerError extends Error {
 }
 
 interface Pending {
-  job: EncodeDayJob;
+  job: ColumnJob;
   resolve: (day: EncodedDay) => void;
   reject: (err: unknown) => void;
 }
@@ -178,23 +214,24 @@ export function parquetWorkerStats(): {
  * start). The job's records must not be changed until the promise settles.
  */
 export async function encodeDay(job: EncodeDayJob): Promise<EncodedDay> {
-  if (process.env.PARQUET_WORKER === 'off' || unavailable !== undefined) return encodeOnMain(job);
+  const columns = columnJob(job);
+  if (process.env.PARQUET_WORKER === 'off' || unavailable !== undefined) return encodeOnMain(columns);
   while (handedOver >= MAX_JOBS_IN_WORKER) await new Promise<void>((resolve) => waiting.push(resolve));
   handedOver++;
   try {
-    return await encodeInWorker(job);
+    return await encodeInWorker(columns);
   } finally {
     handedOver--;
     waiting.shift()?.();
   }
 }
 
-function encodeOnMain(job: EncodeDayJob): EncodedDay {
+function encodeOnMain(job: ColumnJob): EncodedDay {
   counters.main++;
-  return encodeDaySync(job, 'main');
+  return encodeColumnsSync(job, 'main');
 }
 
-function encodeInWorker(job: EncodeDayJob): Promise<EncodedDay> {
+function encodeInWorker(job: ColumnJob): Promise<EncodedDay> {
   let state: WorkerState;
   try {
     state = current ?? startWorker();

@@ -1,0 +1,181 @@
+/**
+ * Records in columns: the form a day takes on its way to the Parquet encoder, and across threads.
+ *
+ * Why: handing a day of records to the encoder's worker thread cloned every record object with its
+ * keys, its nested structs and a `Date` per timestamp, and the worker then rebuilt them all: ~7.6 µs
+ * per event of both threads' CPU, more than parsing the pages. Columns are one array per field: the V8
+ * serializer writes an array of strings, a `Float64Array` of epoch milliseconds and a byte mask per
+ * struct in ~3 µs per event both ways (bench/), the worker allocates no record objects and so
+ * collects less garbage, and the encoder needs columns anyway.
+ *
+ * Wide string columns (ids, payloads: most of an event's bytes) go further: when ASCII (as these
+ * nearly always are), they cross as their bytes, one buffer per column, which is a copy of bytes instead of a string object per value on both
+ * sides, and the encoder writes those bytes as they are instead of encoding each string again.
+ */
+import type { ArchiveRecord, FieldSpec } from './records';
+
+/** A string field as UTF-8 (ASCII): row i is `utf8[offsets[i], offsets[i + 1])`, or null where `present[i]` is 0. */
+export interface Utf8Column {
+  readonly utf8: Uint8Array;
+  readonly offsets: Int32Array;
+  readonly present: Uint8Array;
+}
+
+/** A struct field: whether each row has it, and its fields' columns. */
+export interface StructColumn {
+  readonly present: Uint8Array;
+  readonly children: readonly Column[];
+}
+
+/**
+ * One field's values: strings (and `json` text) or null, wide ones as {@link Utf8Column}; timestamps as
+ * epoch ms, NaN for null; structs as {@link StructColumn}.
+ */
+export type Column = readonly (string | null)[] | Float64Array | StructColumn | Utf8Column;
+
+/** String columns whose values average at least this many characters travel as UTF-8 bytes. */
+const WIDE_STRING_CHARS = 32;
+
+export interface ColumnsOptions {
+  /** Top-level fields whose strings (a struct's too) stay JS strings whatever their width (the worker hashes the ids). */
+  keepStrings?: readonly string[];
+}
+
+/** Records as columns, one per top-level field in declared order. */
+export interface RecordColumns {
+  readonly length: number;
+  readonly columns: readonly Column[];
+}
+
+/**
+ * The values as one UTF-8 buffer, or `undefined` when any is not ASCII. One native encode of the
+ * joined text: encoding value by value crosses into C++ per value and cost more than it saved. With
+ * ASCII only, character offsets are byte offsets; other text stays strings (correct, just slower).
+ */
+function asciiColumn(values: readonly (string | null)[]): Utf8Column | undefined {
+  const n = values.length;
+  const offsets = new Int32Array(n + 1);
+  const present = new Uint8Array(n);
+  let end = 0;
+  for (let i = 0; i < n; i++) {
+    const value = values[i];
+    if (value !== null && value !== undefined) {
+      present[i] = 1;
+      end += value.length;
+    }
+    offsets[i + 1] = end;
+  }
+  // join() writes null as ''.
+  const bytes = Buffer.from(values.join(''), 'utf8');
+  if (bytes.byteLength !== end) return undefined;
+  // The clone copies a view's whole buffer: a small Buffer is a slice of a shared pool.
+  const utf8 =
+    bytes.byteOffset === 0 && bytes.buffer.byteLength === end
+      ? new Uint8Array(bytes.buffer, 0, end)
+      : new Uint8Array(bytes);
+  return { utf8, offsets, present };
+}
+
+function columnOf(field: FieldSpec, rows: readonly (ArchiveRecord | null)[], keepStrings = false): Column {
+  const n = rows.length;
+  switch (field.type) {
+    case 'timestamp': {
+      const times = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const value = rows[i]?.[field.name] as Date | null | undefined;
+        times[i] = value ? value.getTime() : Number.NaN;
+      }
+      return times;
+    }
+    case 'struct': {
+      const present = new Uint8Array(n);
+      const inner = new Array<ArchiveRecord | null>(n);
+      for (let i = 0; i < n; i++) {
+        const value = rows[i]?.[field.name] as ArchiveRecord | null | undefined;
+        present[i] = value ? 1 : 0;
+        inner[i] = value ?? null;
+      }
+      return { present, children: field.fields.map((child) => columnOf(child, inner, keepStrings)) };
+    }
+    default: {
+      const values = new Array<string | null>(n);
+      let chars = 0;
+      for (let i = 0; i < n; i++) {
+        const value = (rows[i]?.[field.name] as string | null | undefined) ?? null;
+        values[i] = value;
+        if (value !== null) chars += value.length;
+      }
+      if (keepStrings || n === 0 || chars < WIDE_STRING_CHARS * n) return values;
+      return asciiColumn(values) ?? values;
+    }
+  }
+}
+
+/** Normalised records (as `normaliseRecord` makes them) as columns. */
+export function columnsOf(
+  fields: readonly FieldSpec[],
+  records: readonly ArchiveRecord[],
+  options: ColumnsOptions = {},
+): RecordColumns {
+  const keep = new Set(options.keepStrings ?? []);
+  return {
+    length: records.length,
+    columns: fields.map((field) => columnOf(field, records, keep.has(field.name))),
+  };
+}
+
+/** The column of a top-level field. */
+export function columnNamed(
+  fields: readonly FieldSpec[],
+  columns: RecordColumns,
+  name: string,
+): Column | undefined {
+  const i = fields.findIndex((f) => f.name === name);
+  return i < 0 ? undefined : columns.columns[i];
+}
+
+function isStruct(column: Column): column is StructColumn {
+  return 'children' in column;
+}
+
+function isUtf8(column: Column): column is Utf8Column {
+  return 'utf8' in column;
+}
+
+/**
+ * A column as the values hyparquet-writer takes for its field: strings as they are, timestamps as
+ * epoch-ms numbers (null for none), structs as one plain object per present row.
+ */
+export function writerValues(field: FieldSpec, column: Column, length: number): unknown[] {
+  if (column instanceof Float64Array) {
+    const out = new Array<number | null>(length);
+    for (let i = 0; i < length; i++) {
+      const t = column[i]!;
+      out[i] = Number.isNaN(t) ? null : t;
+    }
+    return out;
+  }
+  if (Array.isArray(column)) return column as (string | null)[];
+  if (isUtf8(column)) {
+    // Views of the column's bytes: hyparquet-writer writes UTF8 values given as bytes as they are.
+    const out = new Array<Uint8Array | null>(length);
+    const { utf8, offsets, present } = column;
+    for (let i = 0; i < length; i++) out[i] = present[i] ? utf8.subarray(offsets[i]!, offsets[i + 1]!) : null;
+    return out;
+  }
+  if (!isStruct(column)) throw new Error(`column ${field.name}: not a column`);
+  if (field.type !== 'struct')
+    throw new Error(`column ${field.name}: a struct column for a ${field.type} field`);
+  const children = field.fields.map((child, j) => writerValues(child, column.children[j]!, length));
+  const out = new Array<Record<string, unknown> | null>(length);
+  for (let i = 0; i < length; i++) {
+    if (column.present[i] === 0) {
+      out[i] = null;
+      continue;
+    }
+    const row: Record<string, unknown> = {};
+    for (let j = 0; j < field.fields.length; j++) row[field.fields[j]!.name] = children[j]![i];
+    out[i] = row;
+  }
+  return out;
+}

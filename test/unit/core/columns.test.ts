@@ -1,0 +1,104 @@
+import { deserialize, serialize } from 'node:v8';
+import { describe, expect, it } from 'vitest';
+import { type Column, columnsOf, type Utf8Column, writerValues } from '../../../lambdas/core/columns';
+import { decodeParquet, encodeParquet, encodeParquetColumns } from '../../../lambdas/core/parquet';
+import { canonicalJson, type FieldSpec, normaliseRecord } from '../../../lambdas/core/records';
+import { CODECATALYST_FIELDS } from '../../../lambdas/core/sources/codecatalyst/schema';
+import { RESILIENCEHUB_FIELDS } from '../../../lambdas/core/sources/resiliencehub/schema';
+import { record } from '../ingest/fake-source';
+
+const T0 = Date.UTC(2026, 10, 22);
+const wide = (i: number): string => `{"request":${i},"padding":"${'x'.repeat(40)}"}`;
+const records = [
+  record('a', T0, { requestPayload: { contentType: 'application/json', data: wide(1) } }),
+  record('b', T0 + 1, { userIdentity: null, projectInformation: { name: 'p', projectId: null } }),
+  record('c', T0 + 2, {
+    userIdentity: { userType: null, principalId: null, userName: null, awsAccountId: null },
+    responsePayload: { contentType: 'application/json', data: wide(2) },
+    errorCode: 'AccessDenied',
+  }),
+  record('d', T0 + 3, { requestPayload: null }),
+]
+  // Request ids as wide as the service's (UUIDs): a column that travels as bytes.
+  .map((r) => ({ ...r, requestId: `${String(r.id).repeat(8)}-4f7e-9c1d-a3b5-${String(r.id).repeat(12)}` }))
+  .map((r) => normaliseRecord(CODECATALYST_FIELDS, r));
+
+const bytes = (column: Column | undefined): Utf8Column => {
+  if (!column || !('utf8' in column)) throw new Error('not a UTF-8 column');
+  return column;
+};
+const fieldNamed = (name: string): FieldSpec => CODECATALYST_FIELDS.find((f) => f.name === name)!;
+const columnNamed = (columns: ReturnType<typeof columnsOf>, name: string): Column =>
+  columns.columns[CODECATALYST_FIELDS.findIndex((f) => f.name === name)]!;
+
+describe('columnsOf / writerValues', () => {
+  it('give back every value of every field, nulls of fields and of whole structs apart', () => {
+    const columns = columnsOf(CODECATALYST_FIELDS, records);
+    expect(columns.length).toBe(4);
+    for (const [i, field] of CODECATALYST_FIELDS.entries()) {
+      const values = writerValues(field, columns.columns[i]!, columns.length);
+      const decoded = values.map((v) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
+      const expected = records.map((r) => {
+        const value = r[field.name];
+        return value instanceof Date ? value.getTime() : value;
+      });
+      expect(JSON.parse(JSON.stringify(decoded)), field.name).toEqual(JSON.parse(JSON.stringify(expected)));
+    }
+  });
+
+  it('carries wide ASCII columns as bytes and narrow ones, the kept ones and non-ASCII text as strings', () => {
+    const columns = columnsOf(CODECATALYST_FIELDS, records, { keepStrings: ['id'] });
+    expect(Array.isArray(columnNamed(columns, 'id'))).toBe(true);
+    expect(Array.isArray(columnNamed(columns, 'eventName'))).toBe(true);
+    const requestId = bytes(columnNamed(columns, 'requestId'));
+    expect([...requestId.present]).toEqual([1, 1, 1, 1]);
+    expect(requestId.offsets[4]).toBe(requestId.utf8.byteLength);
+    // Only the exact bytes cross: no pool or spare capacity under the view.
+    expect(requestId.utf8.buffer.byteLength).toBe(requestId.utf8.byteLength);
+    const payload = columnNamed(columns, 'requestPayload');
+    if (!('children' in payload)) throw new Error('not a struct column');
+    expect([...payload.present]).toEqual([1, 1, 1, 0]);
+
+    const unicode = records.map((r, i) => ({ ...r, requestId: `${'é'.repeat(40)}-${i}` }));
+    const kept = columnNamed(columnsOf(CODECATALYST_FIELDS, unicode), 'requestId');
+    expect(kept).toEqual(unicode.map((r) => r.requestId));
+    expect(writerValues(fieldNamed('requestId'), kept, 4)).toEqual(unicode.map((r) => r.requestId));
+  });
+
+  it('survive the structured clone to a worker, and encode to the file the records encode to', async () => {
+    const columns = deserialize(serialize(columnsOf(CODECATALYST_FIELDS, records)));
+    const file = encodeParquetColumns(CODECATALYST_FIELDS, columns);
+    // The same bytes as every value given as a string.
+    const asStrings = columnsOf(CODECATALYST_FIELDS, records, {
+      keepStrings: CODECATALYST_FIELDS.map((f) => f.name),
+    });
+    expect(asStrings.columns.some((c) => 'utf8' in c)).toBe(false);
+    expect(Buffer.from(file).equals(Buffer.from(encodeParquetColumns(CODECATALYST_FIELDS, asStrings)))).toBe(
+      true,
+    );
+    const back = await decodeParquet(CODECATALYST_FIELDS, file);
+    expect(back.map((r) => canonicalJson(CODECATALYST_FIELDS, r))).toEqual(
+      records.map((r) => canonicalJson(CODECATALYST_FIELDS, r)),
+    );
+  });
+
+  it('round-trip a source with json fields, and no records at all', async () => {
+    const rh = [
+      normaliseRecord(RESILIENCEHUB_FIELDS, {
+        eventId: 'e-1',
+        timestamp: new Date(T0),
+        eventDetails: { title: 't', eventMetadata: `{"n":12345678901234567890,"text":"${'ü'.repeat(50)}"}` },
+      }),
+      normaliseRecord(RESILIENCEHUB_FIELDS, {
+        eventId: 'e-2',
+        timestamp: new Date(T0 + 1),
+        eventDetails: { eventMetadata: `{"ascii":"${'a'.repeat(60)}"}` },
+      }),
+    ];
+    const back = await decodeParquet(RESILIENCEHUB_FIELDS, encodeParquet(RESILIENCEHUB_FIELDS, rh));
+    expect(back.map((r) => canonicalJson(RESILIENCEHUB_FIELDS, r))).toEqual(
+      rh.map((r) => canonicalJson(RESILIENCEHUB_FIELDS, r)),
+    );
+    expect(await decodeParquet(CODECATALYST_FIELDS, encodeParquet(CODECATALYST_FIELDS, []))).toEqual([]);
+  });
+});
