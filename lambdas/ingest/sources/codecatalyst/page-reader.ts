@@ -22,25 +22,55 @@ export interface FastPage {
   nextToken: string | undefined;
 }
 
-const RFC3339_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?Z$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/** A UTC RFC 3339 time with at most millisecond precision, or `undefined` for any other form. */
+/** The decimal value of `length` digits of `text` from `at`, or -1 if any is not a digit. */
+function digits(text: string, at: number, length: number): number {
+  let value = 0;
+  for (let i = at; i < at + length; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+/**
+ * A UTC RFC 3339 time with at most millisecond precision (`YYYY-MM-DDTHH:MM:SS[.f{1,3}]Z`), or
+ * `undefined` for any other form. Read character by character: a regular expression with capture
+ * groups made seven strings per timestamp, a visible share of the page reader's CPU.
+ */
 export function readUtcTimestamp(text: string): Date | undefined {
-  const m = RFC3339_UTC.exec(text);
-  if (!m) return undefined;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  const hour = Number(m[4]);
-  const minute = Number(m[5]);
-  const second = Number(m[6]);
+  const length = text.length;
+  if (length < 20 || length > 24 || text.charCodeAt(length - 1) !== 90 /* Z */) return undefined;
+  if (
+    text.charCodeAt(4) !== 45 /* - */ ||
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(10) !== 84 /* T */ ||
+    text.charCodeAt(13) !== 58 /* : */ ||
+    text.charCodeAt(16) !== 58
+  )
+    return undefined;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  let millis = 0;
+  if (length > 20) {
+    // `.` then 1 to 3 digits before the Z.
+    if (text.charCodeAt(19) !== 46 /* . */ || length === 21) return undefined;
+    const fraction = digits(text, 20, length - 21);
+    if (fraction < 0) return undefined;
+    millis = fraction * (length === 22 ? 100 : length === 23 ? 10 : 1);
+  }
+  if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return undefined;
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   // Years below 1000 (Date.UTC maps 0–99 to 19xx) and leap seconds are left to the SDK.
   if (year < 1000 || month < 1 || month > 12 || day < 1) return undefined;
   if (day > DAYS_IN_MONTH[month - 1]! + (leap ? 1 : 0)) return undefined;
   if (hour > 23 || minute > 59 || second > 59) return undefined;
-  const millis = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
   return new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis));
 }
 
