@@ -8,8 +8,12 @@
  * struct in ~3 µs per event both ways (bench/), the worker allocates no record objects and so
  * collects less garbage, and the encoder needs columns anyway.
  *
- * Wide string columns (ids, payloads: most of an event's bytes) go further: when ASCII (as these
- * nearly always are), they cross as their bytes, one buffer per column, which is a copy of bytes instead of a string object per value on both
+ * String columns go further. Narrow ones with few distinct values (event names, user names, project
+ * ids) cross as a dictionary and an index per row: the clone writes each distinct string once, and the
+ * encoder's own dictionary then finds the same few string objects again instead of hashing a fresh
+ * copy per row (that hashing was the worker's largest cost after compression). Wide ones (ids,
+ * payloads: most of an event's bytes), when ASCII (as these nearly always are), cross as their bytes,
+ * one buffer per column, which is a copy of bytes instead of a string object per value on both
  * sides, and the encoder writes those bytes as they are instead of encoding each string again.
  */
 import type { ArchiveRecord, FieldSpec } from './records';
@@ -19,6 +23,12 @@ export interface Utf8Column {
   readonly utf8: Uint8Array;
   readonly offsets: Int32Array;
   readonly present: Uint8Array;
+}
+
+/** A string field of few distinct values: row i is `dictionary[indexes[i]]`, or null where it is -1. */
+export interface DictionaryColumn {
+  readonly dictionary: readonly string[];
+  readonly indexes: Int32Array;
 }
 
 /** A struct field: whether each row has it, and its fields' columns. */
@@ -31,10 +41,12 @@ export interface StructColumn {
  * One field's values: strings (and `json` text) or null, wide ones as {@link Utf8Column}; timestamps as
  * epoch ms, NaN for null; structs as {@link StructColumn}.
  */
-export type Column = readonly (string | null)[] | Float64Array | StructColumn | Utf8Column;
+export type Column = readonly (string | null)[] | Float64Array | StructColumn | Utf8Column | DictionaryColumn;
 
 /** String columns whose values average at least this many characters travel as UTF-8 bytes. */
 const WIDE_STRING_CHARS = 32;
+/** Narrow string columns with at most one distinct value in this many rows travel as a dictionary. */
+const DICTIONARY_ROWS_PER_VALUE = 4;
 
 export interface ColumnsOptions {
   /** Top-level fields whose strings (a struct's too) stay JS strings whatever their width (the worker hashes the ids). */
@@ -76,6 +88,31 @@ function asciiColumn(values: readonly (string | null)[]): Utf8Column | undefined
   return { utf8, offsets, present };
 }
 
+/** The values as a dictionary, or `undefined` when they have too many distinct values for one. */
+function dictionaryColumn(values: readonly (string | null)[]): DictionaryColumn | undefined {
+  const n = values.length;
+  const limit = Math.ceil(n / DICTIONARY_ROWS_PER_VALUE);
+  const dictionary: string[] = [];
+  const indexOf = new Map<string, number>();
+  const indexes = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const value = values[i];
+    if (value === null || value === undefined) {
+      indexes[i] = -1;
+      continue;
+    }
+    let index = indexOf.get(value);
+    if (index === undefined) {
+      if (dictionary.length >= limit) return undefined;
+      index = dictionary.length;
+      dictionary.push(value);
+      indexOf.set(value, index);
+    }
+    indexes[i] = index;
+  }
+  return { dictionary, indexes };
+}
+
 function columnOf(field: FieldSpec, rows: readonly (ArchiveRecord | null)[], keepStrings = false): Column {
   const n = rows.length;
   switch (field.type) {
@@ -105,7 +142,8 @@ function columnOf(field: FieldSpec, rows: readonly (ArchiveRecord | null)[], kee
         values[i] = value;
         if (value !== null) chars += value.length;
       }
-      if (keepStrings || n === 0 || chars < WIDE_STRING_CHARS * n) return values;
+      if (keepStrings || n === 0) return values;
+      if (chars < WIDE_STRING_CHARS * n) return dictionaryColumn(values) ?? values;
       return asciiColumn(values) ?? values;
     }
   }
@@ -142,6 +180,10 @@ function isUtf8(column: Column): column is Utf8Column {
   return 'utf8' in column;
 }
 
+function isDictionary(column: Column): column is DictionaryColumn {
+  return 'dictionary' in column;
+}
+
 /**
  * A column as the values hyparquet-writer takes for its field: strings as they are, timestamps as
  * epoch-ms numbers (null for none), structs as one plain object per present row.
@@ -161,6 +203,15 @@ export function writerValues(field: FieldSpec, column: Column, length: number): 
     const out = new Array<Uint8Array | null>(length);
     const { utf8, offsets, present } = column;
     for (let i = 0; i < length; i++) out[i] = present[i] ? utf8.subarray(offsets[i]!, offsets[i + 1]!) : null;
+    return out;
+  }
+  if (isDictionary(column)) {
+    const out = new Array<string | null>(length);
+    const { dictionary, indexes } = column;
+    for (let i = 0; i < length; i++) {
+      const index = indexes[i]!;
+      out[i] = index < 0 ? null : dictionary[index]!;
+    }
     return out;
   }
   if (!isStruct(column)) throw new Error(`column ${field.name}: not a column`);

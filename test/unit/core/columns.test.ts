@@ -46,10 +46,24 @@ describe('columnsOf / writerValues', () => {
     }
   });
 
-  it('carries wide ASCII columns as bytes and narrow ones, the kept ones and non-ASCII text as strings', () => {
+  it('carries wide ASCII columns as bytes, narrow repetitive ones as a dictionary, the rest as strings', () => {
     const columns = columnsOf(CODECATALYST_FIELDS, records, { keepStrings: ['id'] });
     expect(Array.isArray(columnNamed(columns, 'id'))).toBe(true);
-    expect(Array.isArray(columnNamed(columns, 'eventName'))).toBe(true);
+    // One value in four rows: a dictionary, null as -1.
+    expect(columnNamed(columns, 'eventName')).toEqual({
+      dictionary: ['createProject'],
+      indexes: Int32Array.from([0, 0, 0, 0]),
+    });
+    expect(columnNamed(columns, 'errorCode')).toEqual({
+      dictionary: ['AccessDenied'],
+      indexes: Int32Array.from([-1, -1, 0, -1]),
+    });
+    // Narrow but as many distinct values as rows: plain strings.
+    const distinct = columnsOf(
+      CODECATALYST_FIELDS,
+      records.map((r, i) => ({ ...r, eventName: `event-${i}` })),
+    );
+    expect(columnNamed(distinct, 'eventName')).toEqual(['event-0', 'event-1', 'event-2', 'event-3']);
     const requestId = bytes(columnNamed(columns, 'requestId'));
     expect([...requestId.present]).toEqual([1, 1, 1, 1]);
     expect(requestId.offsets[4]).toBe(requestId.utf8.byteLength);
