@@ -4,11 +4,13 @@
  * bench/results/latest.json. Always exits 0: this is a report, not a test.
  *
  * `npm run bench -- storage bundles` runs only the named sections (ingest, storage, bundles, query, s3,
- * synth, ocsf); the archive sizes of the storage section need the ingest section.
+ * synth, ocsf, cli); the archive sizes of the storage section need the ingest section. `cli` times
+ * the CLI's start (bench/cli.ts): `npx eventlog-archive` from the bundle against the sources.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { bundlesSection } from './bundles';
+import { cliSection } from './cli';
 import { type IngestFigures, ingestSection } from './ingest';
 import { ocsfSection } from './ocsf';
 import { querySection } from './query';
@@ -18,7 +20,7 @@ import { storageSection } from './storage';
 import { synthSection } from './synth';
 import { type Check, fmt, heading, printTable, removeTempDirs } from './util';
 
-const SECTIONS = ['ingest', 'storage', 'bundles', 'query', 's3', 'synth', 'ocsf'] as const;
+const SECTIONS = ['ingest', 'storage', 'bundles', 'query', 's3', 'synth', 'ocsf', 'cli'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function selectedSections(): Set<Section> {
@@ -133,6 +135,12 @@ async function main(): Promise<void> {
   await attempt('ocsf', () => {
     const r = ocsfSection();
     results.ocsf = r.figures;
+    checks.push(...r.checks);
+  });
+
+  await attempt('cli', async () => {
+    const r = await cliSection();
+    results.cli = r.figures;
     checks.push(...r.checks);
   });
 
