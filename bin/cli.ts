@@ -1,16 +1,16 @@
 /**
- * `eventlog-archive <command>`: the archive on one machine. Each command lives in bin/commands/;
- * bad arguments print one line naming the argument and the rule, and exit with code 2.
+ * `eventlog-archive <command>`: the archive on one machine. Each command lives in bin/commands/ and
+ * is imported only when it runs: `--help`, `--version` and a mistyped command load no command's code
+ * (in the bundle, each command is its own chunk; DuckDB, the S3 client and KMS load only with the
+ * commands that use them). Bad arguments print one line naming the argument and the rule, exit 2;
+ * a failed run exits 1.
  */
-import { type Clock, clockFromEnv, isApiError } from '@eventlog-archive/shared';
-import { UsageError } from './commands/args';
-import { coverageCommand } from './commands/coverage';
-import { ingestCommand } from './commands/ingest';
-import { startCommand } from './commands/start';
+import { readFileSync } from 'node:fs';
+import type { Command } from './commands/run-command';
 import { writeLine } from './commands/terminal';
-import { verifyCommand } from './commands/verify';
 
 const USAGE = `usage: eventlog-archive <command> [options]
+       eventlog-archive --help | --version
 
 commands:
   ingest    --source codecatalyst --space NAME [--from T] [--to T] --archive URI
@@ -25,8 +25,12 @@ commands:
             ListSystemEvents-compatible API: GET /v2/list-system-events?systemArn=… (no auth locally;
             --auth token: the ListEventLogs route needs a bearer token from \`token create\`, as in AWS)
   query     --space NAME --from T [--to T (now)] [--event-name X] [--user-name U] [--project-name P]
-            [--operation-type T] [--event-source S] [--error-code C] [--request-id R] [--limit N] [--format table|json|csv]
-            --archive URI [CACHE]
+            [--operation-type T] [--event-source S] [--error-code C] [--request-id R]
+            [--limit N] [--format table|json|csv | --json] --archive URI [CACHE]
+  query     --system-arn ARN --from T [--to T (now)] [--event-type T]...
+            [--limit N] [--format table|json|csv | --json] --archive URI [CACHE]
+            archived events at a terminal, in archive order; json is an array of events exactly as
+            ListEventLogs (items) or ListSystemEvents (events) returns them
   start     [--space NAME] [--archive URI (./data)] [--port N (3000)]
             ingest (a real space with CODECATALYST_TOKEN, else a labelled demo), then serve the archive
   export    --format ocsf --archive URI --out URI [--source S] [--space NAME | --system-arn ARN]
@@ -54,55 +58,55 @@ credential chain: profiles, SSO, instance roles), AWS_ENDPOINT_URL_RESILIENCEHUB
 RESILIENCEHUB_SIGNING_NAME (SigV4 signing name, default resiliencehub).
 Digests: DIGEST_SIGNING_KEY_ARN (a KMS ECC_NIST_P256 key; AWS_ENDPOINT_URL_KMS) or DIGEST_SIGNING_KEY_FILE
 (a PEM EC P-256 key; default for folder archives: <archive>/_keys/digest-signing-key.pem).
-Clock: EVENTLOG_ARCHIVE_NOW (RFC 3339) starts the commands' clock at that instant, for a reproducible run.`;
+Clock: EVENTLOG_ARCHIVE_NOW (RFC 3339) starts the commands' clock at that instant, for a reproducible run.
+Exit codes: 0 done, 1 failed (verify: a problem found), 2 bad arguments (one line on stderr naming the argument
+and the rule). --json prints one JSON document on stdout. EVENTLOG_ARCHIVE_FROM_SOURCES=1 runs the TypeScript
+sources instead of the bundle that npm ci builds (dist/cli/).`;
 
 // Every command reads the time from the one clock it is given (EVENTLOG_ARCHIVE_NOW pins it).
-const COMMANDS: Record<string, (args: string[], clock: Clock) => Promise<number>> = {
-  ingest: ingestCommand,
-  coverage: coverageCommand,
-  // Loaded on use: they load DuckDB's native module, which the other commands do not need.
-  serve: async (args, clock) => (await import('./commands/serve')).serveCommand(args, clock),
-  query: async (args, clock) => (await import('./commands/query')).queryCommand(args, clock),
-  token: async (args, clock) => (await import('./commands/token')).tokenCommand(args, clock),
-  export: async (args, clock) => (await import('./commands/export')).exportCommand(args, clock),
-  start: startCommand,
-  verify: verifyCommand,
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  ingest: async () => (await import('./commands/ingest')).ingestCommand,
+  coverage: async () => (await import('./commands/coverage')).coverageCommand,
+  serve: async () => (await import('./commands/serve-command')).serveCommand,
+  query: async () => (await import('./commands/query')).queryCommand,
+  start: async () => (await import('./commands/start')).startCommand,
+  export: async () => (await import('./commands/export')).exportCommand,
+  token: async () => (await import('./commands/token')).tokenCommand,
+  verify: async () => (await import('./commands/verify')).verifyCommand,
 };
+
+/** The package's version (package.json, read when asked: the bundle carries no copy to go stale). */
+export function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+  if (command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(`${USAGE}\n`);
-    return command === undefined ? 2 : 0;
+    return 0;
   }
-  const run = COMMANDS[command];
-  if (!run) {
-    process.stderr.write(`eventlog-archive: unknown command "${command}"\n${USAGE}\n`);
+  if (command === '--version') {
+    process.stdout.write(`${cliVersion()}\n`);
+    return 0;
+  }
+  const load = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (command === undefined || !load) {
+    const what = command === undefined ? 'a command is required' : `unknown command "${command}"`;
+    writeLine(
+      process.stderr,
+      `eventlog-archive: ${what} (one of ${Object.keys(COMMANDS).join(', ')}; eventlog-archive --help shows their options)`,
+    );
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  let clock: Clock;
-  try {
-    clock = clockFromEnv(env);
-  } catch (err) {
-    writeLine(process.stderr, `eventlog-archive: ${isApiError(err) ? err.message : String(err)}`);
-    return 2;
-  }
-  try {
-    return await run(rest, clock);
-  } catch (err) {
-    // Messages may quote archive text (keys, instance names) or arguments: printable, one line.
-    if (err instanceof UsageError) {
-      writeLine(process.stderr, `eventlog-archive ${command}: ${err.message}`);
-      return 2;
-    }
-    writeLine(
-      process.stderr,
-      `eventlog-archive ${command}: ${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`,
-    );
-    return 1;
-  }
+  // The clock, the error handling and the command itself load only once a command runs.
+  const { runCommand } = await import('./commands/run-command');
+  return runCommand(command, load, rest, env);
 }

@@ -5,11 +5,9 @@ import { DEFAULT_WINDOWS } from '../../lambdas/core/ledger';
 import { SOURCE_DEFINITIONS } from '../../lambdas/core/sources';
 import type { SourceDefinition } from '../../lambdas/core/sources/types';
 import { parseArchiveUri } from '../../lambdas/core/store';
+import { UsageError } from './usage-error';
 
-/** A bad command line: printed as one line, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError } from './usage-error';
 
 /** Parsed options: a string, a flag, or the strings of an option given with `multiple`. */
 export type Values = Record<string, string | boolean | string[] | undefined>;
@@ -26,10 +24,29 @@ export function parse(
       allowPositionals: false,
     }).values as Values;
   } catch (err) {
-    const message = (err as Error).message
-      .replace(/\. To specify.*$/s, '')
-      .replace(/^Unknown option/, 'unknown option');
-    throw new UsageError(message);
+    throw new UsageError(parseArgsRule(err as Error & { code?: string }));
+  }
+}
+
+/**
+ * node:util's parseArgs errors in the CLI's form, `<argument>: <rule>` (its own messages put the
+ * argument in the middle and sometimes run over three lines).
+ */
+function parseArgsRule(err: Error & { code?: string }): string {
+  const quoted = /'([^']*)'/.exec(err.message)?.[1] ?? '';
+  const option = quoted.split(' ')[0] ?? quoted;
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `${option}: unknown option (eventlog-archive --help lists the options)`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `${JSON.stringify(quoted)}: unexpected argument (every value follows its --option)`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (err.message.includes('does not take an argument')) return `${option}: takes no value`;
+      if (err.message.includes('ambiguous'))
+        return `${option}: needs a value (one that starts with a dash is written ${option}=-…)`;
+      return `${option}: needs a value`;
+    default:
+      return err.message.split('\n')[0] ?? err.message;
   }
 }
 

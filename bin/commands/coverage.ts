@@ -29,6 +29,11 @@ export async function coverageCommand(args: string[], clock: Clock): Promise<num
   cacheSettings(values);
   const sources = values.source === undefined ? Object.values(SOURCE_DEFINITIONS) : [sourceOption(values)];
   const { sliceMs, lookbackMs } = tuning(values);
+  // Checked here, not only per instance below: an archive with nothing in it still refuses a bad time.
+  const from = timeOption(values, 'from');
+  const to = timeOption(values, 'to');
+  if (from !== undefined && to !== undefined && from >= to)
+    throw new UsageError('--to: must be later than --from');
   const store = await openArchive(archive);
   const now = clock();
   const reports = [];
@@ -40,12 +45,7 @@ export async function coverageCommand(args: string[], clock: Clock): Promise<num
     for (const partitionValue of partitionValues) {
       const ledger = await readInstanceLedger(store, source, partitionValue, only);
       // By default the report spans what the archive has: from its first recorded window.
-      const range = coverageRange(ledger, {
-        from: timeOption(values, 'from'),
-        to: timeOption(values, 'to'),
-        now,
-        sliceMs,
-      });
+      const range = coverageRange(ledger, { from, to, now, sliceMs });
       if (range.from >= range.to) throw new UsageError('--to: must be later than --from');
       reports.push(instanceCoverage(ledger, range, { sliceMs, lookbackMs }));
     }

@@ -35,12 +35,12 @@ import { CONSOLE_CSP, consoleAssets, pageAt, wantsConsolePage } from './console-
 import { type CacheSettings, openQueryArchive } from './query-archive';
 import { type Audience, audienceOf, refusal, SAFETY_HEADERS } from './serve-admission';
 import { type TokenGate, tokenGate } from './serve-authorizer';
+import { DEFAULT_HOST, DEFAULT_PORT } from './serve-command';
 import { queryParams, requestDeadline, send, sendError } from './serve-http';
 
+export { DEFAULT_HOST, DEFAULT_PORT } from './serve-command';
 export { queryParams } from './serve-http';
 
-export const DEFAULT_PORT = 3000;
-export const DEFAULT_HOST = '127.0.0.1';
 // Past the body limit the rest is drained unread; a body this large is cut off by closing the connection.
 const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
 /**

@@ -7,16 +7,10 @@
  * only requests addressed to it by that name (Host and Origin checks against DNS rebinding and
  * cross-site requests from a browser), under limits on time, queue and concurrency.
  */
-import { type Clock, DAY_MS } from '@eventlog-archive/shared';
-import {
-  DEFAULT_AUTHORIZER_CACHE_SECONDS,
-  MAX_AUTHORIZER_CACHE_SECONDS,
-} from '../../lambdas/authorizer/policy';
+import { DAY_MS } from '@eventlog-archive/shared';
 import { codecatalystDefinition } from '../../lambdas/core/sources';
 import { archivedInstances } from '../../lambdas/query/catalog';
-import { archiveOption, intOption, parse, UsageError } from './args';
-import { CACHE_OPTIONS, cacheSettings } from './query-archive';
-import { DEFAULT_HOST, DEFAULT_PORT, type ServeAuth, type ServeOptions, startServer } from './serve-server';
+import { DEFAULT_HOST, type ServeAuth, type ServeOptions, startServer } from './serve-server';
 import { printable } from './terminal';
 
 // The server lives in serve-server.ts; its API is re-exported here for the commands, tests and bench.
@@ -118,45 +112,4 @@ export async function serveUntilSignal(options: ServeOptions & { space?: string 
     await server.close();
   }
   return 0;
-}
-
-export async function serveCommand(args: string[], clock: Clock): Promise<number> {
-  const values = parse(args, {
-    archive: { type: 'string' },
-    port: { type: 'string' },
-    host: { type: 'string' },
-    'token-ttl-seconds': { type: 'string' },
-    auth: { type: 'string' },
-    'authorizer-cache-seconds': { type: 'string' },
-    ...CACHE_OPTIONS,
-  });
-  const auth = values.auth ?? 'none';
-  if (auth !== 'none' && auth !== 'token') throw new UsageError('--auth: must be none or token');
-  if (auth === 'none' && values['authorizer-cache-seconds'] !== undefined)
-    throw new UsageError('--authorizer-cache-seconds: applies only with --auth token');
-  const archive = archiveOption(values);
-  const cache = cacheSettings(values);
-  const host = values.host === undefined ? DEFAULT_HOST : String(values.host);
-  if (host === '') throw new UsageError('--host: must not be empty');
-  return serveUntilSignal({
-    archive,
-    host,
-    port: intOption(values, 'port', DEFAULT_PORT, 0, 65535),
-    tokenTtlSeconds: intOption(values, 'token-ttl-seconds', 24 * 3600, 60, 30 * 24 * 3600),
-    auth:
-      auth === 'token'
-        ? {
-            mode: 'token',
-            cacheSeconds: intOption(
-              values,
-              'authorizer-cache-seconds',
-              DEFAULT_AUTHORIZER_CACHE_SECONDS,
-              0,
-              MAX_AUTHORIZER_CACHE_SECONDS,
-            ),
-          }
-        : { mode: 'none' },
-    cache,
-    clock,
-  });
 }

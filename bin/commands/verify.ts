@@ -5,19 +5,15 @@
  * clean, 1 when anything was added, removed, changed, or a digest is missing, reordered or unsigned.
  */
 import { type Clock, MINUTE_MS } from '@eventlog-archive/shared';
-import {
-  DEFAULT_SEAL_GRACE_MS,
-  type DigestKeys,
-  dayRange,
-  digestKeys,
-  type InstanceVerification,
-  type VerificationSettings,
-  verificationTargets,
-  verifyInstance,
+import type {
+  DigestKeys,
+  InstanceVerification,
+  VerificationSettings,
 } from '../../lambdas/core/archive-verification';
 import { SOURCE_DEFINITIONS } from '../../lambdas/core/sources';
 import type { SourceDefinition } from '../../lambdas/core/sources/types';
 import { openArchive } from '../../lambdas/core/store';
+import { DEFAULT_SEAL_GRACE_MS, dayRange } from '../../lambdas/core/verification-range';
 import {
   archiveOption,
   instanceOption,
@@ -35,6 +31,8 @@ import { writeLine } from './terminal';
 export async function verifyCommand(args: string[], clock: Clock): Promise<number> {
   const options = verifyArguments(args);
   const { values, archive } = options;
+  // The checks (and the signers they verify with, KMS among them) load once the command line is good.
+  const { verificationTargets, verifyInstance } = await import('../../lambdas/core/archive-verification');
   const keys = await publicKeys(archive, options.publicKeyFile, options.signingKeyArn);
   const store = await openArchive(archive);
   const check: VerificationSettings = { ...options, store, publicKeyFor: keys.publicKeyFor, now: clock() };
@@ -130,6 +128,7 @@ async function publicKeys(
   publicKeyFile: string | undefined,
   signingKeyArn: string | undefined,
 ): Promise<DigestKeys> {
+  const { digestKeys } = await import('../../lambdas/core/archive-verification');
   let keys: DigestKeys;
   try {
     keys = await digestKeys(archive, { publicKeyFile, signingKeyArn });

@@ -7,7 +7,6 @@
  */
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
-import { MINUTE_MS, utcDay } from '@eventlog-archive/shared';
 import { DIGEST_ROOT, type DigestDocument, digestPrefix, readStoredDigests, sha256Hex } from './digest';
 import { KmsDigestSigner, LOCAL_DIGEST_KEY, readPublicKeyFile } from './digest-signer';
 import {
@@ -22,9 +21,11 @@ import { LEDGER_ROOT, type TableLocation } from './layout';
 import { listLedgerDays, readLedgerDays } from './ledger';
 import type { SourceDefinition } from './sources/types';
 import { type ArchiveStore, parseArchiveUri } from './store';
+import type { DayRange } from './verification-range';
 
-/** How long after a day is due (its end plus the lookback) a run has to seal it (`--seal-grace-minutes`). */
-export const DEFAULT_SEAL_GRACE_MS = 60 * MINUTE_MS;
+// The range and grace of a check, apart so that `verify` checks its command line before loading the
+// signers (digest-signer.ts, with KMS).
+export { type DayRange, DEFAULT_SEAL_GRACE_MS, dayRange } from './verification-range';
 
 /** What `verify --json` reports of one instance. */
 export interface InstanceVerification {
@@ -62,11 +63,6 @@ export interface VerificationSettings {
   graceMs: number;
 }
 
-export interface DayRange {
-  fromDay?: string;
-  toDay?: string;
-}
-
 /** One instance to check: its folder, and its name when the caller named it. */
 export interface VerificationTarget {
   source: SourceDefinition;
@@ -80,15 +76,6 @@ export interface InstanceCheckOptions {
   signal?: AbortSignal;
   /** Called after each data object compared with a digest. */
   onChecked?: (progress: { instance: string; dataObjectsChecked: number }) => void;
-}
-
-/** The days of `[from, to)` (epoch ms, either open), as the data range of a check. */
-export function dayRange(from: number | undefined, to: number | undefined): DayRange {
-  return {
-    ...(from !== undefined ? { fromDay: utcDay(from) } : {}),
-    // `to` is exclusive, as everywhere in the CLI.
-    ...(to !== undefined ? { toDay: utcDay(to - 1) } : {}),
-  };
 }
 
 /**

@@ -5,12 +5,11 @@
  * ResourceNotFoundException, as CodeCatalyst answers for a space that does not exist.
  *
  * Locally the ledger is read through the archive store; in Lambda through one signed S3
- * `ListObjectsV2` request (`max-keys=1`), so the query bundle carries no S3 client.
+ * `ListObjectsV2` request (`max-keys=1`, s3-catalog.ts), so the query bundle carries no S3 client.
+ * This file signs nothing: the CLI's commands over a folder load no AWS request code through it.
  */
-import { ArchiveError, withRetry } from '@eventlog-archive/shared';
-import { signedRequest } from '../core/aws-request';
+import { ArchiveError } from '@eventlog-archive/shared';
 import { ledgerPrefix, tableLedgerPrefix } from '../core/layout';
-import { S3RequestError, s3BucketUrl } from '../core/s3-signed';
 import type { SourceDefinition } from '../core/sources/types';
 
 export interface ArchiveCatalog {
@@ -31,7 +30,7 @@ export function instanceLedgerPrefix(source: SourceDefinition, instance: string)
  * Caches positive answers: the archive never forgets an instance (a rewrite is a union), so once
  * seen it stays. Negative answers are asked again each time: a first ingest run makes a space appear.
  */
-function cached(lookup: (prefix: string) => Promise<boolean>): ArchiveCatalog {
+export function cached(lookup: (prefix: string) => Promise<boolean>): ArchiveCatalog {
   const known = new Set<string>();
   return {
     async hasInstance(source, instance) {
@@ -74,40 +73,4 @@ export function storeCatalog(store: {
     for await (const _object of store.list(prefix)) return true;
     return false;
   });
-}
-
-export interface S3CatalogOptions {
-  bucket: string;
-  /** Key prefix of the archive, `''` or ending in `/`. */
-  prefix: string;
-  /** Environment for the region and `AWS_ENDPOINT_URL_S3` (default process.env). */
-  env?: NodeJS.ProcessEnv;
-}
-
-/** A catalog over an S3 archive: one signed `ListObjectsV2` with `max-keys=1` per unknown instance. */
-export function s3Catalog(options: S3CatalogOptions): ArchiveCatalog {
-  const { url, region } = s3BucketUrl(options.bucket, options.env ?? process.env);
-  return cached((prefix) =>
-    withRetry(
-      async () => {
-        const response = await signedRequest({
-          service: 's3',
-          region,
-          endpoint: url.origin,
-          // S3 signs the path as sent (no second escaping).
-          uriEscapePath: false,
-          method: 'GET',
-          path: url.pathname,
-          query: { 'list-type': '2', 'max-keys': '1', prefix: options.prefix + prefix },
-          timeoutMs: 10_000,
-        });
-        const { text } = response;
-        if (!response.ok)
-          throw new S3RequestError('ListObjectsV2', response.status, /<Code>([^<]+)<\/Code>/.exec(text)?.[1]);
-        const count = /<KeyCount>(\d+)<\/KeyCount>/.exec(text)?.[1];
-        return count !== undefined ? Number(count) > 0 : text.includes('<Contents>');
-      },
-      { maxAttempts: 4, baseMs: 50, capMs: 1_000 },
-    ),
-  );
 }

@@ -15,9 +15,9 @@ import { ArchiveError, clockFromEnv, createLogger } from '@eventlog-archive/shar
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type ApiDeps, type ApiRequest, handleApiRequest } from './api';
 import { createAthenaEngine } from './athena-engine';
-import { s3Catalog } from './catalog';
 import type { QueryEngine } from './engine';
 import { DEFAULT_TOKEN_TTL_SECONDS, loadSecretTokenKeys, NextTokenCodec } from './next-token';
+import { s3Catalog } from './s3-catalog';
 
 const logger = createLogger({ serviceName: 'eventlog-archive-query' });
 

@@ -206,7 +206,7 @@ export async function listEventLogs(
   };
   const budget = pageBytesOf(deps);
   const { records, stats } = await deps.engine.listEvents(query);
-  const wire = records.slice(0, input.maxResults).map((record) => toWire(source.fields, record));
+  const wire = records.slice(0, input.maxResults).map((record) => eventLogItem(source, record));
   // Bounded by bytes as well as by count: the body is JSON.stringify({items, nextToken}).
   const fit = itemsWithinBudget(
     wire.map((item) => JSON.stringify(item)),
@@ -219,6 +219,11 @@ export async function listEventLogs(
     return { items, nextToken: (await deps.tokens()).sign(binding, cursorOf(source, last)), stats };
   }
   return { items, stats };
+}
+
+/** An archived event as ListEventLogs returns it: one of `items` (the CLI's `query --format json` prints these). */
+export function eventLogItem(source: SourceDefinition, record: ArchiveRecord): Record<string, unknown> {
+  return toWire(source.fields, record);
 }
 
 export function cursorOf(source: SourceDefinition, record: ArchiveRecord): { time: number; id: string } {

@@ -39,7 +39,7 @@ import {
   type SystemEventType,
   validationError,
 } from '@eventlog-archive/shared';
-import { epochSecondsJson, toWireJson } from '../core/records';
+import { type ArchiveRecord, epochSecondsJson, toWireJson } from '../core/records';
 import { resiliencehubDefinition } from '../core/sources/resiliencehub/definition';
 import type { SourceDefinition } from '../core/sources/types';
 import type { EventQuery, QueryStats } from './engine';
@@ -188,9 +188,7 @@ export async function listSystemEvents(
   };
   const budget = pageBytesOf(deps);
   const { records, stats } = await deps.engine.listEvents(query);
-  const all = records
-    .slice(0, input.maxResults)
-    .map((record) => toWireJson(source.fields, record, epochSecondsJson));
+  const all = records.slice(0, input.maxResults).map((record) => systemEventJson(source, record));
   // Bounded by bytes as well as by count, as ListEventLogs pages are.
   const fit = itemsWithinBudget(
     all,
@@ -209,6 +207,14 @@ export async function listSystemEvents(
   }
   const body = `{"events":[${events.join(',')}]${nextToken === undefined ? '' : `,"nextToken":${JSON.stringify(nextToken)}`}}`;
   return { body, count: page.length, ...(nextToken === undefined ? {} : { nextToken }), stats };
+}
+
+/**
+ * An archived event as ListSystemEvents returns it, as JSON text: one of `events` (the CLI's `query
+ * --format json` prints these), `timestamp` in epoch seconds, `eventMetadata` spliced in verbatim.
+ */
+export function systemEventJson(source: SourceDefinition, record: ArchiveRecord): string {
+  return toWireJson(source.fields, record, epochSecondsJson);
 }
 
 /** The engine filters of a request: its event types, if any. */

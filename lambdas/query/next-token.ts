@@ -12,7 +12,6 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ArchiveError, registerSecret, validationError } from '@eventlog-archive/shared';
-import { getSecretString } from '../core/secrets';
 
 /** How long a token stays valid by default: 24 hours. */
 export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 60 * 60;
@@ -207,6 +206,9 @@ export async function loadSecretTokenKeys(
 ): Promise<Uint8Array[]> {
   let secret: string;
   try {
+    // Loaded on use: only the Lambda reads a secret, and what signs the request (the credential
+    // chain) is heavy for the CLI, which pages with local keys (loadLocalTokenKeys).
+    const { getSecretString } = await import('../core/secrets');
     secret = await getSecretString(secretArn, env);
   } catch (err) {
     // Wrapped: a Secrets Manager error name (e.g. ResourceNotFoundException) must not reach a caller as is.

@@ -33,7 +33,7 @@ export function runProcess(
   });
 }
 
-/** The CLI entry as users run it (`node bin/eventlog-archive.js`), from the sources. */
+/** The CLI entry as users run it (`node bin/eventlog-archive.js`): the bundle in dist/cli/ when current, else the sources. */
 export const CLI_ENTRY = path.resolve(
   fileURLToPath(new URL('../../bin/eventlog-archive.js', import.meta.url)),
 );

@@ -1,4 +1,4 @@
-/** `eventlog-archive ingest --source resiliencehub` as a user runs it: a child process, from the sources. */
+/** `eventlog-archive ingest --source resiliencehub` as a user runs it: a child process (the bundle when current, else the sources). */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

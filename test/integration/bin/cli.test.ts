@@ -1,4 +1,4 @@
-/** The CLI as a user runs it: `node bin/eventlog-archive.js …` in a child process, from the sources. */
+/** The CLI as a user runs it: `node bin/eventlog-archive.js …` in a child process (the bundle when current, else the sources). */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -92,7 +92,7 @@ describe('eventlog-archive CLI', () => {
       ['ingest', '--source', 'codecatalyst', '--space', 'abc', '--archive', 'ftp://x/y'],
       /--archive: unsupported scheme/,
     ],
-    [['ingest', '--bogus'], /unknown option '--bogus'/],
+    [['ingest', '--bogus'], /^eventlog-archive ingest: --bogus: unknown option/],
     [['frobnicate'], /unknown command "frobnicate"/],
   ])('exits 2 with one line naming the argument for %j', async (args, message) => {
     const { code, stderr } = await cli(args);

@@ -24,7 +24,7 @@ import {
 } from '../../../lambdas/ingest/ingest-instance';
 import { codecatalyst } from '../../../lambdas/ingest/sources/codecatalyst';
 import type { SourceClient } from '../../../lambdas/ingest/sources/types';
-import { s3Catalog } from '../../../lambdas/query/catalog';
+import { s3Catalog } from '../../../lambdas/query/s3-catalog';
 import { DAY_MS, HOUR_MS } from '../../../lambdas/shared/src/time';
 import { type CodeCatalystServer, startCodeCatalystServer } from '../../support/codecatalyst-server';
 import { type S3FaultKind, type S3TestServer, startS3Server } from '../../support/s3-server';

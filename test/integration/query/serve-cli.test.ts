@@ -1,6 +1,6 @@
 /**
  * `serve`, `query` and `npm start` as a user runs them: `node bin/eventlog-archive.js …` in a child
- * process, from the sources.
+ * process (the bundle when current, else the sources).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
