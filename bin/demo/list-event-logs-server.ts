@@ -24,7 +24,7 @@
  * Parts: list-event-logs/request.ts (parse and validate, `nextToken`), list-event-logs/space-log.ts
  * (the serialised events, the page), this file (HTTP: body, latency, respond, stats).
  */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError, DAY_MS } from '@eventlog-archive/shared';
@@ -80,6 +80,7 @@ interface State {
   signer: CursorSigner;
   timers: Set<NodeJS.Timeout>;
   inFlight: number;
+  pagePool: PagePool;
   stats: ListEventLogsServerStats;
 }
 
@@ -96,6 +97,7 @@ export async function startListEventLogsServer(
     signer: new CursorSigner(),
     timers: new Set(),
     inFlight: 0,
+    pagePool: new PagePool(),
     stats: { requests: 0, pages: 0, items: 0, maxInFlight: 0, byStatus: {} },
   };
   const server: Server = createServer((req, res) => receive(state, req, res));
@@ -154,7 +156,12 @@ function receive(state: State, req: IncomingMessage, res: ServerResponse): void 
 }
 
 /** A page of the space's events (`startTime <= eventTime < endTime`, not expired), as response bytes. */
-function listEventLogs(state: State, req: IncomingMessage, body: string): Buffer {
+function listEventLogs(
+  state: State,
+  req: IncomingMessage,
+  body: string,
+  allocate: (size: number) => Buffer,
+): Buffer {
   const input = parseListEventLogs(req, body, state.tokens);
   const log = state.logs.get(input.spaceName);
   if (!log)
@@ -168,27 +175,61 @@ function listEventLogs(state: State, req: IncomingMessage, body: string): Buffer
   const next =
     last !== undefined && more ? state.signer.sign({ f, t: log.times[last]!, i: log.ids[last]! }) : undefined;
   state.stats.items += page.length;
-  return pageBytes(log, page, next);
+  return pageBytes(log, page, next, allocate);
 }
 
 function respond(state: State, req: IncomingMessage, res: ServerResponse, body: string): void {
   let status = 200;
   let headers: Record<string, string> = { 'content-type': 'application/json' };
   let bytes: Buffer;
+  let pooled: Buffer | undefined;
   try {
-    bytes = listEventLogs(state, req, body);
+    bytes = listEventLogs(state, req, body, (size) => {
+      pooled = state.pagePool.take(size);
+      return pooled;
+    });
     state.stats.pages++;
   } catch (err) {
     const [type, code, message] = errorReply(err);
     status = code;
     headers = { ...headers, 'x-amzn-errortype': type };
     bytes = Buffer.from(JSON.stringify({ message }));
+    if (pooled) state.pagePool.release(pooled);
+    pooled = undefined;
   }
   state.stats.byStatus[status] = (state.stats.byStatus[status] ?? 0) + 1;
   res.writeHead(status, {
     ...headers,
     'content-length': String(bytes.length),
-    'x-amzn-requestid': randomBytes(16).toString('hex'),
+    // randomUUID draws entropy in batches: randomBytes per response cost ~0.3 ms here (a syscall each).
+    'x-amzn-requestid': randomUUID(),
   });
   res.end(bytes);
+  // The page's buffer is reused once the socket has written it (`finish`), never before.
+  const reusable = pooled;
+  if (reusable) res.once('finish', () => state.pagePool.release(reusable));
 }
+
+/**
+ * Page buffers reused across responses. A fresh ~300 KB buffer per page cost the server more than
+ * building the page: glibc maps and unmaps memory that large on every allocation, and V8 counts it
+ * as external memory that triggers full collections of the whole event log (bench/: ~3 ms of server
+ * CPU per page at 1M events, enough to make the server the bench's bottleneck).
+ */
+class PagePool {
+  readonly #free: Buffer[] = [];
+
+  take(size: number): Buffer {
+    const i = this.#free.findIndex((b) => b.length >= size);
+    if (i >= 0) return this.#free.splice(i, 1)[0]!;
+    return Buffer.allocUnsafeSlow(Math.max(size, PAGE_BUFFER_BYTES));
+  }
+
+  release(buffer: Buffer): void {
+    if (this.#free.length < MAX_POOLED_PAGES) this.#free.push(buffer);
+  }
+}
+
+/** The least size of a pooled page buffer (a full page of demo events is ~250 KB), and how many are kept. */
+const PAGE_BUFFER_BYTES = 512 * 1024;
+const MAX_POOLED_PAGES = 64;

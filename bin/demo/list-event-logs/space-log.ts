@@ -89,17 +89,25 @@ export function selectPage(log: SpaceLog, q: PageQuery): { page: number[]; more:
 
 const PAGE_START = Buffer.from('{"items":[');
 
-/** The bytes of `JSON.stringify({ items, nextToken })`, copied from the events' cached JSON. */
-export function pageBytes(log: SpaceLog, page: readonly number[], nextToken: string | undefined): Buffer {
+/**
+ * The bytes of `JSON.stringify({ items, nextToken })`, copied from the events' cached JSON into a
+ * buffer from `allocate` (at least the size asked; the result is the written part of it).
+ */
+export function pageBytes(
+  log: SpaceLog,
+  page: readonly number[],
+  nextToken: string | undefined,
+  allocate: (size: number) => Buffer = Buffer.allocUnsafe,
+): Buffer {
   const end = Buffer.from(nextToken === undefined ? ']}' : `],"nextToken":${JSON.stringify(nextToken)}}`);
   let size = PAGE_START.length + Math.max(0, page.length - 1) + end.length;
   for (const i of page) size += log.ends[i]! - log.starts[i]!;
-  const out = Buffer.allocUnsafe(size);
+  const out = allocate(size);
   let at = PAGE_START.copy(out, 0);
   for (const [k, i] of page.entries()) {
     if (k > 0) out[at++] = 0x2c; // ,
     at += log.chunks[Math.floor(i / CHUNK_EVENTS)]!.copy(out, at, log.starts[i]!, log.ends[i]!);
   }
   end.copy(out, at);
-  return out;
+  return out.length === size ? out : out.subarray(0, size);
 }
