@@ -79,6 +79,26 @@ describe('columnsOf / writerValues', () => {
     expect(writerValues(fieldNamed('requestId'), kept, 4)).toEqual(unicode.map((r) => r.requestId));
   });
 
+  it('read rows of any shape: fields out of order, missing or extra, and null rows of a struct', () => {
+    const shuffled = records.map((r, i) => {
+      const entries = Object.entries(r);
+      if (i === 1) entries.reverse();
+      if (i === 2) entries.push(['unknownField', 'x']);
+      if (i === 3) entries.splice(1, 1); // no eventName at all
+      return Object.fromEntries(entries);
+    });
+    const columns = columnsOf(CODECATALYST_FIELDS, shuffled);
+    for (const [i, field] of CODECATALYST_FIELDS.entries()) {
+      const values = writerValues(field, columns.columns[i]!, columns.length);
+      const decoded = values.map((v) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
+      const expected = shuffled.map((r) => {
+        const value = r[field.name] ?? null;
+        return value instanceof Date ? value.getTime() : value;
+      });
+      expect(JSON.parse(JSON.stringify(decoded)), field.name).toEqual(JSON.parse(JSON.stringify(expected)));
+    }
+  });
+
   it('survive the structured clone to a worker, and encode to the file the records encode to', async () => {
     const columns = deserialize(serialize(columnsOf(CODECATALYST_FIELDS, records)));
     const file = encodeParquetColumns(CODECATALYST_FIELDS, columns);
