@@ -7,8 +7,10 @@
  * synth, ocsf, cli); the archive sizes of the storage section need the ingest section. `cli` times
  * the CLI's start (bench/cli.ts): `npx eventlog-archive` from the bundle against the sources.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { INGEST_V8_OPTIONS } from '../lambdas/ingest/v8-options';
 import { bundlesSection } from './bundles';
 import { cliSection } from './cli';
 import { type IngestFigures, ingestSection } from './ingest';
@@ -166,6 +168,16 @@ process.on('SIGINT', () => {
   cleanup();
   process.exit(130);
 });
+
+// The ingest is measured with the V8 options the function runs with: the bench runs under them.
+if (INGEST_V8_OPTIONS.some((option) => !process.execArgv.includes(option))) {
+  const { status } = spawnSync(
+    process.execPath,
+    [...INGEST_V8_OPTIONS, ...process.execArgv, ...process.argv.slice(1)],
+    { stdio: 'inherit' },
+  );
+  process.exit(status ?? 1);
+}
 
 try {
   await main();

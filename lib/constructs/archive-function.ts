@@ -25,6 +25,8 @@ export interface ArchiveFunctionProps
   readonly logLevel?: LogLevel;
   /** Retention of the function's log group; three months by default. */
   readonly logRetention?: RetentionDays;
+  /** Node.js and V8 options added to NODE_OPTIONS (after `--enable-source-maps`). */
+  readonly nodeOptions?: readonly string[];
 }
 
 /**
@@ -33,7 +35,8 @@ export interface ArchiveFunctionProps
  */
 export class ArchiveFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: ArchiveFunctionProps) {
-    const { sharedLayer, serviceName, logLevel, logRetention, environment, layers, ...rest } = props;
+    const { sharedLayer, serviceName, logLevel, logRetention, environment, layers, nodeOptions, ...rest } =
+      props;
     const logGroup = new LogGroup(scope, `${id}LogGroup`, {
       retention: logRetention ?? RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -76,7 +79,7 @@ export class ArchiveFunction extends NodejsFunction {
         sourcesContent: false,
       },
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: ['--enable-source-maps', ...(nodeOptions ?? [])].join(' '),
         POWERTOOLS_SERVICE_NAME: serviceName,
         POWERTOOLS_LOG_LEVEL: logLevel ?? LogLevel.INFO,
         ...environment,
