@@ -15,7 +15,8 @@ trap cleanup EXIT
 cli() { "$node_bin" bin/eventlog-archive.js "$@"; }
 echo "CLI smoke on Node $("$node_bin" --version)"
 
-cli start --archive "$work/data" --port 0 >"$work/start.log" 2>&1 &
+# Not through cli(): $! must be the node process itself, so that the cleanup stops the server.
+"$node_bin" bin/eventlog-archive.js start --archive "$work/data" --port 0 >"$work/start.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 180); do
   grep -q '^Serving the archive' "$work/start.log" && break
