@@ -14,23 +14,25 @@ import { type ArchiveRecord, type FieldSpec, normaliseRecord, parquetSchemaOf } 
 export type ArchiveCodec = 'ZSTD' | 'GZIP';
 
 /**
- * ZSTD where it pays: level 7 with a minimum match of 6 bytes for pages of text, level 1 for the rest,
- * decided page by page. Measured on a bench day (33k events, Node 24, CPU of compression alone, median
- * of 3 after a warm-up; bench/README.md):
+ * ZSTD where it pays: level 6 with a minimum match of 6 bytes for pages of text, level 1 for the rest,
+ * decided page by page. Measured on a bench day (33k events, Node 24, CPU, median of 3 or more after a
+ * warm-up; bench/README.md):
  *
- * - Level 8 throughout: 116.4 B/event for 7.1 µs/event. Nearly all of its gain is on the payload text;
- *   the id and request id columns (random hex), the times and the dictionary indices come out as small
- *   or smaller at level 1 for a sixth of the CPU.
+ * - Level 8 throughout: 116.4 B/event for 7.1 µs/event of compression. Nearly all of its gain is on
+ *   the payload text; the id and request id columns (random hex), the times and the dictionary
+ *   indices come out as small or smaller at level 1 for a sixth of the CPU.
  * - On the payload pages, a minimum match of 6 (the default is 5 at these levels) is both smaller and
- *   faster: level 7 with it gives 72.9 B/event for 4.6 µs where level 8 gives 74.8 B for 5.4 µs.
+ *   faster: level 6 with it gives 75.6 B/event for 3.5 µs where level 8 gives 74.8 B for 5.4 µs, and
+ *   level 7 with it 72.9 B for 4.6 µs.
  *
  * So each page is first compressed as a 16 KiB sample at both settings, and the whole page gets the high
- * one only when that sample shrinks by at least 5% more than at level 1. Together: 115.2 B/event where
- * level 8 throughout gave 118.2, and the whole encode ~2.5 µs/event cheaper. Decompression is
- * unaffected, and both settings' windows stay far below the 8 MiB Trino's decompressor accepts
- * (docs/parquet.md).
+ * one only when that sample shrinks by at least 5% more than at level 1. The whole encode: 9.7
+ * µs/event for 117.9 B/event (0.69× gzip JSON Lines), against 11.4 µs and 115.2 B with level 7, and
+ * 118.2 B with level 8 throughout: level 6 buys issue 15's CPU target for bytes still under its 0.70×.
+ * Decompression is unaffected, and both settings' windows stay far below the 8 MiB Trino's
+ * decompressor accepts (docs/parquet.md).
  */
-const ZSTD_HIGH = { [constants.ZSTD_c_compressionLevel]: 7, [constants.ZSTD_c_minMatch]: 6 };
+const ZSTD_HIGH = { [constants.ZSTD_c_compressionLevel]: 6, [constants.ZSTD_c_minMatch]: 6 };
 const ZSTD_LOW = { [constants.ZSTD_c_compressionLevel]: 1 };
 /** The sample each page is judged by, and the least gain that buys the high setting. */
 const ZSTD_SAMPLE_BYTES = 16 * 1024;
