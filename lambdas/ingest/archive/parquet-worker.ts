@@ -45,8 +45,8 @@ export interface EncodeDayJob {
   windows: readonly { start: number; end: number }[];
 }
 
-/** A job as it crosses to the worker: the records as columns. */
-interface ColumnJob extends Omit<EncodeDayJob, 'records'> {
+/** A job as it crosses to the worker: the records as columns ({@link toColumnJob}). */
+export interface ColumnJob extends Omit<EncodeDayJob, 'records'> {
   columns: RecordColumns;
 }
 
@@ -131,14 +131,14 @@ function encodeColumnsSync(job: ColumnJob, encodedIn: EncodedDay['encodedIn']): 
 }
 
 /** The job with its records as columns, the form that crosses to the worker. */
-function columnJob(job: EncodeDayJob): ColumnJob {
+export function toColumnJob(job: EncodeDayJob): ColumnJob {
   const { records, ...rest } = job;
   return { ...rest, columns: columnsOf(job.fields, records, { keepStrings: [job.idField] }) };
 }
 
 /** Encodes a day synchronously, on whatever thread calls it. */
 export function encodeDaySync(job: EncodeDayJob, encodedIn: EncodedDay['encodedIn'] = 'main'): EncodedDay {
-  return encodeColumnsSync(columnJob(job), encodedIn);
+  return encodeColumnsSync(toColumnJob(job), encodedIn);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -214,7 +214,11 @@ export function parquetWorkerStats(): {
  * start). The job's records must not be changed until the promise settles.
  */
 export async function encodeDay(job: EncodeDayJob): Promise<EncodedDay> {
-  const columns = columnJob(job);
+  return encodeDayColumns(toColumnJob(job));
+}
+
+/** {@link encodeDay} of a job already in columns: the caller may let the records go meanwhile. */
+export async function encodeDayColumns(columns: ColumnJob): Promise<EncodedDay> {
   if (process.env.PARQUET_WORKER === 'off' || unavailable !== undefined) return encodeOnMain(columns);
   while (handedOver >= MAX_JOBS_IN_WORKER) await new Promise<void>((resolve) => waiting.push(resolve));
   handedOver++;
