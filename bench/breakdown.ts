@@ -6,12 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { deserialize, serialize } from 'node:v8';
-import { columnsOf } from '../lambdas/core/columns';
+import { columnsOf, type RecordColumns } from '../lambdas/core/columns';
 import { decodeParquet, encodeParquetColumns } from '../lambdas/core/parquet';
-import { sortRecords } from '../lambdas/core/records';
 import { codecatalystDefinition as codecatalyst } from '../lambdas/core/sources';
 import { encodeDaySync } from '../lambdas/ingest/archive/parquet-worker';
 import { DEFAULT_SETTINGS } from '../lambdas/ingest/ingest-instance';
+import { unionOrder } from '../lambdas/ingest/steps/commit-day';
+import { PAGE_SIZE } from './ingest';
 import { filesUnder, median } from './util';
 
 export interface CpuStep {
@@ -44,8 +45,9 @@ function perEvent(events: number, fn: () => unknown): number {
 }
 
 /**
- * Times the commit steps of lambdas/ingest/steps/commit-day.ts (commitDay) on the middle day of `archiveDir`.
- * The window filter is a replica of the pipeline's (one `sorted.filter` per window of the day).
+ * Times the steps of lambdas/ingest/steps/fetch-window.ts and commit-day.ts on the middle day of
+ * `archiveDir`, its events in pages as the source sends them (here in archive order; the union's
+ * sort then has less to do than with a real day's windows).
  */
 export async function cpuBreakdown(archiveDir: string, fetchUsPerEvent: number): Promise<CpuBreakdown> {
   const files = filesUnder(archiveDir, '.parquet');
@@ -55,13 +57,12 @@ export async function cpuBreakdown(archiveDir: string, fetchUsPerEvent: number):
   const bytes = new Uint8Array(readFileSync(file.path));
   const records = await decodeParquet(codecatalyst.fields, bytes);
   const n = records.length;
-  const sorted = sortRecords(codecatalyst, [...records]);
   const dayStart = Date.parse(`${day}T00:00:00.000Z`);
   const slice = DEFAULT_SETTINGS.sliceMs;
   const windows = Array.from({ length: 86_400_000 / slice }, (_, i) => dayStart + i * slice);
   const job = {
     fields: codecatalyst.fields,
-    records: sorted,
+    records,
     timeField: codecatalyst.timeField,
     idField: codecatalyst.idField,
     encode: false,
@@ -69,46 +70,49 @@ export async function cpuBreakdown(archiveDir: string, fetchUsPerEvent: number):
   };
   const statisticsFor = [codecatalyst.timeField, codecatalyst.idField];
   const keepStrings = [codecatalyst.idField];
-  const columns = columnsOf(codecatalyst.fields, sorted, { keepStrings });
-  const handedOver = serialize(columns);
+  const pages = Array.from({ length: Math.ceil(n / PAGE_SIZE) }, (_, i) =>
+    records.slice(i * PAGE_SIZE, (i + 1) * PAGE_SIZE),
+  );
+  const toChunks = (): RecordColumns[] =>
+    pages.map((page) => columnsOf(codecatalyst.fields, page, { keepStrings }));
+  const chunks = toChunks();
+  const rows = { chunks, order: unionOrder(codecatalyst, chunks) };
+  const handedOver = serialize(rows);
 
   const steps: CpuStep[] = [
     {
-      step: 'fetch + parse (SDK, normaliseRecord, paging; fetch-only run)',
+      step: 'fetch + parse (SDK, page reader, paging; fetch-only run)',
       thread: 'main',
       usPerEvent: fetchUsPerEvent,
     },
     {
-      step: 'union by id into a Map',
+      step: `each page to columns (columnsOf, ${PAGE_SIZE} events at a time)`,
       thread: 'main',
-      usPerEvent: perEvent(n, () => {
-        const m = new Map<string, unknown>();
-        for (const r of records) if (!m.has(String(r.id))) m.set(String(r.id), r);
-      }),
+      usPerEvent: perEvent(n, toChunks),
     },
     {
-      step: 'sortRecords',
+      step: 'union by id + archive order (unionOrder)',
       thread: 'main',
-      usPerEvent: perEvent(n, () => sortRecords(codecatalyst, [...records])),
+      usPerEvent: perEvent(n, () => unionOrder(codecatalyst, chunks)),
     },
     {
       // postMessage serialises with the same V8 serializer.
-      step: 'hand the day to the worker: columnsOf + v8.serialize of the columns',
+      step: 'hand the day to the worker: v8.serialize of the chunks and the order',
       thread: 'main',
-      usPerEvent: perEvent(n, () => serialize(columnsOf(codecatalyst.fields, sorted, { keepStrings }))),
+      usPerEvent: perEvent(n, () => serialize(rows)),
     },
     {
-      step: 'the worker takes it: v8.deserialize of the columns',
+      step: 'the worker takes it: v8.deserialize',
       thread: 'worker',
       usPerEvent: perEvent(n, () => deserialize(handedOver)),
     },
     {
       step: 'encodeParquetColumns (ZSTD per page, statistics on eventTime and id)',
       thread: 'worker',
-      usPerEvent: perEvent(n, () => encodeParquetColumns(codecatalyst.fields, columns, { statisticsFor })),
+      usPerEvent: perEvent(n, () => encodeParquetColumns(codecatalyst.fields, rows, { statisticsFor })),
     },
     {
-      step: `window counts + contentHash (× ${windows.length} windows; identities (time, id) + sha256)`,
+      step: `window counts + contentHash (× ${windows.length} windows; identities (time, id) + sha256; with the day's columnsOf)`,
       thread: 'worker',
       usPerEvent: perEvent(n, () => encodeDaySync(job)),
     },

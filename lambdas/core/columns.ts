@@ -204,6 +204,89 @@ export function columnNamed(
   return i < 0 ? undefined : columns.columns[i];
 }
 
+/**
+ * Rows held in chunks (a day as the pages it was fetched in, after the archived day's own rows), read
+ * in `order`: global row indices, counted chunk after chunk. Without `order`, chunk after chunk.
+ *
+ * Why: a day's events arrive a page at a time over seconds. Held as record objects until the day
+ * commits, they outlived V8's young generation and were copied into the old one (GC time), took
+ * ~1.3 KB of heap each, and were turned into columns in one long pause of the event loop at the
+ * commit. As a chunk of columns per page, each page's records die young, the bytes of wide strings
+ * live off the heap, and the commit only computes the order.
+ */
+export interface ChunkedRows {
+  readonly chunks: readonly RecordColumns[];
+  readonly order?: Int32Array;
+}
+
+/** How many rows `rows` yields: its order's length, else every row of every chunk. */
+export function rowCount(rows: ChunkedRows): number {
+  return rows.order ? rows.order.length : rows.chunks.reduce((n, c) => n + c.length, 0);
+}
+
+/** Values of one chunk after another into one array, then read in `order` when there is one. */
+function gather<T, A extends { length: number; [i: number]: T }>(
+  rows: ChunkedRows,
+  part: (chunk: RecordColumns) => ArrayLike<T>,
+  make: (length: number) => A,
+): A {
+  const total = rows.chunks.reduce((n, c) => n + c.length, 0);
+  const all = make(total);
+  let k = 0;
+  for (const chunk of rows.chunks) {
+    const values = part(chunk);
+    for (let i = 0; i < chunk.length; i++) all[k++] = values[i]!;
+  }
+  const order = rows.order;
+  if (!order) return all;
+  const out = make(order.length);
+  for (let i = 0; i < order.length; i++) out[i] = all[order[i]!]!;
+  return out;
+}
+
+/** The writer values ({@link writerValues}) of top-level field `index` over the rows, in their order. */
+export function gatheredWriterValues(field: FieldSpec, index: number, rows: ChunkedRows): unknown[] {
+  const only = rows.chunks.length === 1 && !rows.order ? rows.chunks[0] : undefined;
+  if (only) return writerValues(field, only.columns[index]!, only.length);
+  return gather<unknown, unknown[]>(
+    rows,
+    (chunk) => writerValues(field, chunk.columns[index]!, chunk.length),
+    (n) => new Array<unknown>(n),
+  );
+}
+
+/** A timestamp field's epoch ms over the rows, in their order. */
+export function gatheredTimes(fields: readonly FieldSpec[], name: string, rows: ChunkedRows): Float64Array {
+  const index = fields.findIndex((f) => f.name === name);
+  return gather(
+    rows,
+    (chunk) => {
+      const column = chunk.columns[index];
+      if (!(column instanceof Float64Array)) throw new Error(`field ${name} is not a timestamp column`);
+      return column;
+    },
+    (n) => new Float64Array(n),
+  );
+}
+
+/** A string field kept as strings (`keepStrings`) over the rows, in their order. */
+export function gatheredStrings(
+  fields: readonly FieldSpec[],
+  name: string,
+  rows: ChunkedRows,
+): (string | null)[] {
+  const index = fields.findIndex((f) => f.name === name);
+  return gather<string | null, (string | null)[]>(
+    rows,
+    (chunk) => {
+      const column = chunk.columns[index];
+      if (!Array.isArray(column)) throw new Error(`field ${name} is not a column of strings`);
+      return column as readonly (string | null)[];
+    },
+    (n) => new Array<string | null>(n),
+  );
+}
+
 function isStruct(column: Column): column is StructColumn {
   return 'children' in column;
 }

@@ -7,7 +7,7 @@
 import { constants, gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { columnsOf, type RecordColumns, writerValues } from './columns';
+import { type ChunkedRows, columnsOf, gatheredWriterValues, type RecordColumns } from './columns';
 import { type ArchiveRecord, type FieldSpec, normaliseRecord, parquetSchemaOf } from './records';
 
 /** The codecs the archive writes: ZSTD now, GZIP before (still read, and writable for tests). */
@@ -93,18 +93,22 @@ export function encodeParquet(
   return encodeParquetColumns(fields, columnsOf(fields, records), options);
 }
 
-/** Encodes records given as columns ({@link columnsOf}) into one Parquet file. */
+/**
+ * Encodes records given as columns ({@link columnsOf}), or as chunks of them read in an order
+ * ({@link ChunkedRows}), into one Parquet file.
+ */
 export function encodeParquetColumns(
   fields: readonly FieldSpec[],
-  columns: RecordColumns,
+  columns: RecordColumns | ChunkedRows,
   options: EncodeOptions = {},
 ): Uint8Array {
+  const rows: ChunkedRows = 'chunks' in columns ? columns : { chunks: [columns] };
   const stats = options.statisticsFor ? new Set(options.statisticsFor) : undefined;
   const buffer = parquetWriteBuffer({
     schema: parquetSchemaOf(fields),
     columnData: fields.map((field, i) => ({
       name: field.name,
-      data: writerValues(field, columns.columns[i]!, columns.length),
+      data: gatheredWriterValues(field, i, rows),
       statistics: stats ? stats.has(field.name) : true,
     })),
     ...parquetCodec(options.codec),

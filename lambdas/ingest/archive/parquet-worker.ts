@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { type Column, columnNamed, columnsOf, type RecordColumns } from '../../core/columns';
+import { type ChunkedRows, columnsOf, gatheredStrings, gatheredTimes } from '../../core/columns';
 import { type ArchiveCodec, encodeParquetColumns } from '../../core/parquet';
 import type { ArchiveRecord, FieldSpec } from '../../core/records';
 
@@ -45,9 +45,13 @@ export interface EncodeDayJob {
   windows: readonly { start: number; end: number }[];
 }
 
-/** A job as it crosses to the worker: the records as columns ({@link toColumnJob}). */
+/**
+ * A job as it crosses to the worker: the records as chunks of columns read in archive order (time,
+ * then id), their id fields kept as strings ({@link toColumnJob}, or the pages of a day as
+ * lambdas/ingest/steps/commit-day.ts merges them).
+ */
 export interface ColumnJob extends Omit<EncodeDayJob, 'records'> {
-  columns: RecordColumns;
+  rows: ChunkedRows;
 }
 
 export interface EncodedDay {
@@ -105,24 +109,16 @@ function identityHashOfRows(
   return `sha256:${createHash('sha256').update(lines.join('')).digest('hex')}`;
 }
 
-function timeAndIdColumns(job: ColumnJob): { times: Float64Array; ids: readonly (string | null)[] } {
-  const times: Column | undefined = columnNamed(job.fields, job.columns, job.timeField);
-  const ids: Column | undefined = columnNamed(job.fields, job.columns, job.idField);
-  if (!(times instanceof Float64Array))
-    throw new Error(`time field ${job.timeField} is not a timestamp column`);
-  if (!Array.isArray(ids)) throw new Error(`id field ${job.idField} is not a string column`);
-  return { times, ids };
-}
-
 function encodeColumnsSync(job: ColumnJob, encodedIn: EncodedDay['encodedIn']): EncodedDay {
-  const { times, ids } = timeAndIdColumns(job);
+  const times = gatheredTimes(job.fields, job.timeField, job.rows);
+  const ids = gatheredStrings(job.fields, job.idField, job.rows);
   const windows = job.windows.map((w) => {
     const from = lowerBound(times, w.start);
     const to = lowerBound(times, w.end);
     return { archived: to - from, contentHash: identityHashOfRows(times, ids, from, to) };
   });
   if (!job.encode) return { windows, encodedIn };
-  const body = encodeParquetColumns(job.fields, job.columns, {
+  const body = encodeParquetColumns(job.fields, job.rows, {
     metadata: job.metadata,
     statisticsFor: job.statisticsFor,
     ...(job.codec ? { codec: job.codec } : {}),
@@ -133,7 +129,7 @@ function encodeColumnsSync(job: ColumnJob, encodedIn: EncodedDay['encodedIn']): 
 /** The job with its records as columns, the form that crosses to the worker. */
 export function toColumnJob(job: EncodeDayJob): ColumnJob {
   const { records, ...rest } = job;
-  return { ...rest, columns: columnsOf(job.fields, records, { keepStrings: [job.idField] }) };
+  return { ...rest, rows: { chunks: [columnsOf(job.fields, records, { keepStrings: [job.idField] })] } };
 }
 
 /** Encodes a day synchronously, on whatever thread calls it. */

@@ -3,7 +3,8 @@
  * of its own, and `onStep` is called after each, so a crash can be simulated between any two writes:
  *
  * 1. merge: read the day's Parquet object and union it by id with what was fetched (a rewrite never
- *    removes an archived event; an event already archived keeps its archived form);
+ *    removes an archived event; an event already archived keeps its archived form): the order of the
+ *    rows, which stay in the chunks of columns they were fetched in;
  * 2. write data: encode (in the worker thread) and put the day object, only when it changed;
  * 3. record windows: write the day's ledger document, last, so a crash before it leaves the windows
  *    unrecorded (fetched again next time) and never recorded-but-missing.
@@ -11,21 +12,27 @@
 
 import { createHash } from 'node:crypto';
 import { type Clock, iso } from '@eventlog-archive/shared';
+import {
+  type ChunkedRows,
+  columnsOf,
+  gatheredStrings,
+  gatheredTimes,
+  type RecordColumns,
+} from '../../core/columns';
 import { dataKey, type TableLocation } from '../../core/layout';
 import { emptyLedgerDay, type LedgerDay, type WindowRecord, writeLedgerDay } from '../../core/ledger';
 import type { ArchiveCodec } from '../../core/parquet';
 import { decodeParquet } from '../../core/parquet';
-import { type ArchiveRecord, sortRecords } from '../../core/records';
 import type { SourceDefinition } from '../../core/sources/types';
 import type { ArchiveStore } from '../../core/store';
-import { type EncodedDay, encodeDayColumns, toColumnJob } from '../archive/parquet-worker';
+import { type ColumnJob, type EncodedDay, encodeDayColumns } from '../archive/parquet-worker';
 import type { FetchedWindow } from './fetch-window';
 
 export type CommitStep = 'fetched' | 'merged' | 'data-written' | 'ledger-written' | 'digest-written';
 
 /**
- * A day to commit. `commitDay` takes the fetched windows' records: it empties their maps once the day
- * is in columns, so that a day's records (~45 MB at 33,000 events) are freed while it is encoded.
+ * A day to commit. `commitDay` takes the fetched windows' chunks: it empties their lists once the day
+ * is handed to the encoder, which then holds the only reference.
  */
 export interface DayCommit {
   store: ArchiveStore;
@@ -59,9 +66,9 @@ export interface CommittedDay {
 export async function commitDay(commit: DayCommit): Promise<CommittedDay> {
   const { day, signal, onStep } = commit;
   await onStep?.('fetched', day);
-  const fetchedCounts = commit.fetched.map((f) => f.records.size);
+  const fetchedCounts = commit.fetched.map((f) => f.events);
   const merged = await mergeDay(commit);
-  const events = merged.sorted.length;
+  const events = merged.events;
   await onStep?.('merged', day);
   signal.throwIfAborted();
   const written = await writeDayData(commit, merged);
@@ -79,28 +86,63 @@ export async function commitDay(commit: DayCommit): Promise<CommittedDay> {
 }
 
 export interface MergedDay {
-  /** The union, in archive order (emptied by writeDayData once the day is in columns). */
-  sorted: ArchiveRecord[];
+  /** The union: the archived day's chunk (first), then the fetched ones, read in archive order. */
+  rows: ChunkedRows;
+  events: number;
   added: number;
   /** Whether the day had a data object before. */
   existed: boolean;
 }
 
-/** Sub-step 1: the day's archived events unioned by id with the fetched ones. */
+/**
+ * Sub-step 1: the day's archived events unioned by id with the fetched ones, as an order of rows:
+ * the first of each id (archived rows come first), sorted by time, then id (`sortRecords`' order).
+ */
 export async function mergeDay(commit: DayCommit): Promise<MergedDay> {
   const { store, table, source, day, fetched } = commit;
   const existing = await store.get(dataKey(table, day));
-  const merged = new Map<string, ArchiveRecord>();
+  const chunks: RecordColumns[] = [];
   if (existing)
-    for (const record of await decodeParquet(source.fields, existing.body))
-      merged.set(String(record[source.idField]), record);
-  const before = merged.size;
-  for (const f of fetched) for (const [id, record] of f.records) if (!merged.has(id)) merged.set(id, record);
+    chunks.push(
+      columnsOf(source.fields, await decodeParquet(source.fields, existing.body), {
+        keepStrings: [source.idField],
+      }),
+    );
+  const before = chunks[0]?.length ?? 0;
+  for (const f of fetched) chunks.push(...f.chunks);
+  const order = unionOrder(source, chunks);
   return {
-    sorted: sortRecords(source, [...merged.values()]),
-    added: merged.size - before,
+    rows: { chunks, order },
+    events: order.length,
+    added: order.length - before,
     existed: existing !== undefined,
   };
+}
+
+/** The rows of the union by id (the first row of each id) in archive order: time, then id. */
+export function unionOrder(
+  source: Pick<SourceDefinition, 'fields' | 'timeField' | 'idField'>,
+  chunks: readonly RecordColumns[],
+): Int32Array {
+  const all: ChunkedRows = { chunks };
+  const times = gatheredTimes(source.fields, source.timeField, all);
+  const ids = gatheredStrings(source.fields, source.idField, all).map(String);
+  const seen = new Set<string>();
+  const first = new Int32Array(ids.length);
+  let n = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    first[n++] = i;
+  }
+  return first.slice(0, n).sort((a, b) => {
+    const dt = times[a]! - times[b]!;
+    if (dt !== 0) return dt;
+    const ia = ids[a]!;
+    const ib = ids[b]!;
+    return ia < ib ? -1 : ia > ib ? 1 : 0;
+  });
 }
 
 export interface WrittenDay {
@@ -112,10 +154,10 @@ export interface WrittenDay {
 /** Sub-step 2: encode the day (and the window hashes) and put its object when it changed. */
 export async function writeDayData(commit: DayCommit, merged: MergedDay): Promise<WrittenDay> {
   const { store, table, source, instance, day, fetched, signal, now } = commit;
-  const events = merged.sorted.length;
-  const job = toColumnJob({
+  const events = merged.events;
+  const job: ColumnJob = {
     fields: source.fields,
-    records: merged.sorted,
+    rows: merged.rows,
     timeField: source.timeField,
     idField: source.idField,
     encode: merged.added > 0 || (!merged.existed && events > 0),
@@ -123,10 +165,10 @@ export async function writeDayData(commit: DayCommit, merged: MergedDay): Promis
     ...(commit.codec ? { codec: commit.codec } : {}),
     metadata: { source: source.name, instance, day },
     windows: fetched.map((f) => f.window),
-  });
-  // The columns hold what is left to do with the records: let them go (see DayCommit).
-  for (const f of fetched) f.records.clear();
-  merged.sorted = [];
+  };
+  // The job holds what is left to do with the rows: let them go everywhere else (see DayCommit).
+  for (const f of fetched) f.chunks = [];
+  merged.rows = { chunks: [] };
   // Encoding and the window hashes run in a worker thread: paging goes on meanwhile.
   const encoded = await encodeDayColumns(job);
   signal.throwIfAborted();

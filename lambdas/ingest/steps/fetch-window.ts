@@ -1,6 +1,7 @@
 /**
  * Step: fetch one window. Every page of [start, end) through the adaptive concurrency limit, each
- * page retried with backoff; items outside the window or repeated are counted and dropped.
+ * page retried with backoff; items outside the window or repeated are counted and dropped. Each
+ * page's events become a chunk of columns at once (lambdas/core/columns.ts, `ChunkedRows`: why).
  */
 import {
   type AdaptiveLimiter,
@@ -9,14 +10,17 @@ import {
   type TimeWindow,
   withRetry,
 } from '@eventlog-archive/shared';
+import { columnsOf, type RecordColumns } from '../../core/columns';
 import type { ArchiveRecord } from '../../core/records';
 import type { SourceDefinition } from '../../core/sources/types';
 import type { SourceClient } from '../sources/types';
 
 export interface FetchedWindow {
   window: TimeWindow;
-  /** The window's events by id. */
-  records: Map<string, ArchiveRecord>;
+  /** The window's events as columns, a chunk per page that had any; ids kept as strings. */
+  chunks: RecordColumns[];
+  /** Events in the chunks: each once, all in the window. */
+  events: number;
   pages: number;
   /** Items the source repeated (across pages). */
   duplicates: number;
@@ -37,7 +41,9 @@ export interface WindowFetcher {
 
 export async function fetchWindow(window: TimeWindow, fetcher: WindowFetcher): Promise<FetchedWindow> {
   const { source, client, instance, limiter, retry, signal } = fetcher;
-  const fetched: FetchedWindow = { window, records: new Map(), pages: 0, duplicates: 0, outOfRange: 0 };
+  const fetched: FetchedWindow = { window, chunks: [], events: 0, pages: 0, duplicates: 0, outOfRange: 0 };
+  const seen = new Set<string>();
+  const keepStrings = [source.idField];
   for await (const page of paginate({
     pageSize: source.pageSize,
     pageSizeLimits: source.pageSizeLimits,
@@ -54,6 +60,7 @@ export async function fetchWindow(window: TimeWindow, fetcher: WindowFetcher): P
     limiter.onSuccess();
     fetched.pages++;
     fetcher.onPage?.();
+    const kept: ArchiveRecord[] = [];
     for (const record of page.items) {
       const time = (record[source.timeField] as Date | null)?.getTime() ?? Number.NaN;
       // The window is half-open; a source that includes its end (or strays) is cut here.
@@ -62,9 +69,15 @@ export async function fetchWindow(window: TimeWindow, fetcher: WindowFetcher): P
         continue;
       }
       const id = String(record[source.idField]);
-      if (fetched.records.has(id)) fetched.duplicates++;
-      else fetched.records.set(id, record);
+      if (seen.has(id)) fetched.duplicates++;
+      else {
+        seen.add(id);
+        kept.push(record);
+      }
     }
+    if (kept.length === 0) continue;
+    fetched.chunks.push(columnsOf(source.fields, kept, { keepStrings }));
+    fetched.events += kept.length;
   }
   return fetched;
 }

@@ -87,7 +87,7 @@ async function fetchDay(state: Sweep, windows: readonly TimeWindow[]): Promise<F
       run.result.duplicates += fetched.duplicates;
       run.result.outOfRange += fetched.outOfRange;
       run.progress.windowsDone++;
-      run.progress.events += fetched.records.size;
+      run.progress.events += fetched.events;
       reportProgress(state);
       return fetched;
     }),

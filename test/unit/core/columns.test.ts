@@ -1,8 +1,16 @@
 import { deserialize, serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { type Column, columnsOf, type Utf8Column, writerValues } from '../../../lambdas/core/columns';
+import {
+  type Column,
+  columnsOf,
+  gatheredStrings,
+  gatheredTimes,
+  gatheredWriterValues,
+  type Utf8Column,
+  writerValues,
+} from '../../../lambdas/core/columns';
 import { decodeParquet, encodeParquet, encodeParquetColumns } from '../../../lambdas/core/parquet';
-import { canonicalJson, type FieldSpec, normaliseRecord } from '../../../lambdas/core/records';
+import { canonicalJson, type FieldSpec, normaliseRecord, sortRecords } from '../../../lambdas/core/records';
 import { CODECATALYST_FIELDS } from '../../../lambdas/core/sources/codecatalyst/schema';
 import { RESILIENCEHUB_FIELDS } from '../../../lambdas/core/sources/resiliencehub/schema';
 import { record } from '../ingest/fake-source';
@@ -134,5 +142,57 @@ describe('columnsOf / writerValues', () => {
       rh.map((r) => canonicalJson(RESILIENCEHUB_FIELDS, r)),
     );
     expect(await decodeParquet(CODECATALYST_FIELDS, encodeParquet(CODECATALYST_FIELDS, []))).toEqual([]);
+  });
+});
+
+describe('chunked rows (a day as the pages it was fetched in)', () => {
+  // Pages of different forms: a wide column as bytes in one chunk and as strings in another, a
+  // dictionary in one and plain strings in the next.
+  const more = records.map((r, i) => ({
+    ...r,
+    id: `m${i}`,
+    eventTime: new Date(T0 - 10 + i),
+    eventName: `e-${i}`,
+  }));
+  const chunks = [
+    columnsOf(CODECATALYST_FIELDS, records, { keepStrings: ['id'] }),
+    columnsOf(CODECATALYST_FIELDS, more, { keepStrings: ['id', 'requestId'] }),
+    columnsOf(CODECATALYST_FIELDS, records.slice(0, 1), { keepStrings: ['id'] }),
+  ];
+  const all = [...records, ...more, ...records.slice(0, 1)];
+  // Archive order of a subset, as the commit computes it: every row but the repeated last one.
+  const wanted = sortRecords({ timeField: 'eventTime', idField: 'id' }, all.slice(0, 8));
+  const order = Int32Array.from(wanted, (r) => all.indexOf(r));
+
+  it('read any field in any order across chunks of different column forms', () => {
+    const rows = { chunks, order };
+    for (const [i, field] of CODECATALYST_FIELDS.entries()) {
+      const values = gatheredWriterValues(field, i, rows).map((v) =>
+        v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v,
+      );
+      const expected = wanted.map((r) => {
+        const value = r[field.name] ?? null;
+        return value instanceof Date ? value.getTime() : value;
+      });
+      expect(JSON.parse(JSON.stringify(values)), field.name).toEqual(JSON.parse(JSON.stringify(expected)));
+    }
+    expect([...gatheredTimes(CODECATALYST_FIELDS, 'eventTime', rows)]).toEqual(
+      wanted.map((r) => (r.eventTime as Date).getTime()),
+    );
+    expect(gatheredStrings(CODECATALYST_FIELDS, 'id', rows)).toEqual(wanted.map((r) => r.id));
+    // Without an order: chunk after chunk.
+    expect(gatheredStrings(CODECATALYST_FIELDS, 'id', { chunks })).toEqual(all.map((r) => r.id));
+    expect(() => gatheredStrings(CODECATALYST_FIELDS, 'requestId', { chunks })).toThrow(
+      'field requestId is not a column of strings',
+    );
+    expect(() => gatheredTimes(CODECATALYST_FIELDS, 'id', { chunks })).toThrow(
+      'field id is not a timestamp column',
+    );
+  });
+
+  it('encode, after the clone to a worker, to the file the sorted records encode to', () => {
+    const cloned = deserialize(serialize({ chunks, order }));
+    const file = encodeParquetColumns(CODECATALYST_FIELDS, cloned);
+    expect(Buffer.from(file).equals(Buffer.from(encodeParquet(CODECATALYST_FIELDS, wanted)))).toBe(true);
   });
 });
