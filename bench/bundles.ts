@@ -16,12 +16,13 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 const LOAD_RUNS = 5;
 const KB = 1024;
 /**
- * Size targets (minified bytes). The ingest's was 700 KB until it also delivered to Security Lake
- * (OCSF mappings and the OCSF Parquet writer, about 50 KB; the schema stays out of it). The authorizer
- * runs on the request path of every uncached token: kept small (no S3 client).
+ * Size targets (minified bytes). The ingest's is issue 15's "no larger than 664 KB", which it
+ * meets since it reads CodeCatalyst without the SDK client (it had grown to 725 KB with Security
+ * Lake delivery). The authorizer runs on the request path of every uncached token: kept small (no
+ * S3 client).
  */
 const TARGETS: Record<string, number> = {
-  ingest: 750 * KB,
+  ingest: 664 * KB,
   query: 400 * KB,
   authorizer: 100 * KB,
   layer: 100 * KB,

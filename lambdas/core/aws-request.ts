@@ -129,18 +129,38 @@ export async function signedJsonRequest<T>(request: SignedRequest): Promise<T> {
     if (response.ok)
       throw new AwsRequestError('SerializationException', 'the response was not JSON', response.status, {});
   }
-  if (!response.ok) {
-    const type =
-      response.headers.get('x-amzn-errortype') ??
-      (json.__type as string | undefined) ??
-      `Http${response.status}`;
-    const name = type.split(':')[0]!.split('#').pop()!;
-    const message = (json.message ??
-      json.Message ??
-      `${request.service} answered ${response.status}`) as string;
-    throw new AwsRequestError(name, message, response.status, json);
-  }
+  if (!response.ok)
+    throw restJsonError(request.service, response.status, response.headers.get('x-amzn-errortype'), text);
   return json as T;
+}
+
+/**
+ * An error answer of a JSON API as the AWS SDKs decode it: the name from `x-amzn-errortype`, else the
+ * body's `__type` or `code` (the part after `#`, without a `:…` suffix), else `Http<status>`; the
+ * body's `message` (or `Message`), else the status and the start of a body that is not JSON.
+ */
+export function restJsonError(
+  operation: string,
+  status: number,
+  errorType: string | null | undefined,
+  text: string,
+): AwsRequestError {
+  let body: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = text ? JSON.parse(text) : {};
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed))
+      body = parsed as Record<string, unknown>;
+  } catch {
+    // A load balancer's plain-text page: the status says enough.
+  }
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  const type = errorType ?? str(body.__type) ?? str(body.code) ?? `Http${status}`;
+  const name = type.split(':')[0]!.split('#').pop() || `Http${status}`;
+  const message =
+    str(body.message) ??
+    str(body.Message) ??
+    `${operation} answered HTTP ${status}${text && !text.trimStart().startsWith('{') ? `: ${text.trim().slice(0, 200)}` : ''}`;
+  return new AwsRequestError(name, message, status, body);
 }
 
 /** RFC 3986 encoding, the one SigV4 canonicalises with (also escapes `!'()*`). */

@@ -34,6 +34,9 @@ export interface SourceClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Per-request timeout in ms. */
   requestTimeoutMs?: number;
-  /** CodeCatalyst: read ordinary pages without the SDK's deserializer (default true; false for comparisons). */
+  /**
+   * CodeCatalyst: read ordinary pages with the fast reader (default true); false reads every page as
+   * the official client's deserializer does (for comparisons).
+   */
   fastPageReader?: boolean;
 }

@@ -1,6 +1,6 @@
 /**
  * Amazon CodeCatalyst event logs (`ListEventLogs`) as an archive source, without its client: what
- * the query side and the CDK app import (the client pulls `@aws-sdk/client-codecatalyst`).
+ * the query side and the CDK app import (the client, with its HTTP and page reading, is the ingest's).
  */
 import { checkSpaceName } from '@eventlog-archive/shared';
 import type { SourceDefinition } from '../types';

@@ -1,22 +1,29 @@
 /**
- * A fast reader of successful `ListEventLogs` bodies, plugged into the official client's middleware
- * stack.
+ * The readers of successful `ListEventLogs` bodies
+ * (https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_ListEventLogs.html).
  *
- * Why: the SDK's generic deserializer (`take`, `expectString`, `_json`, the RFC 3339 parser) and our
- * normalisation after it cost the ingest's main thread ~8–10 µs per event (measured in bench/), the
- * largest share of its CPU after `JSON.parse` itself. This reader parses the same bytes and builds
- * the archived record directly from the field declaration.
+ * The fast reader: the SDK's generic deserializer (`take`, `expectString`, `_json`, the RFC 3339
+ * parser) and our normalisation after it cost the ingest's main thread ~8–10 µs per event (measured
+ * in bench/), the largest share of its CPU after `JSON.parse` itself. This reader parses the same
+ * bytes and builds the archived record directly from the field declaration.
  *
  * It only takes pages whose every value has the ordinary form (strings where strings are declared,
  * `YYYY-MM-DDTHH:MM:SS[.fff]Z` timestamps that name a real instant, objects or null for structs).
  * Anything else - a number where a string belongs, an offset timestamp, a null item, a body that is
- * not JSON - is handed back untouched to the SDK's own deserializer, so every edge keeps the SDK's
- * behaviour (its warnings, coercions and errors). Error responses never come here. The result is
- * checked against the SDK path by a property test (test/unit/ingest/sources/page-reader.test.ts).
+ * not JSON - goes to {@link readEventLogPageAsSdk}, which reads it as the official client's
+ * deserializer does (its coercions, warnings and errors), with the same smithy functions. Both are
+ * checked against the official client by a property test (test/unit/ingest/sources/page-reader.test.ts).
  */
+import {
+  expectNonNull,
+  expectObject,
+  expectString,
+  parseRfc3339DateTimeWithOffset,
+} from '@smithy/core/serde';
 import type { ArchiveRecord, FieldSpec } from '../../../core/records';
+import { normaliseRecord } from '../../../core/records';
 
-/** The parsed page, or `undefined` when the body is not of the ordinary form (the SDK reads it then). */
+/** A parsed page: the archived records and the token of the next page. */
 export interface FastPage {
   items: ArchiveRecord[];
   nextToken: string | undefined;
@@ -129,54 +136,53 @@ export function readEventLogPage(fields: readonly FieldSpec[], body: string): Fa
   return { items: records, nextToken: typeof nextToken === 'string' ? nextToken : undefined };
 }
 
-/** The parts of a smithy middleware that this module touches (the SDK's own types are version-bound). */
-interface RawResponse {
-  statusCode: number;
-  body: unknown;
+/** `_json` of the official client: nulls dropped from objects and arrays, everything else kept. */
+function smithyJson(value: unknown): unknown {
+  if (value === null || value === undefined) return {};
+  if (Array.isArray(value)) return value.filter((v) => v !== null && v !== undefined).map(smithyJson);
+  if (typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      const member = (value as Record<string, unknown>)[key];
+      if (member !== null && member !== undefined) out[key] = smithyJson(member);
+    }
+    return out;
+  }
+  return value;
 }
-type Next = (args: unknown) => Promise<{ response: unknown; output?: unknown }>;
 
 /**
- * A `deserialize`-step middleware, innermost (priority `low`), so it sees the raw HTTP response
- * before the SDK's deserializer does. On a 200 of the ordinary form it keeps the records in `found`
- * and hands the SDK an empty body (nothing left for it to do); otherwise it hands the SDK the bytes
- * it read, unchanged.
+ * Any successful body as the official client reads it (`de_ListEventLogsCommand`: the body must be an
+ * object; null items are dropped; strings are `expectString`, which turns numbers and booleans into
+ * strings with a warning; `eventTime` is RFC 3339 with any offset; structs are `_json`), then
+ * normalised. What the official client throws on, this throws on, with the same error names.
  */
-export function fastPageMiddleware(
-  fields: readonly FieldSpec[],
-  found: (page: FastPage) => void,
-): (next: Next) => Next {
-  return (next) => async (args) => {
-    const result = await next(args);
-    const response = result.response as RawResponse;
-    if (response?.statusCode !== 200) return result;
-    const bytes = await collect(response.body);
-    const page = readEventLogPage(fields, bytes.toString('utf8'));
-    if (page) {
-      found(page);
-      response.body = new Uint8Array(0);
-    } else {
-      response.body = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+export function readEventLogPageAsSdk(fields: readonly FieldSpec[], body: string): FastPage {
+  const data = expectNonNull(expectObject(body.length > 0 ? JSON.parse(body) : {}), 'body') as Record<
+    string,
+    unknown
+  >;
+  const items: ArchiveRecord[] = [];
+  const list = data.items;
+  // `(output || []).filter(…)`: a falsy value is no items, any other non-list a TypeError.
+  if (list) {
+    if (!Array.isArray(list)) throw new TypeError('ListEventLogs: items is not a list');
+    for (const entry of list) {
+      if (entry === null || entry === undefined) continue;
+      const taken: Record<string, unknown> = {};
+      for (const field of fields) {
+        const value = (entry as Record<string, unknown>)[field.name];
+        if (value === null || value === undefined) continue;
+        taken[field.name] =
+          field.type === 'timestamp'
+            ? expectNonNull(parseRfc3339DateTimeWithOffset(value))
+            : field.type === 'struct'
+              ? smithyJson(value)
+              : expectString(value);
+      }
+      items.push(normaliseRecord(fields, taken));
     }
-    return result;
-  };
-}
-
-export const FAST_PAGE_MIDDLEWARE = {
-  step: 'deserialize',
-  priority: 'low',
-  name: 'eventlogArchiveFastPageReader',
-} as const;
-
-async function collect(body: unknown): Promise<Buffer> {
-  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  if (body === undefined || body === null) return Buffer.alloc(0);
-  const chunks: Buffer[] = [];
-  for await (const chunk of body as AsyncIterable<Uint8Array | string>)
-    chunks.push(
-      typeof chunk === 'string'
-        ? Buffer.from(chunk)
-        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
-    );
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  }
+  const token = data.nextToken;
+  return { items, nextToken: token === null || token === undefined ? undefined : expectString(token) };
 }

@@ -5,7 +5,7 @@
  * Pure functions, no I/O, so every rule is unit-testable.
  */
 import type { SystemEventType } from '@eventlog-archive/shared';
-import { AwsRequestError } from '../../../core/aws-request';
+import { AwsRequestError, restJsonError } from '../../../core/aws-request';
 
 // The query-string encoding lives with the signer, which canonicalises with the same one.
 export { queryString, rfc3986 } from '../../../core/aws-request';
@@ -311,20 +311,8 @@ export interface SystemEventsErrorBody {
  * message that carries those details, since an operator often sees only the message.
  */
 export function decodeError(status: number, errorTypeHeader: string | null, text: string): AwsRequestError {
-  let body: Record<string, unknown> = {};
-  try {
-    const parsed: unknown = text ? JSON.parse(text) : {};
-    if (isObject(parsed)) body = parsed;
-  } catch {
-    // A load balancer's plain-text page: the status says enough.
-  }
-  const type = errorTypeHeader ?? optionalString(body.__type) ?? optionalString(body.code) ?? `Http${status}`;
-  const name = type.split(':')[0]!.split('#').pop()! || `Http${status}`;
-  const e = body as SystemEventsErrorBody;
-  let message =
-    optionalString(e.message) ??
-    optionalString(body.Message) ??
-    `ListSystemEvents answered HTTP ${status}${text && !text.trimStart().startsWith('{') ? `: ${text.trim().slice(0, 200)}` : ''}`;
+  const error = restJsonError('ListSystemEvents', status, errorTypeHeader, text);
+  const e = error.body as SystemEventsErrorBody;
   const details: string[] = [];
   if (typeof e.reason === 'string') details.push(`reason ${e.reason}`);
   if (Array.isArray(e.fieldList) && e.fieldList.length > 0) {
@@ -335,6 +323,6 @@ export function decodeError(status: number, errorTypeHeader: string | null, text
   }
   if (typeof e.resourceType === 'string' || typeof e.resourceId === 'string')
     details.push(`resource ${e.resourceType ?? '?'} ${e.resourceId ?? '?'}`);
-  if (details.length > 0) message = `${message} (${details.join('; ')})`;
-  return new AwsRequestError(name, message, status, body);
+  if (details.length > 0) error.message = `${error.message} (${details.join('; ')})`;
+  return error;
 }

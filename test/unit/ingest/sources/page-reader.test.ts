@@ -1,8 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CodeCatalystClient, ListEventLogsCommand } from '@aws-sdk/client-codecatalyst';
+import { classifyError, type ErrorClass, httpStatusOf } from '@eventlog-archive/shared';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { canonicalJson } from '../../../../lambdas/core/records';
+import { canonicalJson, normaliseRecord } from '../../../../lambdas/core/records';
 import { CODECATALYST_FIELDS } from '../../../../lambdas/core/sources/codecatalyst/schema';
 import { codecatalyst } from '../../../../lambdas/ingest/sources/codecatalyst';
 import {
@@ -54,41 +56,104 @@ describe('readUtcTimestamp', () => {
   });
 });
 
-/** A server that answers every ListEventLogs request with the body the test set. */
+/** A request as the server saw it. */
+interface SeenRequest {
+  method: string | undefined;
+  url: string | undefined;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A server that answers every ListEventLogs request with the status, headers and body the test set. */
 let server: Server;
+let answer: { status: number; headers: Record<string, string>; body: string } = {
+  status: 200,
+  headers: { 'content-type': 'application/json' },
+  body: '{}',
+};
 let body = '{}';
+const seen: SeenRequest[] = [];
 let fastClient: SourceClient;
-let sdkClient: SourceClient;
+let slowClient: SourceClient;
+let officialClient: SourceClient;
+
+const TOKEN = 'page-reader-test-token';
+
+/** The official client, with the normalisation the archive applies to what it returns. */
+function official(endpoint: string): SourceClient {
+  const client = new CodeCatalystClient({
+    region: 'us-west-2',
+    endpoint,
+    token: { token: TOKEN },
+    maxAttempts: 1,
+  });
+  return {
+    async listPage({ instance, start, end, nextToken, pageSize }) {
+      const out = await client.send(
+        new ListEventLogsCommand({
+          spaceName: instance,
+          startTime: new Date(start),
+          endTime: new Date(end),
+          maxResults: pageSize,
+          ...(nextToken ? { nextToken } : {}),
+        }),
+      );
+      return {
+        items: (out.items ?? []).map((item) =>
+          normaliseRecord(CODECATALYST_FIELDS, item as unknown as Record<string, unknown>),
+        ),
+        nextToken: out.nextToken,
+      };
+    },
+  };
+}
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(body);
+      seen.push({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      });
+      if (answer.status === 200) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(body);
+        return;
+      }
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const env = {
-    CODECATALYST_TOKEN: 'page-reader-test-token',
-    AWS_ENDPOINT_URL_CODECATALYST: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-  };
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const env = { CODECATALYST_TOKEN: TOKEN, AWS_ENDPOINT_URL_CODECATALYST: endpoint };
   fastClient = await codecatalyst.createClient({ env });
-  sdkClient = await codecatalyst.createClient({ env, fastPageReader: false });
+  slowClient = await codecatalyst.createClient({ env, fastPageReader: false });
+  officialClient = official(endpoint);
 });
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-type Outcome = { ok: true; items: string[]; nextToken: string | undefined } | { ok: false; name: string };
+type Outcome =
+  | { ok: true; items: string[]; nextToken: string | undefined }
+  | { ok: false; name: string; retry: ErrorClass; status?: number };
 
-async function page(client: SourceClient, text: string): Promise<Outcome> {
+async function page(
+  client: SourceClient,
+  text: string,
+  request: { instance?: string; nextToken?: string; start?: number } = {},
+): Promise<Outcome> {
   body = text;
   try {
     const out = await client.listPage({
-      instance: 'space',
-      start: 0,
+      instance: request.instance ?? 'space',
+      start: request.start ?? 0,
       end: 3_600_000,
-      nextToken: undefined,
+      nextToken: request.nextToken,
       pageSize: 250,
     });
     return {
@@ -97,7 +162,13 @@ async function page(client: SourceClient, text: string): Promise<Outcome> {
       nextToken: out.nextToken,
     };
   } catch (err) {
-    return { ok: false, name: (err as Error).name };
+    const status = httpStatusOf(err);
+    return {
+      ok: false,
+      name: (err as Error).name,
+      retry: classifyError(err),
+      ...(status && status >= 300 ? { status } : {}),
+    };
   }
 }
 
@@ -171,8 +242,8 @@ const pageBody = fc.oneof(
   { weight: 1, arbitrary: fc.constant('[]') },
 );
 
-describe('the fast page reader in the CodeCatalyst client', () => {
-  it('gives exactly what the SDK deserializer and normalisation give, for 1,000 generated pages', async () => {
+describe('the CodeCatalyst client against the official one', () => {
+  it('gives exactly what the official client and normalisation give, on both paths, for 1,000 generated pages', async () => {
     let ordinary = 0;
     // The SDK warns on stderr for each number it coerces into a string; the outcome is compared instead.
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
@@ -180,7 +251,9 @@ describe('the fast page reader in the CodeCatalyst client', () => {
       fc.asyncProperty(pageBody, async (generated) => {
         const text = typeof generated === 'string' ? generated : JSON.stringify(generated);
         if (readEventLogPage(CODECATALYST_FIELDS, text)) ordinary++;
-        expect(await page(fastClient, text)).toEqual(await page(sdkClient, text));
+        const expected = await page(officialClient, text);
+        expect(await page(fastClient, text)).toEqual(expected);
+        expect(await page(slowClient, text)).toEqual(expected);
       }),
       { numRuns: 1000, seed: 20261122 },
     );
@@ -200,11 +273,64 @@ describe('the fast page reader in the CodeCatalyst client', () => {
     const text = JSON.stringify({ items: events, nextToken: 'next-page' });
     expect(readEventLogPage(CODECATALYST_FIELDS, text)?.items).toHaveLength(250);
     const fast = await page(fastClient, text);
-    expect(fast).toEqual(await page(sdkClient, text));
+    expect(fast).toEqual(await page(officialClient, text));
     expect(fast).toMatchObject({ ok: true, nextToken: 'next-page' });
   });
 
-  it('leaves error responses to the SDK: their names and retry classes are unchanged', async () => {
+  it('sends the request the official client sends', async () => {
+    const requests = [
+      { instance: 'space', start: 0 },
+      { instance: 'my space/ü+*', start: 1_700_000_000_123, nextToken: 'a+b/c==' },
+    ];
+    for (const request of requests) {
+      seen.length = 0;
+      await page(officialClient, '{}', request);
+      await page(fastClient, '{}', request);
+      expect(seen).toHaveLength(2);
+      const [theirs, ours] = seen as [SeenRequest, SeenRequest];
+      expect(ours.method).toBe(theirs.method);
+      expect(ours.url).toBe(theirs.url);
+      expect(ours.body).toBe(theirs.body);
+      for (const header of ['content-type', 'authorization', 'content-length'])
+        expect(ours.headers[header], header).toBe(theirs.headers[header]);
+    }
+    expect(JSON.parse(seen[1]!.body)).toEqual({
+      endTime: '1970-01-01T01:00:00Z',
+      maxResults: 250,
+      nextToken: 'a+b/c==',
+      startTime: '2023-11-14T22:13:20.123Z',
+    });
+  });
+
+  it.each([
+    [429, { 'x-amzn-ErrorType': 'ThrottlingException' }, '{"message":"slow down"}'],
+    [400, {}, '{"__type":"com.amazonaws.codecatalyst#ValidationException","message":"bad"}'],
+    [403, {}, '{"code":"AccessDeniedException","message":"no"}'],
+    [500, { 'x-amzn-ErrorType': 'InternalServerException:http://internal' }, '{}'],
+    [503, { 'content-type': 'text/plain' }, 'Service Unavailable'],
+    [404, { 'x-amzn-ErrorType': 'ResourceNotFoundException' }, 'not json'],
+  ])(
+    'decodes a %i error as the official client does: name, status and retry class',
+    async (status, headers, text) => {
+      answer = { status, headers, body: text };
+      try {
+        const theirs = await page(officialClient, '');
+        const ours = await page(fastClient, '');
+        expect(ours).toMatchObject({ ok: false, status });
+        if (theirs.ok || ours.ok) throw new Error('expected errors');
+        expect(theirs).toMatchObject({ status });
+        expect(ours.retry).toBe(theirs.retry);
+        // A body that is not JSON: the official client throws its parser's SyntaxError; ours is named
+        // after the type header, else the status.
+        const header = (headers as Record<string, string>)['x-amzn-ErrorType'];
+        expect(ours.name).toBe(theirs.name === 'SyntaxError' ? (header ?? `Http${status}`) : theirs.name);
+      } finally {
+        answer = { status: 200, headers: {}, body: '' };
+      }
+    },
+  );
+
+  it('answers a throttle with the error the pipeline backs off on', async () => {
     const errorServer = createServer((req, res) => {
       req.resume();
       res.writeHead(429, { 'content-type': 'application/json', 'x-amzn-ErrorType': 'ThrottlingException' });
@@ -225,6 +351,36 @@ describe('the fast page reader in the CodeCatalyst client', () => {
       });
     } finally {
       await new Promise<void>((resolve) => errorServer.close(() => resolve()));
+    }
+  });
+});
+
+describe('the CodeCatalyst client on a source that does not answer', () => {
+  it('gives up after the request timeout with an error the pipeline retries, and stops when aborted', async () => {
+    const silent = createServer((req) => req.resume());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const env = {
+        CODECATALYST_TOKEN: 't',
+        AWS_ENDPOINT_URL_CODECATALYST: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      };
+      const client = await codecatalyst.createClient({ env, requestTimeoutMs: 50 });
+      const request = { instance: 's', start: 0, end: 1000, nextToken: undefined, pageSize: 250 };
+      const timedOut = await client.listPage(request).catch((err: unknown) => err);
+      expect(timedOut).toMatchObject({
+        name: 'TimeoutError',
+        message: 'ListEventLogs: no answer within 50 ms',
+      });
+      expect(classifyError(timedOut)).toBe('transient');
+
+      const patient = await codecatalyst.createClient({ env });
+      const abort = new AbortController();
+      const pending = patient.listPage({ ...request, signal: abort.signal }).catch((err: unknown) => err);
+      abort.abort();
+      expect(await pending).toMatchObject({ name: 'AbortError' });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
   });
 });
