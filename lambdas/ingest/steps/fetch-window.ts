@@ -48,6 +48,8 @@ export async function fetchWindow(window: TimeWindow, fetcher: WindowFetcher): P
     pageSize: source.pageSize,
     pageSizeLimits: source.pageSizeLimits,
     signal,
+    // The next page's round trip runs while this one becomes columns.
+    prefetch: true,
     fetchPage: (nextToken, pageSize) =>
       withRetry(
         () =>

@@ -18,6 +18,12 @@ export interface PaginateOptions<T> {
   pageSizeLimits?: { min: number; max: number };
   /** Stops when aborted, before the next call. */
   signal?: AbortSignal;
+  /**
+   * Requests the next page as soon as a page arrives, before the consumer has it: a page's round trip
+   * then no longer waits for the consumer's work on the previous one. At most one page is requested
+   * ahead; a consumer that stops early leaves that request to finish unread.
+   */
+  prefetch?: boolean;
 }
 
 /** A source returned a token it had already returned: paging would never end. */
@@ -51,15 +57,25 @@ export async function* paginate<T>(options: PaginateOptions<T>): AsyncGenerator<
   }
   const seen = new Set<string>();
   let token: string | undefined;
+  let ahead: Promise<Page<T>> | undefined;
   for (let pageNumber = 1; ; pageNumber++) {
-    options.signal?.throwIfAborted();
-    const page = await options.fetchPage(token, pageSize);
-    yield page;
+    if (!ahead) options.signal?.throwIfAborted();
+    const page = await (ahead ?? options.fetchPage(token, pageSize));
+    ahead = undefined;
     const next = page.nextToken || undefined;
+    const repeated = next !== undefined && seen.has(next);
+    if (next !== undefined && !repeated) {
+      seen.add(next);
+      token = next;
+      if (options.prefetch && !options.signal?.aborted) {
+        ahead = options.fetchPage(token, pageSize);
+        // Read at the next turn; until then a failure must not count as unhandled.
+        ahead.catch(() => {});
+      }
+    }
+    yield page;
     if (next === undefined) return;
-    if (seen.has(next)) throw new PaginationLoopError(next, pageNumber);
-    seen.add(next);
-    token = next;
+    if (repeated) throw new PaginationLoopError(next, pageNumber);
   }
 }
 

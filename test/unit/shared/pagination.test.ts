@@ -31,6 +31,54 @@ describe('paginate', () => {
     await expect(run()).rejects.toBeInstanceOf(PaginationLoopError);
   });
 
+  it('with prefetch, asks for the next page before the consumer is done with the current one', async () => {
+    const pages = [{ items: [1], nextToken: 'a' }, { items: [2], nextToken: 'b' }, { items: [3] }];
+    const log: string[] = [];
+    for await (const page of paginate<number>({
+      pageSize: 1,
+      prefetch: true,
+      fetchPage: async (token) => {
+        log.push(`fetch ${token ?? 'first'}`);
+        return pages[log.filter((l) => l.startsWith('fetch')).length - 1]!;
+      },
+    })) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      log.push(`consumed ${page.items[0]}`);
+    }
+    expect(log).toEqual(['fetch first', 'fetch a', 'consumed 1', 'fetch b', 'consumed 2', 'consumed 3']);
+  });
+
+  it('with prefetch, still stops on a repeated token and passes a failed page on at its turn', async () => {
+    const loop = async (): Promise<number> => {
+      let consumed = 0;
+      for await (const _ of paginate<number>({
+        pageSize: 1,
+        prefetch: true,
+        fetchPage: async () => ({ items: [1], nextToken: 'same' }),
+      }))
+        consumed++;
+      return consumed;
+    };
+    await expect(loop()).rejects.toBeInstanceOf(PaginationLoopError);
+
+    const consumed: number[] = [];
+    const failing = async (): Promise<void> => {
+      for await (const page of paginate<number>({
+        pageSize: 1,
+        prefetch: true,
+        fetchPage: async (token) => {
+          if (token === 'b') throw new Error('page 3 failed');
+          return { items: [token === 'a' ? 2 : 1], nextToken: token === 'a' ? 'b' : 'a' };
+        },
+      })) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        consumed.push(...page.items);
+      }
+    };
+    await expect(failing()).rejects.toThrow('page 3 failed');
+    expect(consumed).toEqual([1, 2]);
+  });
+
   it('rejects a page size outside the source limits before calling it', async () => {
     let calls = 0;
     const iterator = paginate<number>({
