@@ -16,7 +16,9 @@
  * time; the rest wait (their records are held by their days anyway), so memory stays bounded.
  */
 import { createHash } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { type ChunkedRows, columnsOf, gatheredStrings, gatheredTimes } from '../../core/columns';
@@ -25,6 +27,14 @@ import type { ArchiveRecord, FieldSpec } from '../../core/records';
 
 /** The `workerData` key that makes this module a worker when it is loaded. */
 const WORKER_FLAG = 'eventlog-archive/parquet-worker';
+/**
+ * The worker thread's nice value (Linux): the main thread pages the source, and each response it
+ * handles late delays the next request of that window; the worker's work is throughput, never
+ * waited on page by page. Measured at a million events on two cores: ~2 ms less per page round
+ * trip, 2–3% less time (bench/README.md). The worker still gets every core the main thread leaves.
+ */
+export const WORKER_NICE = 10;
+
 /** Days handed to the worker at once: one encoding, one queued behind it. */
 export const MAX_JOBS_IN_WORKER = 2;
 
@@ -142,12 +152,29 @@ export function encodeDaySync(job: EncodeDayJob, encodedIn: EncodedDay['encodedI
 
 type Request = { id: number; job: ColumnJob };
 type Reply =
-  | { ready: true }
+  | { ready: true; nice: number | undefined }
   | { id: number; result: EncodedDay }
   | { id: number; error: { name: string; message: string; stack?: string } };
 
+/**
+ * Lowers the calling thread's priority to {@link WORKER_NICE}; its nice value after, or undefined
+ * where threads cannot be told apart (`/proc/thread-self` is Linux's). Lowering one's own priority
+ * needs no privilege.
+ */
+function lowerThreadPriority(): number | undefined {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isInteger(tid) || tid <= 0) return undefined;
+    setPriority(tid, WORKER_NICE);
+    return WORKER_NICE;
+  } catch {
+    return undefined;
+  }
+}
+
 if (!isMainThread && parentPort && (workerData as Record<string, unknown> | null)?.[WORKER_FLAG] === true) {
   const port = parentPort;
+  const nice = lowerThreadPriority();
   port.on('message', ({ id, job }: Request) => {
     let reply: Reply;
     try {
@@ -160,7 +187,7 @@ if (!isMainThread && parentPort && (workerData as Record<string, unknown> | null
     // The body's memory moves to the main thread instead of being copied.
     port.postMessage(reply, body ? [body.buffer as ArrayBuffer] : []);
   });
-  port.postMessage({ ready: true } satisfies Reply);
+  port.postMessage({ ready: true, nice } satisfies Reply);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -194,15 +221,22 @@ let nextId = 1;
 let handedOver = 0;
 const waiting: (() => void)[] = [];
 const counters = { worker: 0, main: 0, workersStarted: 0 };
+/** The nice value the last started worker runs at (undefined: unknown, or not lowered). */
+let workerNice: number | undefined;
 
 /** What has been encoded where in this process (tests and the bench read it). */
 export function parquetWorkerStats(): {
   worker: number;
   main: number;
   workersStarted: number;
+  workerNice?: number;
   unavailable?: string;
 } {
-  return { ...counters, ...(unavailable ? { unavailable } : {}) };
+  return {
+    ...counters,
+    ...(workerNice !== undefined ? { workerNice } : {}),
+    ...(unavailable ? { unavailable } : {}),
+  };
 }
 
 /**
@@ -283,6 +317,7 @@ function startWorker(): WorkerState {
   worker.on('message', (reply: Reply) => {
     if ('ready' in reply) {
       state.ready = true;
+      workerNice = reply.nice;
       return;
     }
     const p = state.pending.get(reply.id);
