@@ -81,7 +81,7 @@ export async function cpuBreakdown(archiveDir: string, fetchUsPerEvent: number):
 
   const steps: CpuStep[] = [
     {
-      step: 'fetch + parse (SDK, page reader, paging; fetch-only run)',
+      step: 'fetch + parse (HTTP, page reader, paging; fetch-only run)',
       thread: 'main',
       usPerEvent: fetchUsPerEvent,
     },

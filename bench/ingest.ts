@@ -4,7 +4,7 @@
  *
  * The server runs in a child process (bench/server-process.ts) so that its CPU and its event store
  * are not counted as ours. Besides the full runs, a "fetch-only" run drives the same pipeline with
- * a client that parses every page (SDK + normaliseRecord) and then drops the items, so no Parquet
+ * a client that parses every page (the archive's ListEventLogs client) and then drops the items, so no Parquet
  * is written: it separates the cost of paging from the cost of writing.
  */
 import { CodeCatalystClient, paginateListEventLogs } from '@aws-sdk/client-codecatalyst';
