@@ -8,8 +8,9 @@
  * is written: it separates the cost of paging from the cost of writing.
  */
 import { CodeCatalystClient, paginateListEventLogs } from '@aws-sdk/client-codecatalyst';
-import { DAY_MS, floorTo } from '@eventlog-archive/shared';
+import { DAY_MS, floorTo, type Page } from '@eventlog-archive/shared';
 import { LocalStore } from '../lambdas/core/local-store';
+import type { ArchiveRecord } from '../lambdas/core/records';
 import { parquetWorkerStats } from '../lambdas/ingest/archive/parquet-worker';
 import { DEFAULT_SETTINGS, type IngestResult, ingestInstance } from '../lambdas/ingest/ingest-instance';
 import { codecatalyst } from '../lambdas/ingest/sources/codecatalyst/index';
@@ -247,12 +248,22 @@ async function ourRun(
 async function fetchOnlyRun(server: BenchServer, fromMs: number, toMs: number): Promise<FetchOnlyRun> {
   const inner = await ourClient(server);
   let events = 0;
+  const drop = (page: Page<ArchiveRecord>): Page<ArchiveRecord> => {
+    events += page.items.length;
+    return { items: [], nextToken: page.nextToken };
+  };
+  // The same calls as the pipeline makes: deferred pages where the client has them.
+  const deferred = inner.listPageDeferred?.bind(inner);
   const client: SourceClient = {
-    async listPage(request) {
-      const page = await inner.listPage(request);
-      events += page.items.length;
-      return { items: [], nextToken: page.nextToken };
-    },
+    listPage: async (request) => drop(await inner.listPage(request)),
+    ...(deferred
+      ? {
+          listPageDeferred: async (request) => {
+            const page = await deferred(request);
+            return { nextTokenGuess: page.nextTokenGuess, read: async () => drop(await page.read()) };
+          },
+        }
+      : {}),
   };
   collectGarbage();
   const load0 = loadAverage();

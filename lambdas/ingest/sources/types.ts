@@ -2,7 +2,7 @@
  * A source as the ingest runs it: its definition (lambdas/core/sources) plus a client that fetches
  * one page of a time window. The pipeline, storage, ledger and coverage never change for a source.
  */
-import type { Page } from '@eventlog-archive/shared';
+import type { DeferredPage, Page } from '@eventlog-archive/shared';
 import type { ArchiveRecord } from '../../core/records';
 import type { SourceDefinition } from '../../core/sources/types';
 
@@ -21,6 +21,12 @@ export interface PageRequest {
 /** Fetches pages of a source; each item already normalised to the source's fields. */
 export interface SourceClient {
   listPage(request: PageRequest): Promise<Page<ArchiveRecord>>;
+  /**
+   * The same page, answered but not yet read, where the client can tell the next token from the raw
+   * answer (a guess that reading confirms): the pipeline then asks for the next page before it
+   * parses this one. Optional; without it the pipeline uses `listPage`.
+   */
+  listPageDeferred?(request: PageRequest): Promise<DeferredPage<ArchiveRecord>>;
 }
 
 /** A source with its client: what the ingest runs. */

@@ -5,6 +5,8 @@
  */
 import {
   type AdaptiveLimiter,
+  type DeferredPage,
+  type Page,
   paginate,
   type RetryOptions,
   type TimeWindow,
@@ -48,14 +50,15 @@ export async function fetchWindow(window: TimeWindow, fetcher: WindowFetcher): P
     pageSize: source.pageSize,
     pageSizeLimits: source.pageSizeLimits,
     signal,
-    // The next page's round trip runs while this one becomes columns.
+    // The next page's round trip runs while this one is parsed and becomes columns.
     prefetch: true,
     fetchPage: (nextToken, pageSize) =>
       withRetry(
         () =>
-          limiter.run(() =>
-            client.listPage({ instance, start: window.start, end: window.end, nextToken, pageSize, signal }),
-          ),
+          limiter.run((): Promise<Page<ArchiveRecord> | DeferredPage<ArchiveRecord>> => {
+            const request = { instance, start: window.start, end: window.end, nextToken, pageSize, signal };
+            return client.listPageDeferred ? client.listPageDeferred(request) : client.listPage(request);
+          }),
         retry,
       ),
   })) {

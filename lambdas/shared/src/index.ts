@@ -37,6 +37,8 @@ export {
 } from './metrics';
 export {
   AdaptiveLimiter,
+  type DeferredPage,
+  isDeferredPage,
   type Page,
   type PaginateOptions,
   PaginationLoopError,

@@ -9,9 +9,24 @@ export interface Page<T> {
   nextToken?: string | undefined;
 }
 
+/**
+ * A page answered but not read yet: the raw answer names the next page's token (a guess, which
+ * `read` confirms or corrects) before the items are parsed. A paginator that prefetches asks for the
+ * next page with the guess first, and parses after, so that a page's parse never delays the next
+ * round trip of its own sequence (nor, deferred behind pending I/O, of any other).
+ */
+export interface DeferredPage<T> {
+  nextTokenGuess: string | undefined;
+  read: () => Promise<Page<T>>;
+}
+
+export function isDeferredPage<T>(page: Page<T> | DeferredPage<T>): page is DeferredPage<T> {
+  return typeof (page as DeferredPage<T>).read === 'function';
+}
+
 export interface PaginateOptions<T> {
   /** Fetches one page; `nextToken` is undefined for the first. */
-  fetchPage: (nextToken: string | undefined, pageSize: number) => Promise<Page<T>>;
+  fetchPage: (nextToken: string | undefined, pageSize: number) => Promise<Page<T> | DeferredPage<T>>;
   /** Items per page requested from the source. */
   pageSize: number;
   /** The source's page size limits, checked before the first call. */
@@ -21,7 +36,9 @@ export interface PaginateOptions<T> {
   /**
    * Requests the next page as soon as a page arrives, before the consumer has it: a page's round trip
    * then no longer waits for the consumer's work on the previous one. At most one page is requested
-   * ahead; a consumer that stops early leaves that request to finish unread.
+   * ahead (with a {@link DeferredPage}'s guess even before the page is read; a wrong guess is
+   * dropped and the right token asked for); a consumer that stops early leaves that request to
+   * finish unread.
    */
   prefetch?: boolean;
 }
@@ -57,21 +74,34 @@ export async function* paginate<T>(options: PaginateOptions<T>): AsyncGenerator<
   }
   const seen = new Set<string>();
   let token: string | undefined;
-  let ahead: Promise<Page<T>> | undefined;
+  let ahead: { token: string; page: Promise<Page<T> | DeferredPage<T>> } | undefined;
+  const fetchAhead = (next: string): NonNullable<typeof ahead> => {
+    const page = options.fetchPage(next, pageSize);
+    // Read at the next turn (or dropped); until then a failure must not count as unhandled.
+    page.catch(() => {});
+    return { token: next, page };
+  };
   for (let pageNumber = 1; ; pageNumber++) {
     if (!ahead) options.signal?.throwIfAborted();
-    const page = await (ahead ?? options.fetchPage(token, pageSize));
+    const answered = await (ahead ? ahead.page : options.fetchPage(token, pageSize));
     ahead = undefined;
+    let page: Page<T>;
+    if (isDeferredPage(answered)) {
+      const guess = answered.nextTokenGuess || undefined;
+      if (options.prefetch && guess !== undefined && !seen.has(guess) && !options.signal?.aborted)
+        ahead = fetchAhead(guess);
+      page = await answered.read();
+    } else {
+      page = answered;
+    }
     const next = page.nextToken || undefined;
+    // A wrong guess: its answer is never read.
+    if (ahead && ahead.token !== next) ahead = undefined;
     const repeated = next !== undefined && seen.has(next);
     if (next !== undefined && !repeated) {
       seen.add(next);
       token = next;
-      if (options.prefetch && !options.signal?.aborted) {
-        ahead = options.fetchPage(token, pageSize);
-        // Read at the next turn; until then a failure must not count as unhandled.
-        ahead.catch(() => {});
-      }
+      if (options.prefetch && !ahead && !options.signal?.aborted) ahead = fetchAhead(next);
     }
     yield page;
     if (next === undefined) return;

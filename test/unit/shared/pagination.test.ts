@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { AdaptiveLimiter, PaginationLoopError, paginate } from '../../../lambdas/shared/src/pagination';
+import {
+  AdaptiveLimiter,
+  type DeferredPage,
+  type Page,
+  PaginationLoopError,
+  paginate,
+} from '../../../lambdas/shared/src/pagination';
 
 describe('paginate', () => {
   it('follows tokens through empty pages until there is none', async () => {
@@ -77,6 +83,48 @@ describe('paginate', () => {
     };
     await expect(failing()).rejects.toThrow('page 3 failed');
     expect(consumed).toEqual([1, 2]);
+  });
+
+  it('with prefetch and deferred pages, asks for the guessed next page before reading this one', async () => {
+    // Page b's raw answer names an item's "nextToken" last: a wrong guess, dropped for the real one.
+    const pages: Record<string, { page: Page<number>; guess: string | undefined }> = {
+      first: { page: { items: [1], nextToken: 'a' }, guess: 'a' },
+      a: { page: { items: [2], nextToken: 'b' }, guess: 'b' },
+      b: { page: { items: [3], nextToken: 'c' }, guess: 'item-token' },
+      c: { page: { items: [4] }, guess: undefined },
+      'item-token': { page: { items: [99] }, guess: undefined },
+    };
+    const log: string[] = [];
+    const consumed: number[] = [];
+    for await (const page of paginate<number>({
+      pageSize: 1,
+      prefetch: true,
+      fetchPage: async (token): Promise<DeferredPage<number>> => {
+        const key = token ?? 'first';
+        log.push(`fetch ${key}`);
+        const { page, guess } = pages[key]!;
+        return {
+          nextTokenGuess: guess,
+          read: async () => {
+            log.push(`read ${key}`);
+            return page;
+          },
+        };
+      },
+    }))
+      consumed.push(...page.items);
+    expect(consumed).toEqual([1, 2, 3, 4]);
+    expect(log).toEqual([
+      'fetch first',
+      'fetch a',
+      'read first',
+      'fetch b',
+      'read a',
+      'fetch item-token',
+      'read b',
+      'fetch c',
+      'read c',
+    ]);
   });
 
   it('rejects a page size outside the source limits before calling it', async () => {

@@ -14,11 +14,13 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { ArchiveError, registerSecret } from '@eventlog-archive/shared';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { ArchiveError, type DeferredPage, registerSecret } from '@eventlog-archive/shared';
 import { endpointFor, restJsonError, rfc3986 } from '../../../core/aws-request';
+import type { ArchiveRecord } from '../../../core/records';
 import { getSecretString } from '../../../core/secrets';
 import { CODECATALYST_FIELDS } from '../../../core/sources/codecatalyst/schema';
-import type { SourceClient, SourceClientOptions } from '../types';
+import type { PageRequest, SourceClient, SourceClientOptions } from '../types';
 import { readEventLogPage, readEventLogPageAsSdk } from './page-reader';
 
 /** The endpoint the official client resolves for every Region (the service is global). */
@@ -113,6 +115,24 @@ export function listEventLogsBody(input: {
   });
 }
 
+const NEXT_TOKEN_KEY = Buffer.from('"nextToken":"');
+
+/**
+ * The next page's token as the raw body names it, before the body is parsed: the value of the last
+ * `"nextToken":"…"` key (a quote inside a JSON string is always escaped, so the text can only be a
+ * key), when it has no escapes. It may be an item's field of that name rather than the page's:
+ * the paginator checks the guess against the parsed page and drops a wrong one.
+ */
+export function guessNextToken(body: Buffer): string | undefined {
+  const at = body.lastIndexOf(NEXT_TOKEN_KEY);
+  if (at < 0) return undefined;
+  const from = at + NEXT_TOKEN_KEY.length;
+  const to = body.indexOf(0x22, from);
+  if (to < 0) return undefined;
+  const value = body.toString('utf8', from, to);
+  return value.includes('\\') ? undefined : value;
+}
+
 interface RawResponse {
   status: number;
   headers: IncomingHttpHeaders;
@@ -192,34 +212,54 @@ export async function createCodeCatalystClient(options: SourceClientOptions = {}
       req.end(body);
     });
 
-  return {
-    async listPage({ instance, start, end, nextToken, pageSize, signal }) {
-      const response = await post(
-        `${prefix}/v1/spaces/${rfc3986(instance)}/eventLogs`,
-        listEventLogsBody({
-          startTime: new Date(start),
-          endTime: new Date(end),
-          maxResults: pageSize,
-          ...(nextToken ? { nextToken } : {}),
-        }),
-        signal,
+  const listPageDeferred = async ({
+    instance,
+    start,
+    end,
+    nextToken,
+    pageSize,
+    signal,
+  }: PageRequest): Promise<DeferredPage<ArchiveRecord>> => {
+    const response = await post(
+      `${prefix}/v1/spaces/${rfc3986(instance)}/eventLogs`,
+      listEventLogsBody({
+        startTime: new Date(start),
+        endTime: new Date(end),
+        maxResults: pageSize,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+      signal,
+    );
+    // The official client's test: any status below 300 is an answer.
+    if (response.status >= 300) {
+      const type = response.headers['x-amzn-errortype'];
+      throw restJsonError(
+        'ListEventLogs',
+        response.status,
+        typeof type === 'string' ? type : undefined,
+        response.body.toString('utf8'),
       );
-      const text = response.body.toString('utf8');
-      // The official client's test: any status below 300 is an answer.
-      if (response.status >= 300) {
-        const type = response.headers['x-amzn-errortype'];
-        throw restJsonError(
-          'ListEventLogs',
-          response.status,
-          typeof type === 'string' ? type : undefined,
-          text,
-        );
-      }
-      if (options.fastPageReader !== false) {
-        const page = readEventLogPage(CODECATALYST_FIELDS, text);
-        if (page) return page;
-      }
-      return readEventLogPageAsSdk(CODECATALYST_FIELDS, text);
+    }
+    const body = response.body;
+    return {
+      nextTokenGuess: guessNextToken(body),
+      read: async () => {
+        // After the I/O already waiting: other answers ask for their next pages before this parse.
+        await nextTurn();
+        const text = body.toString('utf8');
+        if (options.fastPageReader !== false) {
+          const page = readEventLogPage(CODECATALYST_FIELDS, text);
+          if (page) return page;
+        }
+        return readEventLogPageAsSdk(CODECATALYST_FIELDS, text);
+      },
+    };
+  };
+
+  return {
+    listPageDeferred,
+    async listPage(request) {
+      return (await listPageDeferred(request)).read();
     },
   };
 }

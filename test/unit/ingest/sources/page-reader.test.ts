@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { canonicalJson, normaliseRecord } from '../../../../lambdas/core/records';
 import { CODECATALYST_FIELDS } from '../../../../lambdas/core/sources/codecatalyst/schema';
 import { codecatalyst } from '../../../../lambdas/ingest/sources/codecatalyst';
+import { guessNextToken } from '../../../../lambdas/ingest/sources/codecatalyst/client';
 import {
   readEventLogPage,
   readUtcTimestamp,
@@ -382,5 +383,21 @@ describe('the CodeCatalyst client on a source that does not answer', () => {
       silent.closeAllConnections();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
+  });
+});
+
+describe('guessNextToken', () => {
+  it.each([
+    ['{"items":[],"nextToken":"abc=="}', 'abc=='],
+    ['{"nextToken":"first","items":[{"id":"x"}]}', 'first'],
+    // An item's own field of the name comes last: the guess is wrong, and the paginator checks it.
+    ['{"nextToken":"page","items":[{"nextToken":"item"}]}', 'item'],
+    // In a string value the quotes are escaped: never a key.
+    ['{"items":[{"data":"{\\"nextToken\\":\\"x\\"}"}]}', undefined],
+    ['{"items":[]}', undefined],
+    ['{"items":[],"nextToken":"a\\u0041b"}', undefined],
+    ['{"items":[],"nextToken" : "spaced"}', undefined],
+  ])('in %s finds %s', (text, expected) => {
+    expect(guessNextToken(Buffer.from(text))).toBe(expected);
   });
 });
