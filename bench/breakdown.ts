@@ -9,9 +9,8 @@ import { deserialize, serialize } from 'node:v8';
 import { columnsOf, type RecordColumns } from '../lambdas/core/columns';
 import { decodeParquet, encodeParquetColumns } from '../lambdas/core/parquet';
 import { codecatalystDefinition as codecatalyst } from '../lambdas/core/sources';
-import { encodeDaySync } from '../lambdas/ingest/archive/parquet-worker';
+import { encodeDaySync, unionOrder } from '../lambdas/ingest/archive/parquet-worker';
 import { DEFAULT_SETTINGS } from '../lambdas/ingest/ingest-instance';
-import { unionOrder } from '../lambdas/ingest/steps/commit-day';
 import { PAGE_SIZE } from './ingest';
 import { filesUnder, median } from './util';
 
@@ -76,8 +75,11 @@ export async function cpuBreakdown(archiveDir: string, fetchUsPerEvent: number):
   const toChunks = (): RecordColumns[] =>
     pages.map((page) => columnsOf(codecatalyst.fields, page, { keepStrings }));
   const chunks = toChunks();
-  const rows = { chunks, order: unionOrder(codecatalyst, chunks) };
-  const handedOver = serialize(rows);
+  const rows = {
+    chunks,
+    order: unionOrder(codecatalyst.fields, codecatalyst.timeField, codecatalyst.idField, chunks),
+  };
+  const handedOver = serialize({ chunks });
 
   const steps: CpuStep[] = [
     {
@@ -92,14 +94,16 @@ export async function cpuBreakdown(archiveDir: string, fetchUsPerEvent: number):
     },
     {
       step: 'union by id + archive order (unionOrder)',
-      thread: 'main',
-      usPerEvent: perEvent(n, () => unionOrder(codecatalyst, chunks)),
+      thread: 'worker',
+      usPerEvent: perEvent(n, () =>
+        unionOrder(codecatalyst.fields, codecatalyst.timeField, codecatalyst.idField, chunks),
+      ),
     },
     {
       // postMessage serialises with the same V8 serializer.
-      step: 'hand the day to the worker: v8.serialize of the chunks and the order',
+      step: 'hand the day to the worker: v8.serialize of the chunks',
       thread: 'main',
-      usPerEvent: perEvent(n, () => serialize(rows)),
+      usPerEvent: perEvent(n, () => serialize({ chunks })),
     },
     {
       step: 'the worker takes it: v8.deserialize',

@@ -134,7 +134,7 @@ export class LocalStore implements ArchiveStore {
     } finally {
       await fs.rm(tmp, { force: true });
     }
-    return { etag: etagOf(body) };
+    return { etag: options.digests ? `"${options.digests.md5}"` : etagOf(body) };
   }
 
   /** Tightens an existing key file and the `_keys/` folders above it (best effort: reads still work). */

@@ -81,6 +81,9 @@ export class S3Store implements ArchiveStore {
           ContentType: options.contentType ?? 'application/octet-stream',
           ...(options.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
           ...(options.ifMatch !== undefined ? { IfMatch: options.ifMatch } : {}),
+          ...(options.digests
+            ? { ChecksumSHA256: Buffer.from(options.digests.sha256, 'hex').toString('base64') }
+            : {}),
         }),
       );
       return { etag: out.ETag ?? '' };

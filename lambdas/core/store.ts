@@ -18,6 +18,13 @@ export interface PutOptions {
   ifNoneMatch?: boolean;
   /** Write only if the current object has this ETag (S3 `If-Match`). */
   ifMatch?: string;
+  /**
+   * The body's digests (hex), when the caller has them already (the Parquet worker computes them):
+   * S3 is sent the SHA-256 and checks the upload against it (a mismatch is a 400 BadDigest, and the
+   * SDK computes no checksum of its own); the local store takes the MD5 as the ETag instead of
+   * hashing the body again on the event loop.
+   */
+  digests?: { md5: string; sha256: string };
 }
 
 export interface ListedObject {

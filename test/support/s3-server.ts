@@ -11,6 +11,7 @@
  *   stream body (with a known ContentLength) as `Content-Encoding: aws-chunked` with a trailing
  *   `x-amz-checksum-crc32`; s3rver would store the chunk framing as the object's bytes. The proxy
  *   decodes it (and checks CRC32 checksums, header or trailer, like S3: 400 BadDigest).
+ * - `x-amz-checksum-sha256` on a PutObject is checked against the body, as S3 does (400 BadDigest).
  * - ListObjectsV2 pagination: s3rver makes its continuation tokens with DES, which OpenSSL 3
  *   (Node ≥ 17) no longer offers, so any truncated ListObjectsV2 fails with 500 InternalError. The
  *   proxy serves list-type=2 through s3rver's V1 listing (marker) and issues its own tokens.
@@ -20,6 +21,7 @@
  * verification (s3rver only checks the header's shape; any credentials work).
  */
 
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
@@ -72,6 +74,10 @@ export interface S3ServerStats {
   preconditionFailed: number;
   /** Bodies that arrived aws-chunked and were decoded. */
   awsChunked: number;
+  /** PutObjects that carried `x-amz-checksum-sha256` and matched it. */
+  sha256Checked: number;
+  /** PutObjects refused with 400 BadDigest (a checksum header that does not match the body). */
+  badDigests: number;
   inFlight: number;
   maxInFlight: number;
 }
@@ -234,6 +240,8 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
     faults: { internalError: 0, slowDown: 0, slow: 0, drop: 0, dropAfter: 0 },
     preconditionFailed: 0,
     awsChunked: 0,
+    sha256Checked: 0,
+    badDigests: 0,
     inFlight: 0,
     maxInFlight: 0,
   });
@@ -369,18 +377,29 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
       headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
     }
     const crc = headers['x-amz-checksum-crc32'];
-    if (method === 'PUT' && crc !== undefined && crc !== crc32Base64(body)) {
+    const sha256 = headers['x-amz-checksum-sha256'];
+    const badDigest =
+      method !== 'PUT'
+        ? undefined
+        : crc !== undefined && crc !== crc32Base64(body)
+          ? 'CRC32'
+          : sha256 !== undefined && sha256 !== createHash('sha256').update(body).digest('base64')
+            ? 'SHA256'
+            : undefined;
+    if (badDigest) {
+      stats.badDigests++;
       replyError(
         res,
         {
           status: 400,
           code: 'BadDigest',
-          message: 'The CRC32 you specified did not match the calculated checksum.',
+          message: `The ${badDigest} you specified did not match the calculated checksum.`,
         },
         decodedPath,
       );
       return;
     }
+    if (method === 'PUT' && sha256 !== undefined) stats.sha256Checked++;
     if (body.length > 0 || method === 'PUT' || method === 'POST')
       headers['content-length'] = String(body.length);
 

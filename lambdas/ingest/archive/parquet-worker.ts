@@ -21,7 +21,14 @@ import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { type ChunkedRows, columnsOf, gatheredStrings, gatheredTimes } from '../../core/columns';
+import {
+  type ChunkedRows,
+  columnsOf,
+  gatheredStrings,
+  gatheredTimes,
+  type RecordColumns,
+  rowCount,
+} from '../../core/columns';
 import { type ArchiveCodec, encodeParquetColumns } from '../../core/parquet';
 import type { ArchiveRecord, FieldSpec } from '../../core/records';
 
@@ -56,18 +63,30 @@ export interface EncodeDayJob {
 }
 
 /**
- * A job as it crosses to the worker: the records as chunks of columns read in archive order (time,
- * then id), their id fields kept as strings ({@link toColumnJob}, or the pages of a day as
- * lambdas/ingest/steps/commit-day.ts merges them).
+ * A job as it crosses to the worker: the records as chunks of columns, their id fields kept as
+ * strings. Either already in archive order (time, then id: {@link toColumnJob}), or, with `union`,
+ * a day's archived rows and fetched pages that the worker unions by id and orders itself
+ * (lambdas/ingest/steps/commit-day.ts): the main thread, which pages the source, is spared it.
  */
-export interface ColumnJob extends Omit<EncodeDayJob, 'records'> {
+export interface ColumnJob extends Omit<EncodeDayJob, 'records' | 'encode'> {
   rows: ChunkedRows;
+  /**
+   * Write the Parquet body: always, never, or (`'if-changed'`) when the union added an event or the
+   * day had no object (`union.existed` false) and has events.
+   */
+  encode: boolean | 'if-changed';
+  /** Order the union of `rows` (which must have no order): the first `archivedRows` are the archived day's. */
+  union?: { archivedRows: number; existed: boolean };
 }
 
 export interface EncodedDay {
-  /** The Parquet file and its sha256 (hex), when `encode` was set. */
+  /** The Parquet file and its SHA-256 and MD5 (hex), when it was written (see `encode`). */
   body?: Uint8Array;
   sha256?: string;
+  md5?: string;
+  /** Events the day holds, and how many of them were not archived before (all, without `union`). */
+  events: number;
+  added: number;
   /** Per window of the job, in its order. */
   windows: { archived: number; contentHash: string }[];
   /** Where it was encoded. */
@@ -119,21 +138,71 @@ function identityHashOfRows(
   return `sha256:${createHash('sha256').update(lines.join('')).digest('hex')}`;
 }
 
+/**
+ * The rows of the union by id (the first row of each id: archived rows come first) in archive order,
+ * time then id, as global row indices of the chunks.
+ */
+export function unionOrder(
+  fields: readonly FieldSpec[],
+  timeField: string,
+  idField: string,
+  chunks: readonly RecordColumns[],
+): Int32Array {
+  const all: ChunkedRows = { chunks };
+  const times = gatheredTimes(fields, timeField, all);
+  const ids = gatheredStrings(fields, idField, all).map(String);
+  const seen = new Set<string>();
+  const first = new Int32Array(ids.length);
+  let n = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    first[n++] = i;
+  }
+  return first.slice(0, n).sort((a, b) => {
+    const dt = times[a]! - times[b]!;
+    if (dt !== 0) return dt;
+    const ia = ids[a]!;
+    const ib = ids[b]!;
+    return ia < ib ? -1 : ia > ib ? 1 : 0;
+  });
+}
+
 function encodeColumnsSync(job: ColumnJob, encodedIn: EncodedDay['encodedIn']): EncodedDay {
-  const times = gatheredTimes(job.fields, job.timeField, job.rows);
-  const ids = gatheredStrings(job.fields, job.idField, job.rows);
+  let rows = job.rows;
+  let added = rowCount(rows);
+  let encode = job.encode === true;
+  if (job.union) {
+    if (rows.order) throw new Error('a union job takes rows without an order');
+    rows = { chunks: rows.chunks, order: unionOrder(job.fields, job.timeField, job.idField, rows.chunks) };
+    added = rowCount(rows) - job.union.archivedRows;
+    encode = job.encode === 'if-changed' ? added > 0 || (!job.union.existed && rowCount(rows) > 0) : encode;
+  }
+  const events = rowCount(rows);
+  const times = gatheredTimes(job.fields, job.timeField, rows);
+  const ids = gatheredStrings(job.fields, job.idField, rows);
   const windows = job.windows.map((w) => {
     const from = lowerBound(times, w.start);
     const to = lowerBound(times, w.end);
     return { archived: to - from, contentHash: identityHashOfRows(times, ids, from, to) };
   });
-  if (!job.encode) return { windows, encodedIn };
-  const body = encodeParquetColumns(job.fields, job.rows, {
+  if (!encode) return { events, added, windows, encodedIn };
+  const body = encodeParquetColumns(job.fields, rows, {
     metadata: job.metadata,
     statisticsFor: job.statisticsFor,
     ...(job.codec ? { codec: job.codec } : {}),
   });
-  return { body, sha256: createHash('sha256').update(body).digest('hex'), windows, encodedIn };
+  return {
+    body,
+    sha256: createHash('sha256').update(body).digest('hex'),
+    // The local store's ETag: hashed here rather than on the event loop (PutOptions.digests).
+    md5: createHash('md5').update(body).digest('hex'),
+    events,
+    added,
+    windows,
+    encodedIn,
+  };
 }
 
 /** The job with its records as columns, the form that crosses to the worker. */

@@ -2,9 +2,9 @@
  * Step: commit one UTC day, in the order the archive's promise rests on. Each sub-step is a function
  * of its own, and `onStep` is called after each, so a crash can be simulated between any two writes:
  *
- * 1. merge: read the day's Parquet object and union it by id with what was fetched (a rewrite never
- *    removes an archived event; an event already archived keeps its archived form): the order of the
- *    rows, which stay in the chunks of columns they were fetched in;
+ * 1. merge: read the day's Parquet object, to be unioned by id with what was fetched (a rewrite never
+ *    removes an archived event; an event already archived keeps its archived form); the rows stay in
+ *    the chunks of columns they were fetched in, and the worker orders the union;
  * 2. write data: encode (in the worker thread) and put the day object, only when it changed;
  * 3. record windows: write the day's ledger document, last, so a crash before it leaves the windows
  *    unrecorded (fetched again next time) and never recorded-but-missing.
@@ -12,13 +12,7 @@
 
 import { createHash } from 'node:crypto';
 import { type Clock, iso } from '@eventlog-archive/shared';
-import {
-  type ChunkedRows,
-  columnsOf,
-  gatheredStrings,
-  gatheredTimes,
-  type RecordColumns,
-} from '../../core/columns';
+import { type ChunkedRows, columnsOf, type RecordColumns } from '../../core/columns';
 import { dataKey, type TableLocation } from '../../core/layout';
 import { emptyLedgerDay, type LedgerDay, type WindowRecord, writeLedgerDay } from '../../core/ledger';
 import type { ArchiveCodec } from '../../core/parquet';
@@ -68,7 +62,6 @@ export async function commitDay(commit: DayCommit): Promise<CommittedDay> {
   await onStep?.('fetched', day);
   const fetchedCounts = commit.fetched.map((f) => f.events);
   const merged = await mergeDay(commit);
-  const events = merged.events;
   await onStep?.('merged', day);
   signal.throwIfAborted();
   const written = await writeDayData(commit, merged);
@@ -78,26 +71,23 @@ export async function commitDay(commit: DayCommit): Promise<CommittedDay> {
   await onStep?.('ledger-written', day);
   return {
     ledgerDay: recorded.ledgerDay,
-    added: merged.added,
+    added: written.encoded.added,
     reswept: recorded.reswept,
-    events,
+    events: written.encoded.events,
     encodedIn: written.encoded.encodedIn,
   };
 }
 
 export interface MergedDay {
-  /** The union: the archived day's chunk (first), then the fetched ones, read in archive order. */
+  /** The archived day's chunk (first), then the fetched ones; no order yet (the worker unions them). */
   rows: ChunkedRows;
-  events: number;
-  added: number;
+  /** Rows of the archived day (the first chunk's). */
+  archivedRows: number;
   /** Whether the day had a data object before. */
   existed: boolean;
 }
 
-/**
- * Sub-step 1: the day's archived events unioned by id with the fetched ones, as an order of rows:
- * the first of each id (archived rows come first), sorted by time, then id (`sortRecords`' order).
- */
+/** Sub-step 1: the day's archived events (as a chunk of columns) and the fetched ones, to be unioned by id. */
 export async function mergeDay(commit: DayCommit): Promise<MergedDay> {
   const { store, table, source, day, fetched } = commit;
   const existing = await store.get(dataKey(table, day));
@@ -108,41 +98,9 @@ export async function mergeDay(commit: DayCommit): Promise<MergedDay> {
         keepStrings: [source.idField],
       }),
     );
-  const before = chunks[0]?.length ?? 0;
+  const archivedRows = chunks[0]?.length ?? 0;
   for (const f of fetched) chunks.push(...f.chunks);
-  const order = unionOrder(source, chunks);
-  return {
-    rows: { chunks, order },
-    events: order.length,
-    added: order.length - before,
-    existed: existing !== undefined,
-  };
-}
-
-/** The rows of the union by id (the first row of each id) in archive order: time, then id. */
-export function unionOrder(
-  source: Pick<SourceDefinition, 'fields' | 'timeField' | 'idField'>,
-  chunks: readonly RecordColumns[],
-): Int32Array {
-  const all: ChunkedRows = { chunks };
-  const times = gatheredTimes(source.fields, source.timeField, all);
-  const ids = gatheredStrings(source.fields, source.idField, all).map(String);
-  const seen = new Set<string>();
-  const first = new Int32Array(ids.length);
-  let n = 0;
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i]!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    first[n++] = i;
-  }
-  return first.slice(0, n).sort((a, b) => {
-    const dt = times[a]! - times[b]!;
-    if (dt !== 0) return dt;
-    const ia = ids[a]!;
-    const ib = ids[b]!;
-    return ia < ib ? -1 : ia > ib ? 1 : 0;
-  });
+  return { rows: { chunks }, archivedRows, existed: existing !== undefined };
 }
 
 export interface WrittenDay {
@@ -154,13 +112,13 @@ export interface WrittenDay {
 /** Sub-step 2: encode the day (and the window hashes) and put its object when it changed. */
 export async function writeDayData(commit: DayCommit, merged: MergedDay): Promise<WrittenDay> {
   const { store, table, source, instance, day, fetched, signal, now } = commit;
-  const events = merged.events;
   const job: ColumnJob = {
     fields: source.fields,
     rows: merged.rows,
+    union: { archivedRows: merged.archivedRows, existed: merged.existed },
     timeField: source.timeField,
     idField: source.idField,
-    encode: merged.added > 0 || (!merged.existed && events > 0),
+    encode: 'if-changed',
     statisticsFor: [source.timeField, source.idField],
     ...(commit.codec ? { codec: commit.codec } : {}),
     metadata: { source: source.name, instance, day },
@@ -175,12 +133,15 @@ export async function writeDayData(commit: DayCommit, merged: MergedDay): Promis
   if (!encoded.body) return { encoded, data: commit.ledgerDay?.data };
   const key = dataKey(table, day);
   const body = encoded.body;
-  await store.put(key, body, { contentType: 'application/vnd.apache.parquet' });
+  await store.put(key, body, {
+    contentType: 'application/vnd.apache.parquet',
+    ...(encoded.sha256 && encoded.md5 ? { digests: { md5: encoded.md5, sha256: encoded.sha256 } } : {}),
+  });
   return {
     encoded,
     data: {
       key,
-      events,
+      events: encoded.events,
       bytes: body.byteLength,
       sha256: encoded.sha256 ?? createHash('sha256').update(body).digest('hex'),
       writtenAt: iso(now()),

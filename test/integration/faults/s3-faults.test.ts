@@ -1,5 +1,5 @@
 /**
- * S3 faults under a real ingest: the CodeCatalyst SDK client against the local ListEventLogs server,
+ * S3 faults under a real ingest: the archive's CodeCatalyst client against the local ListEventLogs server,
  * the production S3 client (`createS3Client`, 6 attempts) against s3rver behind the fault-injecting
  * proxy. Random 500 InternalError, 503 SlowDown, slow answers, connections dropped before the
  * request reached S3 and after it took effect; then reruns without faults until the run is complete.
@@ -142,6 +142,26 @@ class TargetedFaultStore implements ArchiveStore {
     return this.inner.list(prefix);
   }
 }
+
+describe('day objects written to S3', () => {
+  it('carry the SHA-256 the worker computed, which S3 checks; a wrong one is refused, not stored', async () => {
+    const { store, prefix } = freshStore();
+    const result = await ingest(store);
+    expect(result.status).toBe('complete');
+    const dataPuts = s3.requests.filter((r) => r.method === 'PUT' && r.key.endsWith('.parquet'));
+    expect(dataPuts.length).toBeGreaterThan(0);
+    expect(s3.stats.sha256Checked).toBe(dataPuts.length);
+    await expectS3ArchiveEqualsSource(store, prefix);
+
+    const body = new TextEncoder().encode('a day object');
+    const wrong = { md5: '00'.repeat(16), sha256: '00'.repeat(32) };
+    await expect(store.put('probe/bad-digest', body, { digests: wrong })).rejects.toMatchObject({
+      name: 'BadDigest',
+    });
+    expect(await store.get('probe/bad-digest')).toBeUndefined();
+    expect(s3.stats.badDigests).toBe(1);
+  });
+});
 
 describe('ingest into S3 with injected faults', () => {
   it('survives random 500s, SlowDowns, slow answers and dropped connections; reruns complete the archive exactly', async () => {

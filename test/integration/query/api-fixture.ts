@@ -1,6 +1,6 @@
 /**
  * Archives for query tests, built the way production builds them: synthetic events served by the
- * local ListEventLogs server, pulled with the real CodeCatalyst SDK client through the real ingest
+ * local ListEventLogs server, pulled with the archive's CodeCatalyst client through the real ingest
  * pipeline into a folder. Also the expected answer of a listing: the events in archive order.
  */
 import { LocalStore } from '../../../lambdas/core/local-store';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,6 +39,17 @@ describe('LocalStore', () => {
     });
     await store.put('lease.json', bytes('4'), { ifMatch: etag });
     expect(Buffer.from((await store.get('lease.json'))!.body).toString()).toBe('4');
+  });
+
+  it('takes the MD5 of given digests as the ETag, the one a read computes', async () => {
+    const body = bytes('a day object');
+    const digests = {
+      md5: createHash('md5').update(body).digest('hex'),
+      sha256: createHash('sha256').update(body).digest('hex'),
+    };
+    const { etag } = await store.put('t/day.parquet', body, { digests });
+    expect(etag).toBe(`"${digests.md5}"`);
+    expect((await store.get('t/day.parquet'))!.etag).toBe(etag);
   });
 
   it('lets exactly one of many concurrent creators win', async () => {

@@ -6,10 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { gatheredStrings, gatheredTimes, gatheredWriterValues } from '../../../../lambdas/core/columns';
 import { dataKey, type TableLocation } from '../../../../lambdas/core/layout';
 import { LocalStore } from '../../../../lambdas/core/local-store';
-import { encodeParquet } from '../../../../lambdas/core/parquet';
-import { type ArchiveRecord, sortRecords } from '../../../../lambdas/core/records';
+import { decodeParquet, encodeParquet } from '../../../../lambdas/core/parquet';
+import { type ArchiveRecord, canonicalJson, sortRecords } from '../../../../lambdas/core/records';
 import { codecatalystDefinition as source } from '../../../../lambdas/core/sources/codecatalyst/definition';
-import { type DayCommit, mergeDay } from '../../../../lambdas/ingest/steps/commit-day';
+import { unionOrder } from '../../../../lambdas/ingest/archive/parquet-worker';
+import { type DayCommit, mergeDay, writeDayData } from '../../../../lambdas/ingest/steps/commit-day';
 import { fetchWindow } from '../../../../lambdas/ingest/steps/fetch-window';
 import { FakeSource, record } from '../fake-source';
 
@@ -70,14 +71,34 @@ describe('mergeDay over windows fetched as chunks of columns', () => {
       signal: new AbortController().signal,
     };
     const merged = await mergeDay(commit);
+    expect(merged).toMatchObject({ archivedRows: 2, existed: true });
+    expect(merged.rows.order).toBeUndefined();
     const expected = sortRecords(source, [...archived, ...sent.filter((r) => r.id !== 'a' && r.id !== 'c')]);
-    expect(merged).toMatchObject({ events: 7, added: 5, existed: true });
-    expect(gatheredStrings(source.fields, 'id', merged.rows)).toEqual(expected.map((r) => r.id));
-    expect([...gatheredTimes(source.fields, 'eventTime', merged.rows)]).toEqual(
+    const rows = {
+      chunks: merged.rows.chunks,
+      order: unionOrder(source.fields, source.timeField, source.idField, merged.rows.chunks),
+    };
+    expect(gatheredStrings(source.fields, 'id', rows)).toEqual(expected.map((r) => r.id));
+    expect([...gatheredTimes(source.fields, 'eventTime', rows)]).toEqual(
       expected.map((r) => (r.eventTime as Date).getTime()),
     );
     const eventName = source.fields.findIndex((f) => f.name === 'eventName');
-    const names = gatheredWriterValues(source.fields[eventName]!, eventName, merged.rows);
+    const names = gatheredWriterValues(source.fields[eventName]!, eventName, rows);
     expect(names[expected.findIndex((r) => r.id === 'c')]).toBe('archivedForm');
+
+    // The worker orders the same union, counts what it added, and writes the day.
+    const written = await writeDayData(commit, merged);
+    expect(written.encoded).toMatchObject({ events: 7, added: 5, encodedIn: 'worker' });
+    const stored = await store.get(dataKey(table, '2026-11-22'));
+    const back = await decodeParquet(source.fields, stored!.body);
+    expect(back.map((r) => canonicalJson(source.fields, r))).toEqual(
+      expected.map((r) => canonicalJson(source.fields, r)),
+    );
+    expect(written.data).toMatchObject({ events: 7, sha256: written.encoded.sha256 });
+
+    // Nothing new the second time: no write, the ledger's entry as it was.
+    const again = await writeDayData(commit, await mergeDay({ ...commit, fetched: [] }));
+    expect(again.encoded).toMatchObject({ events: 7, added: 0 });
+    expect(again.encoded.body).toBeUndefined();
   });
 });
