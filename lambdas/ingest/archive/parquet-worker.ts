@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import {
   type ChunkedRows,
+  type Column,
   columnsOf,
   gatheredStrings,
   gatheredTimes,
@@ -347,8 +348,31 @@ function encodeInWorker(job: ColumnJob): Promise<EncodedDay> {
     state.pending.set(id, { job, resolve, reject });
     // Keeps the process alive while a job is out; an idle worker does not.
     state.worker.ref();
-    state.worker.postMessage({ id, job } satisfies Request);
+    // A started worker gets the columns' memory instead of a copy (the caller has let the rows go).
+    // Before it is ready, a job may still have to be encoded here if it cannot start: copied.
+    state.worker.postMessage({ id, job } satisfies Request, state.ready ? columnBuffers(job.rows) : []);
   });
+}
+
+/** The ArrayBuffers under the rows' typed arrays, each once (as a transfer list must have them). */
+export function columnBuffers(rows: ChunkedRows): ArrayBuffer[] {
+  const buffers = new Set<ArrayBufferLike>();
+  const visit = (column: Column): void => {
+    if (column instanceof Float64Array) buffers.add(column.buffer);
+    else if (Array.isArray(column)) return;
+    else if ('utf8' in column) {
+      buffers.add(column.utf8.buffer);
+      buffers.add(column.offsets.buffer);
+      buffers.add(column.present.buffer);
+    } else if ('indexes' in column) buffers.add(column.indexes.buffer);
+    else if ('children' in column) {
+      buffers.add(column.present.buffer);
+      for (const child of column.children) visit(child);
+    }
+  };
+  for (const chunk of rows.chunks) for (const column of chunk.columns) visit(column);
+  if (rows.order) buffers.add(rows.order.buffer);
+  return [...buffers].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
 }
 
 function startWorker(): WorkerState {

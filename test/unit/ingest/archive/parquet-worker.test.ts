@@ -4,10 +4,13 @@ import { decodeParquet } from '../../../../lambdas/core/parquet';
 import { canonicalJson, normaliseRecord } from '../../../../lambdas/core/records';
 import { CODECATALYST_FIELDS } from '../../../../lambdas/core/sources/codecatalyst/schema';
 import {
+  columnBuffers,
   encodeDay,
+  encodeDayColumns,
   encodeDaySync,
   identityHash,
   parquetWorkerStats,
+  toColumnJob,
   WORKER_NICE,
 } from '../../../../lambdas/ingest/archive/parquet-worker';
 import { record } from '../fake-source';
@@ -73,6 +76,21 @@ describe('Parquet worker', () => {
     }
     expect(days[2]!.body).toBeUndefined();
     expect(days[2]!.windows).toEqual(inline.windows);
+  });
+
+  it('hands a started worker the memory of the columns rather than a copy, each buffer once', async () => {
+    await encodeDay(job); // the worker is started and ready
+    const columns = toColumnJob(job);
+    const buffers = columnBuffers(columns.rows);
+    expect(new Set(buffers).size).toBe(buffers.length);
+    const times =
+      columns.rows.chunks[0]!.columns[CODECATALYST_FIELDS.findIndex((f) => f.name === 'eventTime')]!;
+    expect((times as Float64Array).length).toBe(records.length);
+    const day = await encodeDayColumns(columns);
+    // Moved to the worker: the main thread's view is detached.
+    expect((times as Float64Array).length).toBe(0);
+    expect(buffers.every((b) => b.byteLength === 0)).toBe(true);
+    expect(Buffer.from(day.body!).equals(Buffer.from(encodeDaySync(job).body!))).toBe(true);
   });
 
   it('surfaces an encoding error of the worker as a rejected day, and goes on', async () => {
