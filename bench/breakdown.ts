@@ -68,12 +68,10 @@ export async function cpuBreakdown(archiveDir: string, fetchUsPerEvent: number):
     windows: windows.map((start) => ({ start, end: start + slice })),
   };
   const statisticsFor = [codecatalyst.timeField, codecatalyst.idField];
-  const keepStrings = [codecatalyst.idField];
   const pages = Array.from({ length: Math.ceil(n / PAGE_SIZE) }, (_, i) =>
     records.slice(i * PAGE_SIZE, (i + 1) * PAGE_SIZE),
   );
-  const toChunks = (): RecordColumns[] =>
-    pages.map((page) => columnsOf(codecatalyst.fields, page, { keepStrings }));
+  const toChunks = (): RecordColumns[] => pages.map((page) => columnsOf(codecatalyst.fields, page));
   const chunks = toChunks();
   const rows = {
     chunks,

@@ -49,7 +49,7 @@ const WIDE_STRING_CHARS = 32;
 const DICTIONARY_ROWS_PER_VALUE = 4;
 
 export interface ColumnsOptions {
-  /** Top-level fields whose strings (a struct's too) stay JS strings whatever their width (the worker hashes the ids). */
+  /** Top-level fields whose strings (a struct's too) stay JS strings whatever their width. */
   keepStrings?: readonly string[];
 }
 
@@ -269,7 +269,27 @@ export function gatheredTimes(fields: readonly FieldSpec[], name: string, rows: 
   );
 }
 
-/** A string field kept as strings (`keepStrings`) over the rows, in their order. */
+/** The values of a top-level string column as strings (UTF-8 columns are ASCII: decoded as such). */
+function stringsOf(name: string, column: Column | undefined, length: number): readonly (string | null)[] {
+  if (Array.isArray(column)) return column as readonly (string | null)[];
+  if (column && isUtf8(column)) {
+    const { utf8, offsets, present } = column;
+    const bytes = Buffer.from(utf8.buffer, utf8.byteOffset, utf8.byteLength);
+    const out = new Array<string | null>(length);
+    for (let i = 0; i < length; i++)
+      out[i] = present[i] ? bytes.toString('latin1', offsets[i]!, offsets[i + 1]!) : null;
+    return out;
+  }
+  if (column && isDictionary(column)) {
+    const { dictionary, indexes } = column;
+    const out = new Array<string | null>(length);
+    for (let i = 0; i < length; i++) out[i] = indexes[i]! < 0 ? null : dictionary[indexes[i]!]!;
+    return out;
+  }
+  throw new Error(`field ${name} is not a column of strings`);
+}
+
+/** A string field over the rows, in their order, as strings whatever form its chunks carry it in. */
 export function gatheredStrings(
   fields: readonly FieldSpec[],
   name: string,
@@ -278,11 +298,7 @@ export function gatheredStrings(
   const index = fields.findIndex((f) => f.name === name);
   return gather<string | null, (string | null)[]>(
     rows,
-    (chunk) => {
-      const column = chunk.columns[index];
-      if (!Array.isArray(column)) throw new Error(`field ${name} is not a column of strings`);
-      return column as readonly (string | null)[];
-    },
+    (chunk) => stringsOf(name, chunk.columns[index], chunk.length),
     (n) => new Array<string | null>(n),
   );
 }

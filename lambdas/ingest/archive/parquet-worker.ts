@@ -64,8 +64,7 @@ export interface EncodeDayJob {
 }
 
 /**
- * A job as it crosses to the worker: the records as chunks of columns, their id fields kept as
- * strings. Either already in archive order (time, then id: {@link toColumnJob}), or, with `union`,
+ * A job as it crosses to the worker: the records as chunks of columns. Either already in archive order (time, then id: {@link toColumnJob}), or, with `union`,
  * a day's archived rows and fetched pages that the worker unions by id and orders itself
  * (lambdas/ingest/steps/commit-day.ts): the main thread, which pages the source, is spared it.
  */
@@ -209,7 +208,7 @@ function encodeColumnsSync(job: ColumnJob, encodedIn: EncodedDay['encodedIn']): 
 /** The job with its records as columns, the form that crosses to the worker. */
 export function toColumnJob(job: EncodeDayJob): ColumnJob {
   const { records, ...rest } = job;
-  return { ...rest, rows: { chunks: [columnsOf(job.fields, records, { keepStrings: [job.idField] })] } };
+  return { ...rest, rows: { chunks: [columnsOf(job.fields, records)] } };
 }
 
 /** Encodes a day synchronously, on whatever thread calls it. */

@@ -92,12 +92,7 @@ export async function mergeDay(commit: DayCommit): Promise<MergedDay> {
   const { store, table, source, day, fetched } = commit;
   const existing = await store.get(dataKey(table, day));
   const chunks: RecordColumns[] = [];
-  if (existing)
-    chunks.push(
-      columnsOf(source.fields, await decodeParquet(source.fields, existing.body), {
-        keepStrings: [source.idField],
-      }),
-    );
+  if (existing) chunks.push(columnsOf(source.fields, await decodeParquet(source.fields, existing.body)));
   const archivedRows = chunks[0]?.length ?? 0;
   for (const f of fetched) chunks.push(...f.chunks);
   return { rows: { chunks }, archivedRows, existed: existing !== undefined };

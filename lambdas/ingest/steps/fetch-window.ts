@@ -19,7 +19,7 @@ import type { SourceClient } from '../sources/types';
 
 export interface FetchedWindow {
   window: TimeWindow;
-  /** The window's events as columns, a chunk per page that had any; ids kept as strings. */
+  /** The window's events as columns, a chunk per page that had any. */
   chunks: RecordColumns[];
   /** Events in the chunks: each once, all in the window. */
   events: number;
@@ -45,7 +45,6 @@ export async function fetchWindow(window: TimeWindow, fetcher: WindowFetcher): P
   const { source, client, instance, limiter, retry, signal } = fetcher;
   const fetched: FetchedWindow = { window, chunks: [], events: 0, pages: 0, duplicates: 0, outOfRange: 0 };
   const seen = new Set<string>();
-  const keepStrings = [source.idField];
   for await (const page of paginate({
     pageSize: source.pageSize,
     pageSizeLimits: source.pageSizeLimits,
@@ -81,7 +80,8 @@ export async function fetchWindow(window: TimeWindow, fetcher: WindowFetcher): P
       }
     }
     if (kept.length === 0) continue;
-    fetched.chunks.push(columnsOf(source.fields, kept, { keepStrings }));
+    // Ids too go as bytes: the worker, which orders the day, reads them back.
+    fetched.chunks.push(columnsOf(source.fields, kept));
     fetched.events += kept.length;
   }
   return fetched;

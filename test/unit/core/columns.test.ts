@@ -182,8 +182,11 @@ describe('chunked rows (a day as the pages it was fetched in)', () => {
     expect(gatheredStrings(CODECATALYST_FIELDS, 'id', rows)).toEqual(wanted.map((r) => r.id));
     // Without an order: chunk after chunk.
     expect(gatheredStrings(CODECATALYST_FIELDS, 'id', { chunks })).toEqual(all.map((r) => r.id));
-    expect(() => gatheredStrings(CODECATALYST_FIELDS, 'requestId', { chunks })).toThrow(
-      'field requestId is not a column of strings',
+    // Whatever form a chunk carries a string field in (bytes, a dictionary, strings).
+    expect(gatheredStrings(CODECATALYST_FIELDS, 'requestId', rows)).toEqual(wanted.map((r) => r.requestId));
+    expect(gatheredStrings(CODECATALYST_FIELDS, 'eventName', rows)).toEqual(wanted.map((r) => r.eventName));
+    expect(() => gatheredStrings(CODECATALYST_FIELDS, 'eventTime', { chunks })).toThrow(
+      'field eventTime is not a column of strings',
     );
     expect(() => gatheredTimes(CODECATALYST_FIELDS, 'id', { chunks })).toThrow(
       'field id is not a timestamp column',
